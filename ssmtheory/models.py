@@ -362,10 +362,15 @@ def _layer_norm(v, p, eps=1e-5):
     return (v - mu) * jax.lax.rsqrt(var + eps) * p["scale"] + p["bias"]
 
 
-def apply(params: dict, u, cfg: DeepSSMConfig):
+def apply(params: dict, u, cfg: DeepSSMConfig, ssm_input_hook=None, return_ssm_inputs: bool = False):
     """Forward pass: ``u (..., L, d_input)`` -> ``(..., d_output)`` (mean/last) or ``(..., L, d_output)`` (sequence).
 
     jittable with ``cfg`` static: ``jax.jit(apply, static_argnames="cfg")``; differentiable in ``params``.
+
+    ``ssm_input_hook(layer_index, v) -> v`` (optional) transforms the input ``v (..., L, d_model)`` of each
+    layer's SSM before it is applied (e.g. test-time noise injected at every layer, as in the PTD robustness
+    test).  With ``return_ssm_inputs=True`` the result is ``(y, [v_0, v_1, ...])``: the input each SSM
+    actually received (after the hook), e.g. for per-layer input statistics (Liu & Li's scaling rule).
     """
     if not isinstance(cfg, DeepSSMConfig):
         raise ValueError(f"cfg must be a DeepSSMConfig, got {type(cfg).__name__}")
@@ -376,7 +381,12 @@ def apply(params: dict, u, cfg: DeepSSMConfig):
     if len(params.get("layers", ())) != cfg.n_layers:
         raise ValueError(f"params has {len(params.get('layers', ()))} layers but cfg.n_layers = {cfg.n_layers}")
     v = jnp.asarray(u, cfg.dtype) @ params["encoder"]["W"] + params["encoder"]["b"]
-    for lp in params["layers"]:
+    ssm_inputs = []
+    for i, lp in enumerate(params["layers"]):
+        if ssm_input_hook is not None:
+            v = ssm_input_hook(i, v)
+        if return_ssm_inputs:
+            ssm_inputs.append(v)
         Lam_bar, B_bar, C, D, kind = _system(lp["ssm"], cfg)
         if kind == "channels":
             z = _ssm.apply_ssm_channels(Lam_bar, B_bar, C, D, v, method=cfg.method, conj_sym=cfg.conj_sym)
@@ -390,7 +400,8 @@ def apply(params: dict, u, cfg: DeepSSMConfig):
         v = jnp.mean(v, axis=-2)
     elif cfg.readout == "last":
         v = v[..., -1, :]
-    return v @ params["decoder"]["W"] + params["decoder"]["b"]
+    y = v @ params["decoder"]["W"] + params["decoder"]["b"]
+    return (y, ssm_inputs) if return_ssm_inputs else y
 
 
 def layer_systems(params: dict, cfg: DeepSSMConfig) -> list[dict]:

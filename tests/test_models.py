@@ -228,3 +228,20 @@ def test_apply_bad_input():
         models.apply(p, jnp.zeros((2, 5, 3)), cfg)
     with pytest.raises(ValueError, match="n_layers"):
         models.apply(p, jnp.zeros((2, 5, 2)), _cfg(n_layers=3))
+
+
+def test_ssm_input_hook_and_returned_inputs():
+    cfg = models.DeepSSMConfig(d_input=1, d_model=4, d_output=2, n_layers=2, d_state=4, method="fft")
+    params = models.init_params(jax.random.PRNGKey(0), cfg)
+    u = np.random.default_rng(0).normal(size=(3, 20, 1)).astype(np.float32)
+    y, inputs = models.apply(params, u, cfg, return_ssm_inputs=True)
+    assert len(inputs) == 2 and inputs[0].shape == (3, 20, 4)
+    np.testing.assert_allclose(np.asarray(y), np.asarray(models.apply(params, u, cfg)), rtol=1e-6)
+    # the encoder output is the first SSM input
+    np.testing.assert_allclose(np.asarray(inputs[0]), u @ np.asarray(params["encoder"]["W"]) + np.asarray(params["encoder"]["b"]), rtol=1e-5, atol=1e-6)
+    # a hook that adds a constant to layer 1's input changes the output; an identity hook does not
+    y_id = models.apply(params, u, cfg, ssm_input_hook=lambda i, v: v)
+    np.testing.assert_allclose(np.asarray(y_id), np.asarray(y), rtol=1e-6)
+    y_shift, seen = models.apply(params, u, cfg, ssm_input_hook=lambda i, v: v + (i == 1) * 1.0, return_ssm_inputs=True)
+    assert not np.allclose(np.asarray(y_shift), np.asarray(y))
+    np.testing.assert_allclose(np.asarray(seen[0]), np.asarray(inputs[0]))
