@@ -83,6 +83,7 @@ FIELDS = (
     "verdict",
     "figure",
     "profile",
+    "cell",
 )
 
 _LABELS = {
@@ -199,6 +200,18 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def _current_cell():
+    """The IPython execution count of the running cell (``In [N]``), or None outside IPython."""
+    try:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+    except Exception:  # pragma: no cover - IPython always installed with ipykernel
+        return None
+    n = getattr(ip, "execution_count", None) if ip is not None else None
+    return int(n) if isinstance(n, int) else None
+
+
 def _json_obs(v):
     if isinstance(v, float) and not math.isfinite(v):
         return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
@@ -257,6 +270,7 @@ def check(
         "verdict": verdict,
         "figure": figure,
         "profile": st["profile"],
+        "cell": _current_cell(),
     }
     st["records"].append(rec)
     print(f"{_LABELS[verdict]:<5}  {name}  observed={_fmt(rec['observed'])} {op} {_fmt(rec['threshold'])}", flush=True)

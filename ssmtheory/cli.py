@@ -255,10 +255,11 @@ def _cmd_run(args) -> int:
     (results / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     failures = {stem: msg for stem, (ok, _s, msg) in outcomes.items() if not ok}
     report.write_report(records, report_path, figures_rel=_figures_rel(figs, report_path), timings=timings, failures=failures)
+    html_path = report.write_html(records, report_path.with_suffix(".html"), figs, timings=timings, failures=failures)
 
     print()
     print(report.summary_table(records), end="")
-    print(f"report: {report_path}")
+    print(f"report: {report_path} (and {html_path.name}, figures inline)")
     failed_claims = [r["claim"] for r in records if r.get("verdict") == "FAILED"]
     if failures:
         print(f"{len(failures)} of {n} notebook(s) failed: {', '.join(sorted(failures))}", file=sys.stderr)
@@ -283,6 +284,7 @@ def _cmd_report(args) -> int:
     figs = Path(args.fig_dir) if args.fig_dir else paths.figure_dir()
     timings = _load_json(results / "timings.json", None)
     report.write_report(records, report_path, figures_rel=_figures_rel(figs, report_path), timings=timings or None)
+    report.write_html(records, report_path.with_suffix(".html"), figs, timings=timings or None)
     print(report.summary_table(records), end="")
     print(f"report: {report_path}")
     return 0

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["PAPER_ORDER", "VERDICT_SYMBOLS", "render_report", "write_report", "summary_table", "format_value"]
+__all__ = ["PAPER_ORDER", "VERDICT_SYMBOLS", "render_report", "write_report", "render_html", "write_html",
+           "summary_table", "format_value"]
 
 PAPER_ORDER = ("core", "racz-2024", "liu-li-2024", "stablessm-2023", "complex-ssm-2024", "ptd-2023", "synthesis")
 VERDICTS = ("reproduced", "not reproduced", "FAILED", "unexpectedly reproduced")
@@ -83,7 +84,9 @@ def render_report(records, figures_rel: str = "figures", timings=None, failures=
     lines.append("")
     lines.append(
         "Every claim is a check `observed <op> threshold` evaluated in a notebook (thresholds come from "
-        "theory, not from a run); see `ssmtheory/claims.py` for the semantics."
+        "theory, not from a run); see `ssmtheory/claims.py` for the semantics. The *cell* column is the "
+        "`In [N]` of the cell that checks the claim in the executed notebook (`results/executed/<notebook>.ipynb`, "
+        "or the same notebook run top to bottom in JupyterLab)."
     )
     lines.append("")
     if failures:
@@ -101,8 +104,8 @@ def render_report(records, figures_rel: str = "figures", timings=None, failures=
             prof = f" (profile: {', '.join(profiles)})" if profiles else ""
             lines.append(f"Notebook `{nb}`{prof}")
             lines.append("")
-            lines.append("| claim | what | observed | threshold | verdict | figure |")
-            lines.append("|---|---|---|---|---|---|")
+            lines.append("| claim | what | observed | threshold | verdict | figure | cell |")
+            lines.append("|---|---|---|---|---|---|---|")
             notes = []
             for r in recs:
                 verdict = r.get("verdict", "")
@@ -113,9 +116,10 @@ def render_report(records, figures_rel: str = "figures", timings=None, failures=
                     notes.append(f"[{note}] `{_cell(r.get('claim'))}`: {_cell(r['reason'])}")
                 fig = r.get("figure")
                 ftext = f"[{Path(str(fig)).suffix.lstrip('.') or 'figure'}]({figures_rel}/{fig})" if fig else ""
+                ctext = f"In [{r['cell']}]" if r.get("cell") is not None else ""
                 lines.append(
                     f"| `{_cell(r.get('claim'))}` | {_cell(r.get('description'))} | {format_value(r.get('observed'))} "
-                    f"| {_cell(_threshold_text(r))} | {vtext} | {ftext} |"
+                    f"| {_cell(_threshold_text(r))} | {vtext} | {ftext} | {ctext} |"
                 )
             lines.append("")
             if notes:
@@ -170,3 +174,78 @@ def summary_table(records) -> str:
         lines.append(row(paper, [r for recs in notebooks.values() for r in recs]))
     lines.append(row("**total**", list(records)))
     return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------
+# HTML version: the same content with every figure inline (base64), one self-contained file
+# ----------------------------------------------------------------------------------------------
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;width:100%;margin:0.5em 0 1.5em;font-size:0.9em}
+th,td{border:1px solid #ddd;padding:4px 6px;vertical-align:top}th{background:#f3f3f3}
+code{font-size:0.9em}.reproduced{background:#eefbee}.FAILED{background:#fde8e8}
+.not-reproduced{background:#fff6e0}.unexpectedly-reproduced{background:#eef3ff}
+figure{display:inline-block;margin:0.5em;max-width:48%}figure img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:0.8em;color:#555}.note{font-size:0.85em;color:#444}"""
+
+
+def _esc(x) -> str:
+    import html
+
+    return html.escape("" if x is None else str(x))
+
+
+def render_html(records, fig_dir, timings=None, failures=None, title: str = "ssmtheory: reproduction report") -> str:
+    """Self-contained HTML report: the tables of :func:`render_report` plus every referenced figure inline.
+
+    ``fig_dir`` is the folder holding the PNGs named in the records; missing files are listed, not fatal.
+    """
+    import base64
+
+    records = list(records)
+    fig_dir = Path(fig_dir)
+    c = _counts(records)
+    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
+           f"<h1>{_esc(title)}</h1>",
+           "<p><b>" + f"{len(records)} claims</b>: " + _esc(", ".join(f"{c[v]} {VERDICT_SYMBOLS.get(v, v)}" for v in VERDICTS if c.get(v))) + "</p>"]
+    if failures:
+        out.append("<h2>Notebook failures</h2><ul>" + "".join(f"<li><code>{_esc(k)}</code>: {_esc(v)}</li>" for k, v in sorted(failures.items())) + "</ul>")
+    for paper, notebooks in _group(records).items():
+        out.append(f"<h2>{_esc(paper)}</h2>")
+        for nb, recs in notebooks.items():
+            out.append(f"<h3>Notebook <code>{_esc(nb)}</code></h3><table><tr><th>claim</th><th>what</th><th>observed</th>"
+                       "<th>threshold</th><th>verdict</th><th>cell</th></tr>")
+            figs = []
+            for r in recs:
+                v = str(r.get("verdict", ""))
+                cls = v.replace(" ", "-")
+                reason = f"<div class='note'>{_esc(r.get('reason'))}</div>" if r.get("reason") else ""
+                cell = f"In [{r['cell']}]" if r.get("cell") is not None else ""
+                out.append(f"<tr class='{_esc(cls)}'><td><code>{_esc(r.get('claim'))}</code></td><td>{_esc(r.get('description'))}</td>"
+                           f"<td>{_esc(format_value(r.get('observed')))}</td><td>{_esc(_threshold_text(r))}</td>"
+                           f"<td>{_esc(VERDICT_SYMBOLS.get(v, v))}{reason}</td><td>{cell}</td></tr>")
+                if r.get("figure") and r["figure"] not in figs:
+                    figs.append(r["figure"])
+            out.append("</table>")
+            for f in figs:
+                p = fig_dir / f
+                if p.exists():
+                    b64 = base64.b64encode(p.read_bytes()).decode("ascii")
+                    out.append(f"<figure><img src='data:image/png;base64,{b64}' alt='{_esc(f)}'><figcaption>{_esc(f)}</figcaption></figure>")
+                else:
+                    out.append(f"<p class='note'>figure {_esc(f)} not found in {_esc(fig_dir)}</p>")
+    if timings:
+        out.append("<h2>Runtimes</h2><table><tr><th>notebook</th><th>profile</th><th>seconds</th></tr>")
+        for nb in sorted(timings):
+            s, prof = _timing(timings[nb])
+            out.append(f"<tr><td><code>{_esc(nb)}</code></td><td>{_esc(prof or '')}</td><td>{'' if s is None else f'{s:.1f}'}</td></tr>")
+        out.append("</table>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def write_html(records, path, fig_dir, timings=None, failures=None) -> Path:
+    """Write :func:`render_html` to ``path``; return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render_html(records, fig_dir, timings=timings, failures=failures).encode("utf-8"))
+    return path

@@ -11,7 +11,7 @@ from ssmtheory import claims, report
 
 REQUIRED = {
     "notebook", "paper", "claim", "description", "observed", "threshold", "op",
-    "passed", "expected", "reason", "verdict", "figure", "profile",
+    "passed", "expected", "reason", "verdict", "figure", "profile", "cell",
 }
 
 
@@ -246,3 +246,25 @@ def test_infinite_threshold_is_json_safe(tmp_path):
     assert recs[0]["threshold"] == [0.0, "inf"] and recs[1]["threshold"] == "-inf"
     report.write_report(recs, tmp_path / "R.md")
     assert "in [0, inf]" in (tmp_path / "R.md").read_text(encoding="utf-8")
+
+
+def test_cell_is_none_outside_ipython_and_html_report(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+
+    from ssmtheory import report
+
+    monkeypatch.setenv("SSMTHEORY_RESULTS_DIR", str(tmp_path / "res"))
+    claims.start(notebook="99_x", paper="core")
+    claims.check("core.a", 1.0, 2.0, figure="99_x-f.png")
+    recs = claims.records()
+    assert recs[0]["cell"] is None
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    fig.savefig(tmp_path / "99_x-f.png")
+    html = report.render_html(recs + [dict(recs[0], claim="core.b", figure="missing.png")], tmp_path)
+    assert html.count("data:image/png;base64,") == 1 and "core.a" in html and "missing.png not found" in html
+    p = report.write_html(recs, tmp_path / "R.html", tmp_path)
+    assert p.read_bytes() == report.write_html(recs, tmp_path / "R2.html", tmp_path).read_bytes()

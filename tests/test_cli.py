@@ -102,6 +102,9 @@ def _check_full_run(tree, out, err):
     by = {r["claim"]: r for r in records}
     assert by["core.one"]["verdict"] == "reproduced" and by["core.one"]["profile"] == "quick"
     assert by["racz.bad"]["verdict"] == "FAILED"  # finalize writes before raising
+    assert isinstance(by["core.one"]["cell"], int) and by["core.one"]["cell"] >= 1  # In [N] of the checking cell
+    html = tree["rep"].with_suffix(".html").read_text(encoding="utf-8")
+    assert "core.one" in html and "racz.bad" in html
     assert [r["notebook"] for r in records] == ["00_pass", "00_pass", "01_fail", "01_fail"]
     timings = json.loads((res / "timings.json").read_text())
     assert set(timings) == {"00_pass", "01_fail"} and timings["00_pass"]["profile"] == "quick"
