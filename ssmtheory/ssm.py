@@ -342,7 +342,8 @@ def choose_method(layout: str, backend: str | None = None, H: int = 1, L: int = 
     Rule, from ``benchmarks/bench_apply.py`` (ratios in README, "Benchmarks"):
 
     * unstable systems (``|Lambda_bar| > 1``) always use ``"scan"`` (FFT/Vandermonde powers overflow);
-    * CPU: MIMO -> ``"scan"``; channels -> ``"fft"`` when ``H >= 4`` and ``L >= 256``, else ``"scan"``;
+    * CPU: MIMO -> ``"scan"``; channels -> ``"fft"`` when ``H >= 4`` (one batched FFT beats H*N sequential
+      recurrences at every L measured, 7x at L = 1k and 16k, and its gradient compiles and runs far faster), else ``"scan"``;
     * GPU/TPU: channels -> ``"fft"``; MIMO -> ``"associative"`` (parallel depth; the sequential scan
       serializes L kernel launches).
     """
@@ -351,7 +352,7 @@ def choose_method(layout: str, backend: str | None = None, H: int = 1, L: int = 
     if not stable:
         return "scan"
     if backend == "cpu":
-        if layout == "channels" and H >= 4 and L >= 256:
+        if layout == "channels" and H >= 4:
             return "fft"
         return "scan"
     return "fft" if layout == "channels" else "associative"

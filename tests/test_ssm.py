@@ -180,6 +180,7 @@ def test_choose_method_rules():
     assert ssm.choose_method("mimo", backend="cpu") == "scan"
     assert ssm.choose_method("channels", backend="cpu", H=64, L=4096) == "fft"
     assert ssm.choose_method("channels", backend="cpu", H=1, L=4096) == "scan"
+    assert ssm.choose_method("channels", backend="cpu", H=16, L=64) == "fft"
     assert ssm.choose_method("channels", backend="gpu", H=64, L=4096) == "fft"
     assert ssm.choose_method("mimo", backend="gpu") == "associative"
     assert ssm.choose_method("channels", backend="gpu", stable=False) == "scan"
