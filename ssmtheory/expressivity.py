@@ -1,0 +1,550 @@
+"""Real vs complex diagonal SSMs: expressivity, parameter size and learnability (Ran-Milo et al., arXiv 2410.14067).
+
+Setting (the paper's; the conventions follow the authors' public code ``edenlum/SSMComplexParamBenefits``)::
+
+    h_t = A h_{t-1} + B x_t,   h_0 = 0,   A = diag(a)
+    real SSM      a, b, c in R^n      y_t = C h_t
+    complex SSM   a, b, c in C^n      y_t = 2 Re(C h_t)           (the code's complex output convention)
+
+Both are causal convolutions ``y_t = sum_s phi(t - s) x_s`` with impulse response ("the mapping up to time t")
+``phi(tau)``, ``tau = 0..t-1``:
+
+    real      phi(tau) = sum_i c_i b_i a_i^tau
+    complex   phi(tau) = 2 Re sum_i c_i b_i a_i^tau
+
+This is the layer convention of :mod:`ssmtheory.ssm` (the input enters the state in the same step), so
+:func:`impulse_real` / :func:`impulse_complex` are :func:`ssmtheory.ssm.kernel` with ``conj_sym=False / True``.
+
+Provenance of each function (stated again in its docstring):
+
+* targets (delay spike at ``floor((t-1)/2)``, uniform random, ``Re(i^tau)``; unit l2 norm) and the training set-up
+  (parameterization, initialization, Adam with cosine decay, summed squared loss) -- **the authors' code** [verified
+  against the code, not against the PDF];
+* :func:`forward_difference_bound` (T2), the dimension gap (T1) and :func:`dft_complex_ssm` (P2) -- **our
+  reconstructions** of the paper's theorems, proved in the paper note and restated in notebook 04; the constants are
+  ours, not the paper's;
+* :func:`min_l1_real_fit`, :func:`best_linf_real_fit` -- numerical experiments of ours (LP / minimax over a pole grid);
+* :func:`selective_*` -- a small CPU-sized Mamba/S6-style selective SSM written for this project (secondary; the
+  paper's selectivity experiment uses the ``simple_mamba`` code on GPU).
+
+float64: the Vandermonde matrices ``a^tau`` span many orders of magnitude and the LP optima reach ``1e6``; call
+``jax.config.update("jax_enable_x64", True)`` before using the JAX parts for those studies.  The LP / minimax code
+is NumPy/SciPy float64 throughout.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from . import ssm
+from ._validate import check_choice, check_int
+
+TARGETS = ("delay", "random", "oscillation")
+
+
+# ----------------------------------------------------------------------------------------------
+# impulse responses
+# ----------------------------------------------------------------------------------------------
+def impulse_real(a, b, c, t: int):
+    """Impulse response ``phi(tau) = sum_i c_i b_i a_i^tau``, ``tau = 0..t-1``, of a real diagonal SSM; shape ``(t,)``.
+
+    ``a, b, c`` are real vectors ``(n,)`` (negative ``a_i`` allowed).  Computed by :func:`ssmtheory.ssm.kernel`.
+    """
+    a = jnp.asarray(a)
+    if jnp.iscomplexobj(a) or jnp.iscomplexobj(jnp.asarray(b)) or jnp.iscomplexobj(jnp.asarray(c)):
+        raise ValueError("a, b and c must be real for impulse_real (use impulse_complex)")
+    return ssm.kernel(a, jnp.asarray(b)[:, None], jnp.asarray(c)[None, :], t)[:, 0, 0]
+
+
+def impulse_complex(a, b, c, t: int):
+    """Impulse response ``phi(tau) = 2 Re sum_i c_i b_i a_i^tau``, ``tau = 0..t-1``, of a complex diagonal SSM.
+
+    The factor 2 is the authors' code convention (one state of each conjugate pair stored), i.e.
+    :func:`ssmtheory.ssm.kernel` with ``conj_sym=True``.  Shape ``(t,)``.
+    """
+    a = jnp.asarray(a)
+    cdt = jnp.result_type(a.dtype, jnp.complex64)
+    a = a.astype(cdt)
+    b = jnp.asarray(b).astype(cdt)
+    c = jnp.asarray(c).astype(cdt)
+    return ssm.kernel(a, b[:, None], c[None, :], t, conj_sym=True)[:, 0, 0]
+
+
+def recurrence_impulse(a, b, c, t: int, complex_output: bool = False) -> np.ndarray:
+    """Oracle: run ``h_k = a h_{k-1} + b x_k``, ``y_k = C h_k`` (or ``2 Re C h_k``) on a unit impulse, in NumPy."""
+    a, b, c = (np.asarray(v) for v in (a, b, c))
+    h = np.zeros(a.shape, np.result_type(a, b, c))
+    out = np.empty(t)
+    for k in range(t):
+        h = a * h + (b if k == 0 else 0.0)
+        y = np.sum(c * h)
+        out[k] = 2.0 * y.real if complex_output else np.real(y)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# targets
+# ----------------------------------------------------------------------------------------------
+def target(name: str, t: int, seed: int = 0, normalize: str = "l2") -> np.ndarray:
+    """One of the paper's target impulse responses on ``tau = 0..t-1`` (float64 NumPy), as in the authors' code.
+
+    * ``"delay"``: ``1[tau = floor((t-1)/2)]`` (a copy/delay of ``floor((t-1)/2)`` steps);
+    * ``"random"``: ``U[-1, 1)`` i.i.d., drawn from ``np.random.default_rng(seed)`` (the code uses ``rand*2-1``);
+    * ``"oscillation"``: ``Re(i^tau) = cos(pi tau / 2) = 1, 0, -1, 0, ...``.
+
+    ``normalize="l2"`` (default, the code's choice: the zero map then has squared loss 1) divides by the l2 norm;
+    ``"max"`` divides by ``max|phi|``; ``"none"`` returns the raw target.
+    """
+    check_choice(name, "name", TARGETS)
+    check_choice(normalize, "normalize", ("l2", "max", "none"))
+    t = check_int(t, "t", 1)
+    tau = np.arange(t)
+    if name == "delay":
+        phi = (tau == (t - 1) // 2).astype(float)
+    elif name == "random":
+        phi = np.random.default_rng(seed).uniform(-1.0, 1.0, t)
+    else:
+        phi = np.array([1.0, 0.0, -1.0, 0.0])[tau % 4]
+    if normalize == "l2":
+        phi = phi / np.linalg.norm(phi)
+    elif normalize == "max":
+        phi = phi / np.abs(phi).max()
+    return phi
+
+
+def targets(t: int, seed: int = 0, normalize: str = "l2") -> dict[str, np.ndarray]:
+    """``{name: target(name, t, seed, normalize)}`` for the three targets, in :data:`TARGETS` order."""
+    return {name: target(name, t, seed, normalize) for name in TARGETS}
+
+
+# ----------------------------------------------------------------------------------------------
+# theory: T2 lower bound, P2 DFT construction
+# ----------------------------------------------------------------------------------------------
+def forward_differences(g) -> np.ndarray:
+    """Table ``D[k, m0] = Delta^k g(m0) = sum_j C(k,j) (-1)^(k-j) g(m0+j)`` (NaN where ``m0 + k >= len(g)``)."""
+    g = np.asarray(g, float)
+    M = g.shape[0]
+    D = np.full((M, M), np.nan)
+    row = g.copy()
+    for k in range(M):
+        D[k, : M - k] = row
+        row = np.diff(row)
+    return D
+
+
+def forward_difference_bound(phi, eps: float) -> float:
+    """T2 (our reconstruction): lower bound on ``sum_i |b_i c_i|`` for any stable real SSM (``|a_i| <= 1``) with
+    ``|phi_R(tau) - phi(tau)| <= eps`` for ``tau = 0..t-1``:
+
+        sum_i |b_i c_i|  >=  max over o in {0,1}, m0, k with 2(m0+k)+o <= t-1 of  |Delta^k g_o(m0)| - 2^k eps,
+
+    where ``g_o(m) = phi(2m + o)``.  Proof: ``Delta^k`` of ``m -> (a_i^2)^m a_i^o`` at ``m0`` is
+    ``a_i^(2 m0 + o) (a_i^2 - 1)^k``, of modulus ``<= 1`` because ``0 <= a_i^2 <= 1``; and ``Delta^k`` amplifies an
+    error bounded by ``eps`` by at most ``sum_j C(k,j) = 2^k``.  Returns ``max(bound, 0)``.
+    """
+    phi = np.asarray(phi, float)
+    best = 0.0
+    for o in (0, 1):
+        g = phi[o::2]
+        if g.size == 0:
+            continue
+        D = forward_differences(g)
+        k = np.arange(D.shape[0])[:, None]
+        val = np.abs(D) - (2.0 ** k) * eps
+        best = max(best, float(np.nanmax(val)))
+    return max(best, 0.0)
+
+
+def dft_complex_ssm(phi):
+    """P2 (our reconstruction): an exact complex SSM of dimension ``t`` with moderate parameters.
+
+    ``a_k = exp(2 pi i k / t)``, ``b_k = 1``, ``c_k = DFT(phi)_k / (2t) = (1/2t) sum_tau phi(tau) e^(-2 pi i k tau/t)``,
+    so that ``2 Re sum_k c_k b_k a_k^tau = Re IDFT(DFT(phi))(tau) = phi(tau)`` for ``tau < t``;
+    ``|a_k| = |b_k| = 1`` and ``|c_k| <= ||phi||_1 / (2t) <= max|phi| / 2``.  Returns ``(a, b, c)`` complex128.
+    """
+    phi = np.asarray(phi, float)
+    t = phi.shape[0]
+    a = np.exp(2j * np.pi * np.arange(t) / t)
+    b = np.ones(t, complex)
+    c = np.fft.fft(phi) / (2 * t)
+    return a, b, c
+
+
+# ----------------------------------------------------------------------------------------------
+# LP: minimum total coefficient size of a real fit
+# ----------------------------------------------------------------------------------------------
+def pole_grid(num: int = 801, radius: float = 1.0) -> np.ndarray:
+    """``num`` equispaced real poles in ``[-radius, radius]`` (odd ``num`` includes 0)."""
+    return np.linspace(-radius, radius, check_int(num, "num", 2))
+
+
+def vandermonde(poles, t: int) -> np.ndarray:
+    """``V[tau, j] = poles[j] ** tau`` for ``tau = 0..t-1`` (float64; ``0**0 = 1``)."""
+    poles = np.asarray(poles, float)
+    return poles[None, :] ** np.arange(t)[:, None]
+
+
+def min_l1_real_fit(phi, eps: float, poles=None) -> dict:
+    """Minimum ``||w||_1`` subject to ``||V w - phi||_inf <= eps`` with ``V = vandermonde(poles, t)``.
+
+    ``w_j = b_j c_j`` is the coefficient of the real mode with pole ``a_j``, so the optimum is the smallest total
+    coefficient size ``sum |b_i c_i|`` of a real SSM with poles on the grid that eps-approximates ``phi``
+    (``max(|b|, |c|) >= sqrt(max |w_j|)`` follows).  Solved as an LP in ``w = p - q``, ``p, q >= 0`` with
+    ``scipy.optimize.linprog(method="highs")``, float64.  Returns a dict with ``objective``, ``w``, ``residual``
+    (``||V w - phi||_inf``), ``status``, ``success``, ``message`` and ``eps_solved`` (HiGHS runs with feasibility
+    tolerances 1e-10; if the returned ``w`` still violates ``eps`` in float64 -- the tolerances are relative to
+    ``|w|``, up to ~1e6 -- it is re-solved with ``eps`` reduced by twice the violation, at most 3 times).  Reliable for ``t <= 20`` (HiGHS reports
+    numerical trouble beyond, where the optimum exceeds ~1e7).
+    """
+    from scipy.optimize import linprog
+
+    phi = np.asarray(phi, float)
+    if poles is None:
+        poles = pole_grid()
+    V = vandermonde(poles, phi.shape[0])
+    m = V.shape[1]
+    A_ub = np.block([[V, -V], [-V, V]])
+    opts = dict(primal_feasibility_tolerance=1e-10, dual_feasibility_tolerance=1e-10)
+    eps_eff, attempts = float(eps), 0
+    while True:
+        b_ub = np.concatenate([phi + eps_eff, eps_eff - phi])
+        res = linprog(np.ones(2 * m), A_ub=A_ub, b_ub=b_ub, bounds=(0, None), method="highs", options=opts)
+        w = res.x[:m] - res.x[m:] if res.x is not None else np.full(m, np.nan)
+        residual = float(np.abs(V @ w - phi).max())
+        attempts += 1
+        # HiGHS' tolerances are relative to |w| ~ 1e6: if the solution violates eps, re-solve with a slightly
+        # smaller eps so the returned w is eps-feasible in exact float64 arithmetic (its objective is then an
+        # upper bound on the grid optimum, larger by a relative ~1e-6)
+        if not res.success or residual <= eps + 1e-10 or attempts >= 4:
+            break
+        eps_eff -= 2.0 * (residual - eps_eff) + 1e-10
+    return dict(
+        objective=float(np.abs(w).sum()),
+        w=w,
+        residual=residual,
+        status=int(res.status),
+        success=bool(res.success),
+        message=str(res.message),
+        eps_solved=eps_eff,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# dimension gap: best l_inf error of an n-mode real fit
+# ----------------------------------------------------------------------------------------------
+def _minimax_lp(V, phi):
+    """``min_w ||V w - phi||_inf`` by LP (HiGHS), float64; returns ``(error, w)``."""
+    from scipy.optimize import linprog
+
+    t, n = V.shape
+    c = np.zeros(n + 1)
+    c[-1] = 1.0
+    one = np.ones((t, 1))
+    A_ub = np.block([[V, -one], [-V, -one]])
+    b_ub = np.concatenate([phi, -phi])
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=[(None, None)] * n + [(0, None)], method="highs")
+    return float(res.x[-1]), res.x[:-1]
+
+
+def best_linf_real_fit(phi, n: int, poles, iters: int = 200, refine: int = 8) -> dict:
+    """Best ``l_inf`` error of a real SSM with ``n`` modes whose poles lie on the grid ``poles``.
+
+    For every ``n``-subset of ``poles``: a least-squares fit, then Lawson's iteratively reweighted least squares
+    (``iters`` steps, batched over subsets; converges to the minimax fit); the ``refine`` best subsets are then solved
+    exactly as minimax LPs.  Returns ``error`` (the smallest l_inf error found: an upper bound on the minimum over
+    the grid, equal to it up to Lawson's convergence), ``poles`` and ``w`` of the best fit, and ``n_subsets``.
+    Exhaustive, so keep ``C(len(poles), n)`` below ~1e5.
+    """
+    phi = np.asarray(phi, float)
+    t = phi.shape[0]
+    n = check_int(n, "n", 1)
+    V = vandermonde(poles, t)
+    subsets = np.array(list(itertools.combinations(range(len(poles)), n)))
+    Vs = V[:, subsets].transpose(1, 0, 2)  # (S, t, n)
+    S = Vs.shape[0]
+    wts = np.full((S, t), 1.0 / t)
+    best_err = np.full(S, np.inf)
+    ridge = 1e-13
+    for _ in range(iters + 1):
+        Vw = Vs * wts[:, :, None]
+        G = np.einsum("stn,stm->snm", Vw, Vs) + ridge * np.eye(n)
+        rhs = np.einsum("stn,t->sn", Vw, phi)
+        coef = np.linalg.solve(G, rhs[..., None])[..., 0]
+        r = np.abs(np.einsum("stn,sn->st", Vs, coef) - phi)
+        best_err = np.minimum(best_err, r.max(1))
+        wts = wts * r
+        wts = wts / np.maximum(wts.sum(1, keepdims=True), 1e-300)
+        wts = np.where(np.isfinite(wts).all(1, keepdims=True) & (wts.sum(1, keepdims=True) > 0), wts, 1.0 / t)
+    order = np.argsort(best_err)[:refine]
+    out = dict(error=np.inf, poles=None, w=None, n_subsets=S)
+    for s in order:
+        err, w = _minimax_lp(Vs[s], phi)
+        if err < out["error"]:
+            out.update(error=err, poles=np.asarray(poles)[subsets[s]], w=w)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# gradient descent (the authors' parameterization, closed-form impulse response)
+# ----------------------------------------------------------------------------------------------
+def init_ssm_params(key, n: int, kind: str, r_min: float = 0.0, r_max: float = 0.9999, scale: float = 1e-3,
+                    dtype=jnp.float32):
+    """The authors' initialization (``VanillaSSM``), as a dict of real arrays.
+
+    ``|a|^2 ~ U[r_min^2, r_max^2]`` stored as ``nu = log(-log|a|)`` (so ``|a| = exp(-exp(nu))``); real: a fixed sign
+    ``s = +-1`` with probability 1/2 each (not trained); complex: angle ``theta ~ U[0, 2 pi)``.  ``b, c ~ N(0, scale^2)``
+    (complex: modulus ``|N(0, scale^2)|`` times a uniform phase).  Returns ``(params, sign)`` (``sign`` is None for
+    complex); all arrays of ``dtype``.
+    """
+    check_choice(kind, "kind", ("real", "complex"))
+    ks = jax.random.split(key, 6)
+    u = jax.random.uniform(ks[0], (n,), dtype, minval=r_min**2, maxval=r_max**2)
+    nu = jnp.log(-0.5 * jnp.log(u))
+    if kind == "real":
+        sign = jnp.where(jax.random.bernoulli(ks[1], 0.5, (n,)), 1.0, -1.0)
+        sign = sign.astype(dtype)
+        return dict(nu=nu, b=scale * jax.random.normal(ks[2], (n,), dtype),
+                    c=scale * jax.random.normal(ks[3], (n,), dtype)), sign
+    theta = jax.random.uniform(ks[1], (n,), dtype, maxval=2 * jnp.pi)
+
+    def cplx(k):
+        k1, k2 = jax.random.split(k)
+        mag = jnp.abs(scale * jax.random.normal(k1, (n,), dtype))
+        ph = jax.random.uniform(k2, (n,), dtype, maxval=2 * jnp.pi)
+        return mag * jnp.cos(ph), mag * jnp.sin(ph)
+
+    br, bi = cplx(ks[2])
+    cr, ci = cplx(ks[3])
+    return dict(nu=nu, theta=theta, br=br, bi=bi, cr=cr, ci=ci), None
+
+
+def ssm_impulse_from_params(params, sign, t: int):
+    """Closed-form impulse response ``phi(tau)``, ``tau < t``, of :func:`init_ssm_params`'s parameterization.
+
+    real: ``sum_i c_i b_i s_i^tau exp(-tau e^nu_i)``; complex: ``2 Re sum_i c_i b_i exp(tau(-e^nu_i + i theta_i))``.
+    """
+    tau = jnp.arange(t, dtype=params["nu"].dtype)[:, None]
+    mag = jnp.exp(-tau * jnp.exp(params["nu"])[None, :])  # (t, n)
+    if "theta" not in params:
+        par = jnp.where(jnp.mod(jnp.arange(t), 2)[:, None] == 1, sign[None, :], 1.0)
+        return (par * mag) @ (params["b"] * params["c"])
+    zr = params["cr"] * params["br"] - params["ci"] * params["bi"]
+    zi = params["cr"] * params["bi"] + params["ci"] * params["br"]
+    ang = tau * params["theta"][None, :]
+    return 2.0 * ((mag * jnp.cos(ang)) @ zr - (mag * jnp.sin(ang)) @ zi)
+
+
+@partial(jax.jit, static_argnames=("n", "kind", "steps", "record_every"))
+def _train_batch(keys, phis, lrs, r_mins, n, kind, steps, record_every):
+    t = phis.shape[-1]
+
+    def one(key, phi, lr, r_min):
+        params, sign = init_ssm_params(key, n, kind, r_min=r_min, dtype=phi.dtype)
+        sign = jnp.ones(n, phi.dtype) if sign is None else sign
+        sched = optax.cosine_decay_schedule(1.0, steps)
+        opt = optax.chain(optax.scale_by_adam(), optax.scale_by_schedule(sched), optax.scale(-1.0))
+        state = opt.init(params)
+
+        def loss_fn(p):
+            return jnp.sum((ssm_impulse_from_params(p, sign, t) - phi) ** 2)
+
+        def step(carry, _):
+            p, s, best = carry
+            loss, g = jax.value_and_grad(loss_fn)(p)
+            upd, s = opt.update(g, s, p)
+            upd = jax.tree_util.tree_map(lambda u: lr * u, upd)
+            p = optax.apply_updates(p, upd)
+            best = jnp.minimum(best, loss)
+            return (p, s, best), best
+
+        (p, s, best), hist = jax.lax.scan(step, (params, state, jnp.asarray(jnp.inf, phi.dtype)), None, length=steps)
+        final = loss_fn(p)
+        best = jnp.minimum(best, final)
+        hist = hist.reshape(-1, record_every)[:, -1]
+        return best, hist
+
+    return jax.vmap(one)(keys, phis, lrs, r_mins)
+
+
+def train_ssm(phis, n: int, kind: str, steps: int, lrs, seeds, r_mins=0.0, record_every: int = 10) -> dict:
+    """Fit real or complex diagonal SSMs of dimension ``n`` to target impulse responses by full-batch Adam.
+
+    The authors' set-up (``train_theory.py``): :func:`init_ssm_params`, closed-form impulse response, loss
+    ``sum_tau (phi(tau) - phi*(tau))^2`` (with a unit-l2 target the zero map scores 1: a *normalized* loss),
+    Adam with a cosine-decayed learning rate, running minimum of the loss reported.  ``phis (R, t)``, ``lrs (R,)``,
+    ``seeds (R,)`` and ``r_mins`` (scalar or ``(R,)``) describe ``R`` independent runs, vmapped into one jitted
+    ``lax.scan`` over ``steps`` (a multiple of ``record_every``).  Returns ``best (R,)`` (minimum loss over the run)
+    and ``history (R, steps // record_every)`` (running minimum every ``record_every`` steps), as NumPy arrays.
+    """
+    check_choice(kind, "kind", ("real", "complex"))
+    steps = check_int(steps, "steps", 1)
+    if steps % record_every:
+        raise ValueError(f"steps must be a multiple of record_every={record_every}, got {steps}")
+    phis = jnp.atleast_2d(jnp.asarray(phis))
+    R = phis.shape[0]
+    dt = phis.dtype
+    lrs = jnp.broadcast_to(jnp.asarray(lrs, dt), (R,))
+    r_mins = jnp.broadcast_to(jnp.asarray(r_mins, dt), (R,))
+    keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(np.broadcast_to(np.asarray(seeds), (R,))))
+    best, hist = _train_batch(keys, phis, lrs, r_mins, n, kind, steps, record_every)
+    return dict(best=np.asarray(best), history=np.asarray(hist), steps=np.arange(record_every, steps + 1, record_every))
+
+
+# ----------------------------------------------------------------------------------------------
+# a small selective SSM (S6 / Mamba-style) for the copy task
+# ----------------------------------------------------------------------------------------------
+def copy_task(key, batch: int, length: int, lag: int, vocab: int):
+    """Delay/copy task (the authors' ``train_selectivity.py`` scaled down): tokens ``U{1..vocab-1}``, label at
+    position ``p >= lag`` is the token at ``p - lag``; returns ``(x (batch, length) int, y (batch, length) int)``;
+    the loss is taken on positions ``>= lag`` only."""
+    x = jax.random.randint(key, (batch, length), 1, vocab)
+    y = jnp.concatenate([jnp.zeros((batch, lag), x.dtype), x[:, : length - lag]], axis=1)
+    return x, y
+
+
+def selective_init(key, vocab: int, d_model: int, d_state: int, n_layers: int, kind: str, expand: int = 2):
+    """Parameters of :func:`selective_apply` (plain pytree).  ``kind="real"``: ``A_n = -(n+1)`` (S4D-Real) with
+    ``d_state`` states; ``kind="complex"``: ``A_n = -1/2 + i pi n`` (S4D-Lin, the code's S6-Complex) with
+    ``d_state // 2`` states (parameter parity, as in the authors' code).  Step size ``Delta`` initialized in
+    ``[1e-3, 1e-1]`` log-uniformly through the softplus bias (Mamba)."""
+    check_choice(kind, "kind", ("real", "complex"))
+    d_in = expand * d_model
+    N = d_state if kind == "real" else d_state // 2
+    keys = jax.random.split(key, 2 + n_layers)
+    glorot = jax.nn.initializers.lecun_normal()
+    layers = []
+    for lk in keys[2:]:
+        ks = jax.random.split(lk, 8)
+        dt0 = jnp.exp(jax.random.uniform(ks[5], (d_in,), minval=math.log(1e-3), maxval=math.log(1e-1)))
+        layer = dict(
+            w_in=glorot(ks[0], (d_model, 2 * d_in)),
+            w_B=glorot(ks[1], (d_in, N)),
+            w_C=glorot(ks[2], (d_in, N)),
+            w_dt=glorot(ks[3], (d_in, d_in)) * 0.1,
+            b_dt=dt0 + jnp.log(-jnp.expm1(-dt0)),  # inverse softplus
+            B0=jax.random.normal(ks[6], (d_in, N)) / math.sqrt(N),
+            C0=jax.random.normal(ks[7], (d_in, N)) / math.sqrt(N),
+            D=jnp.ones(d_in),
+            w_out=glorot(ks[4], (d_in, d_model)),
+            norm=jnp.ones(d_model),
+            log_A_re=jnp.log(jnp.broadcast_to(jnp.arange(1, N + 1, dtype=float) if kind == "real" else jnp.full(N, 0.5), (d_in, N))),
+        )
+        if kind == "complex":
+            layer["A_im"] = jnp.broadcast_to(jnp.pi * jnp.arange(N, dtype=float), (d_in, N))
+            layer["w_Ci"] = glorot(jax.random.fold_in(ks[2], 1), (d_in, N))
+            layer["w_Bi"] = glorot(jax.random.fold_in(ks[1], 1), (d_in, N))
+            layer["B0i"] = jax.random.normal(jax.random.fold_in(ks[6], 1), (d_in, N)) / math.sqrt(N)
+            layer["C0i"] = jax.random.normal(jax.random.fold_in(ks[7], 1), (d_in, N)) / math.sqrt(N)
+        layers.append(layer)
+    return dict(embed=jax.random.normal(keys[0], (vocab, d_model)), layers=layers,
+                head=glorot(keys[1], (d_model, vocab)))
+
+
+def _selective_layer(p, x, gates):
+    """One S6 block on ``x (L, d_model)``: RMSNorm -> in-proj (u, gate) -> selective diagonal SSM -> gate -> out-proj.
+
+    With ``gates = (g_B, g_C, g_dt)`` in {0, 1} (traced, so one compiled function serves every ablation):
+    ``Delta_t = softplus(g_dt W_dt u_t + b)``, ``B_t = g_B W_B^T u_t + (1 - g_B) B0``, ``C_t = g_C W_C^T u_t + (1 - g_C) C0``
+    (shared by the channels of the layer when selective, per channel ``B0, C0`` otherwise);
+    ``Abar = exp(Delta A)``, ``Bbar = Delta B``; ``h_t = Abar h_{t-1} + Bbar u_t``;
+    ``y_t = Re(C_t h_t)`` (real) or ``2 Re(C_t h_t)`` (complex) ``+ D u_t``; then ``y * silu(z)``, out-proj, residual.
+    """
+    gB, gC, gdt = gates
+    L = x.shape[0]
+    xn = x * jax.lax.rsqrt(jnp.mean(x**2, -1, keepdims=True) + 1e-6) * p["norm"]
+    uz = xn @ p["w_in"]
+    d_in = uz.shape[-1] // 2
+    u, z = uz[:, :d_in], uz[:, d_in:]
+    cplx = "A_im" in p
+    dt = jax.nn.softplus(gdt * (u @ p["w_dt"]) + p["b_dt"])  # (L, d_in)
+    A = -jnp.exp(p["log_A_re"])
+    if cplx:
+        A = jax.lax.complex(A, p["A_im"])
+
+    def proj(g, w, w0):
+        return g * (u @ w)[:, None, :] + (1.0 - g) * w0[None]  # (L, d_in, N)
+
+    Bt = proj(gB, p["w_B"], p["B0"])
+    Ct = proj(gC, p["w_C"], p["C0"])
+    if cplx:
+        Bt = jax.lax.complex(Bt, proj(gB, p["w_Bi"], p["B0i"]))
+        Ct = jax.lax.complex(Ct, proj(gC, p["w_Ci"], p["C0i"]))
+    Abar = jnp.exp(dt[:, :, None] * A[None])  # (L, d_in, N)
+    Bu = dt[:, :, None] * Bt * u[:, :, None]
+
+    # h_t = Abar_t h_{t-1} + Bu_t by an associative scan over time (few, wide ops: far faster on CPU than a
+    # sequential scan for these tiny states, whose cost is per-op overhead)
+    _, h = jax.lax.associative_scan(ssm._binary_op, (Abar, Bu), axis=0)
+    y = jnp.sum(Ct * h, -1)
+    y = (2.0 * y.real if cplx else y) + p["D"] * u
+    y = y * jax.nn.silu(z)
+    return x + y @ p["w_out"]
+
+
+def selective_apply(params, tokens, gates=(1.0, 1.0, 1.0)):
+    """Logits ``(L, vocab)`` of the small selective SSM on one token sequence ``(L,)`` (vmap for batches);
+    ``gates = (B, C, Delta)`` selective (1) or not (0)."""
+    x = params["embed"][tokens]
+    for p in params["layers"]:
+        x = _selective_layer(p, x, gates)
+    return x @ params["head"]
+
+
+@partial(jax.jit, static_argnames=("vocab", "d_model", "d_state", "n_layers", "kind", "length", "lag", "batch",
+                                   "steps", "lr"))
+def _selective_train(seeds, gates, vocab, d_model, d_state, n_layers, kind, length, lag, batch, steps, lr):
+    def one(seed, gate):
+        key = jax.random.PRNGKey(seed)
+        kp, kd, ke = jax.random.split(key, 3)
+        params = jax.tree_util.tree_map(lambda v: v.astype(jnp.float32),
+                                        selective_init(kp, vocab, d_model, d_state, n_layers, kind))
+        gate = tuple(gate[i].astype(jnp.float32) for i in range(3))
+        opt = optax.adam(lr)
+        state = opt.init(params)
+        mask = (jnp.arange(length) >= lag).astype(jnp.float32)
+
+        def loss_acc(p, x, y):
+            logits = jax.vmap(lambda s: selective_apply(p, s, gate))(x)
+            lp = jax.nn.log_softmax(logits)
+            nll = -jnp.take_along_axis(lp, y[..., None], -1)[..., 0]
+            loss = jnp.sum(nll * mask) / (mask.sum() * x.shape[0])
+            acc = jnp.sum((jnp.argmax(logits, -1) == y) * mask) / (mask.sum() * x.shape[0])
+            return loss, acc
+
+        def step(carry, i):
+            p, s = carry
+            x, y = copy_task(jax.random.fold_in(kd, i), batch, length, lag, vocab)
+            (loss, acc), g = jax.value_and_grad(loss_acc, has_aux=True)(p, x, y)
+            upd, s = opt.update(g, s, p)
+            return (optax.apply_updates(p, upd), s), (loss, acc)
+
+        (params, _), (losses, accs) = jax.lax.scan(step, (params, state), jnp.arange(steps))
+        xe, ye = copy_task(ke, 256, length, lag, vocab)
+        test_loss, test_acc = loss_acc(params, xe, ye)
+        return losses, accs, test_loss, test_acc
+
+    return jax.vmap(one)(seeds, gates)
+
+
+def selective_copy_experiment(seeds, kind: str, gates, steps: int = 500, vocab: int = 16, d_model: int = 32,
+                              d_state: int = 16, n_layers: int = 2, length: int = 64, lag: int = 16, batch: int = 16,
+                              lr: float = 1e-3) -> dict:
+    """Train the small selective SSM on the copy task (a fresh batch each step, Adam), vmapped over runs.
+
+    ``seeds (R,)`` and ``gates (R, 3)`` (which of ``B, C, Delta`` depend on the input, 1/0) describe ``R`` runs,
+    compiled once per ``kind``.  Returns per-step ``loss``/``acc`` ``(R, steps)`` and held-out ``test_loss``,
+    ``test_acc`` ``(R,)`` (256 fresh sequences, positions ``>= lag``); chance accuracy is ``1/(vocab-1)``.
+    """
+    check_choice(kind, "kind", ("real", "complex"))
+    seeds = jnp.asarray(np.asarray(seeds, np.int32))
+    gates = jnp.asarray(np.asarray(gates, np.float32))
+    losses, accs, tl, ta = _selective_train(seeds, gates, vocab, d_model, d_state, n_layers, kind, length, lag, batch,
+                                            steps, float(lr))
+    return dict(loss=np.asarray(losses), acc=np.asarray(accs), test_loss=np.asarray(tl), test_acc=np.asarray(ta))

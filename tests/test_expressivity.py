@@ -1,0 +1,187 @@
+"""Tests for ssmtheory.expressivity (notebook 04): impulse responses, targets, T1/T2/P1/P2, LP, training."""
+
+import itertools
+import math
+
+import jax
+import numpy as np
+import pytest
+
+from ssmtheory import expressivity as ex
+
+jax.config.update("jax_enable_x64", True)
+
+
+def test_impulse_real_matches_recurrence():
+    rng = np.random.default_rng(0)
+    a, b, c = rng.uniform(-1, 1, 7), rng.normal(size=7), rng.normal(size=7)
+    got = np.asarray(ex.impulse_real(a, b, c, 40))
+    np.testing.assert_allclose(got, ex.recurrence_impulse(a, b, c, 40), rtol=1e-12, atol=1e-14)
+    # closed form sum c b a^tau, independently
+    np.testing.assert_allclose(got, (a[None] ** np.arange(40)[:, None]) @ (b * c), rtol=1e-12, atol=1e-14)
+
+
+def test_impulse_complex_matches_recurrence_and_p1():
+    rng = np.random.default_rng(1)
+    n = 5
+    a = rng.uniform(0.2, 1.0, n) * np.exp(1j * rng.uniform(-np.pi, np.pi, n))
+    b = rng.normal(size=n) + 1j * rng.normal(size=n)
+    c = rng.normal(size=n) + 1j * rng.normal(size=n)
+    got = np.asarray(ex.impulse_complex(a, b, c, 50))
+    np.testing.assert_allclose(got, ex.recurrence_impulse(a, b, c, 50, complex_output=True), rtol=1e-11, atol=1e-13)
+    # P1: a real SSM is a complex SSM with c halved
+    ar, br, cr = rng.uniform(-1, 1, n), rng.normal(size=n), rng.normal(size=n)
+    np.testing.assert_allclose(np.asarray(ex.impulse_complex(ar, br, cr / 2, 30)),
+                               np.asarray(ex.impulse_real(ar, br, cr, 30)), rtol=1e-12, atol=1e-14)
+
+
+def test_targets():
+    t = 32
+    T = ex.targets(t, seed=3)
+    for phi in T.values():
+        assert phi.shape == (t,) and abs(np.linalg.norm(phi) - 1) < 1e-14
+    assert np.argmax(T["delay"]) == 15 and np.count_nonzero(T["delay"]) == 1
+    np.testing.assert_allclose(ex.target("oscillation", 8, normalize="none"), [1, 0, -1, 0, 1, 0, -1, 0])
+    np.testing.assert_array_equal(T["random"], ex.target("random", t, seed=3))  # deterministic
+    assert not np.array_equal(T["random"], ex.target("random", t, seed=4))
+    with pytest.raises(ValueError, match="name"):
+        ex.target("sine", 4)
+
+
+def test_oscillation_one_complex_mode_exact():
+    phi = np.asarray(ex.impulse_complex(np.array([1j]), np.array([1.0]), np.array([0.5]), 1000))
+    assert np.abs(phi - ex.target("oscillation", 1000, normalize="none")).max() < 1e-12
+
+
+@pytest.mark.parametrize("t", [1, 5, 64])
+def test_dft_construction_exact_and_moderate(t):
+    phi = np.random.default_rng(t).uniform(-1, 1, t)
+    a, b, c = ex.dft_complex_ssm(phi)
+    np.testing.assert_allclose(np.abs(a), 1, atol=1e-15)
+    np.testing.assert_allclose(np.abs(b), 1, atol=1e-15)
+    assert np.abs(c).max() <= np.abs(phi).sum() / (2 * t) + 1e-15 <= np.abs(phi).max() + 1e-15
+    assert np.abs(np.asarray(ex.impulse_complex(a, b, c, t)) - phi).max() < 1e-13
+    assert np.abs(ex.recurrence_impulse(a, b, c, t, complex_output=True) - phi).max() < 1e-13
+
+
+def test_forward_differences_brute_force():
+    g = np.random.default_rng(2).normal(size=9)
+    D = ex.forward_differences(g)
+    for k in range(9):
+        for m0 in range(9 - k):
+            ref = sum(math.comb(k, j) * (-1) ** (k - j) * g[m0 + j] for j in range(k + 1))
+            assert abs(D[k, m0] - ref) < 1e-10
+
+
+def test_t2_closed_forms():
+    # oscillation: Delta^k (-1)^m = (-2)^k, so the bound is 2^k (1 - eps) with k = floor((t-1)/2)
+    for t in (5, 9, 12):
+        k = (t - 1) // 2
+        assert ex.forward_difference_bound(ex.target("oscillation", t, normalize="none"), 0.1) == pytest.approx(
+            2**k * 0.9, rel=1e-12)
+    assert ex.forward_difference_bound(np.zeros(6), 0.1) == 0.0
+
+
+def test_t2_bound_holds_on_random_real_ssms():
+    rng = np.random.default_rng(5)
+    nontrivial = 0
+    for _ in range(400):
+        t, n = int(rng.integers(3, 17)), int(rng.integers(1, 7))
+        a = rng.uniform(-1, 1, n)
+        a[rng.random(n) < 0.15] = rng.choice([-1.0, 1.0, 0.0])
+        b, c = rng.normal(size=n), rng.normal(size=n) * 10 ** rng.uniform(-1, 3)
+        phi_r = ex.vandermonde(a, t) @ (b * c)  # impulse_real itself is tested above; no recompiles per shape
+        # target: perturbed (eps small, bound non-trivial) or unrelated (eps = the actual error)
+        if rng.random() < 0.7:
+            target = phi_r + rng.uniform(-1, 1, t) * 10 ** rng.uniform(-8, -1) * np.abs(phi_r).max()
+        else:
+            target = rng.uniform(-1, 1, t)
+        eps = np.abs(phi_r - target).max()
+        lb = ex.forward_difference_bound(target, eps)
+        nontrivial += lb > 0.5 * np.abs(b * c).sum()
+        assert np.abs(b * c).sum() >= lb - 1e-9 * max(1.0, lb)
+    assert nontrivial > 50  # the inequality is tested where it bites
+
+
+@pytest.mark.parametrize("name", ex.TARGETS)
+def test_lp_feasible_and_above_t2(name):
+    for t in (6, 12):
+        phi = ex.target(name, t, normalize="max")
+        r = ex.min_l1_real_fit(phi, 0.1, ex.pole_grid(201))
+        assert r["success"]
+        V = ex.vandermonde(ex.pole_grid(201), t)
+        assert np.abs(V @ r["w"] - phi).max() <= 0.1 + 1e-9
+        assert r["objective"] >= ex.forward_difference_bound(phi, 0.1)
+
+
+def test_lp_matches_a_known_optimum():
+    # constant target 1 with eps: the single pole a=1 and w = 1 - eps is optimal (T2 with k=0 gives 1 - eps)
+    r = ex.min_l1_real_fit(np.ones(5), 0.1, ex.pole_grid(21))
+    assert r["objective"] == pytest.approx(0.9, abs=1e-8)
+
+
+def _brute_min_linf(phi, n, grid):
+    """Minimax error over all n-subsets of grid, each by the exact LP (independent of the Lawson screening)."""
+    V = ex.vandermonde(grid, phi.shape[0])
+    return min(ex._minimax_lp(V[:, list(S)], phi)[0] for S in itertools.combinations(range(len(grid)), n))
+
+
+@pytest.mark.parametrize("t", [3, 4, 5, 6])
+def test_descartes_dimension_claim_brute_force(t):
+    """T1 on small t: with n < ceil(t/2) real modes the l_inf error to Re(i^tau) is >= 1; at n = ceil(t/2) < 1."""
+    phi = ex.target("oscillation", t, normalize="none")
+    grid = ex.pole_grid(13)
+    half = -(-t // 2)
+    for n in range(1, half):
+        assert _brute_min_linf(phi, n, grid) >= 1 - 1e-9
+        assert ex.best_linf_real_fit(phi, n, grid)["error"] >= 1 - 1e-9
+    assert _brute_min_linf(phi, half, grid) < 1
+    assert ex.best_linf_real_fit(phi, half, grid)["error"] == pytest.approx(_brute_min_linf(phi, half, grid), abs=1e-7)
+
+
+def test_random_real_ssms_respect_t1():
+    rng = np.random.default_rng(7)
+    phi = ex.target("oscillation", 9, normalize="none")
+    for _ in range(2000):
+        n = int(rng.integers(1, 5))  # < ceil(9/2) = 5
+        a, w = rng.uniform(-1, 1, n), rng.normal(size=n) * 3
+        assert np.abs(ex.vandermonde(a, 9) @ w - phi).max() >= 1 - 1e-12
+
+
+def test_training_closed_form_and_learning():
+    key = jax.random.PRNGKey(0)
+    for kind in ("real", "complex"):
+        p, sign = ex.init_ssm_params(key, 6, kind, dtype=np.float64)
+        phi = np.asarray(ex.ssm_impulse_from_params(p, sign, 20))
+        a = np.exp(-np.exp(np.asarray(p["nu"])))
+        if kind == "real":
+            ref = ex.recurrence_impulse(np.asarray(sign) * a, np.asarray(p["b"]), np.asarray(p["c"]), 20)
+        else:
+            a = a * np.exp(1j * np.asarray(p["theta"]))
+            ref = ex.recurrence_impulse(a, np.asarray(p["br"]) + 1j * np.asarray(p["bi"]),
+                                        np.asarray(p["cr"]) + 1j * np.asarray(p["ci"]), 20, complex_output=True)
+        np.testing.assert_allclose(phi, ref, rtol=1e-10, atol=1e-16)
+    phis = np.stack([ex.target("oscillation", 8), ex.target("oscillation", 8)]).astype(np.float32)
+    r = ex.train_ssm(phis, 8, "complex", 200, 1e-2, [0, 1], 0.9, record_every=10)
+    assert r["history"].shape == (2, 20) and np.all(np.diff(r["history"], axis=1) <= 0)
+    assert r["best"].max() < 0.1  # learns from 1 (zero map) quickly
+    r2 = ex.train_ssm(phis, 8, "complex", 200, 1e-2, [0, 1], 0.9, record_every=10)
+    np.testing.assert_array_equal(r["best"], r2["best"])  # deterministic
+
+
+def test_selective_model_shapes_and_copy_task():
+    x, y = ex.copy_task(jax.random.PRNGKey(0), 3, 10, 4, 16)
+    assert x.shape == y.shape == (3, 10) and int(x.min()) >= 1 and int(x.max()) <= 15
+    np.testing.assert_array_equal(np.asarray(y[:, 4:]), np.asarray(x[:, :6]))
+    f = jax.jit(lambda p, s, g: ex.selective_apply(p, s, (g[0], g[1], g[2])))
+    assert ex.selective_init(jax.random.PRNGKey(1), 16, 8, 8, 1, "real")["layers"][0]["B0"].shape == (16, 8)
+    for kind, n_state in (("complex", 4),):  # the complex path (one compile keeps the test fast)
+        p = ex.selective_init(jax.random.PRNGKey(1), 16, 8, 8, 1, kind)
+        assert p["layers"][0]["B0"].shape == (16, n_state)  # complex: d_state // 2 states (parameter parity)
+        out_sel = np.asarray(f(p, x[0], np.ones(3)))
+        out_lti = np.asarray(f(p, x[0], np.zeros(3)))
+        assert out_sel.shape == (10, 16) and np.isfinite(out_sel).all()
+        assert not np.allclose(out_sel, out_lti)
+        # causality: changing a later token leaves earlier logits unchanged
+        x2 = x[0].at[7].set(1 + (int(x[0][7]) % 15))
+        np.testing.assert_allclose(np.asarray(f(p, x2, np.ones(3)))[:7], out_sel[:7], rtol=1e-6, atol=1e-6)
