@@ -1,0 +1,594 @@
+"""Length-independent PAC bounds for deep stable SSMs (Rácz, Petreczky, Daróczy, arXiv 2405.20278).
+
+**Status of the formulas.**  The paper's full text was not available to us.  What is *verified*
+(abstract, TL;DR, sibling paper 2405.10054): the bound holds for stacks of stable, non-selective
+LTI SSM blocks and position-wise neural nets, it does not depend on the sequence length ``T``, it
+decreases as the stability margin grows, it is built by Rademacher contraction with ``H_2`` / ``l_1``
+impulse-response norms, and the gap scales as ``O(1/sqrt(N))``.  **Every constant below is our
+reconstruction [R]**, derived in notebook 01 (lemmas L1-L7 of ``shared/papers/racz-2024.md``) and
+tested against brute force and a Monte Carlo Rademacher estimate in ``tests/test_bounds.py``.
+
+Architecture covered (anything else raises ``ValueError`` in :func:`bound_for_model`)::
+
+    v_0,t = W_enc^T u_t + b_enc                     (linear encoder, bias folded into the input as (u_t, 1))
+    z_l   = Sigma_l(v_{l-1})                        (stable diagonal LTI SSM block, l = 1..L)
+    v_l   = phi(z_l)        or  v_{l-1} + phi(z_l)  (coordinate-wise L_phi-Lipschitz, phi(0) = 0; residual optional)
+    f(u)  = w^T v_L,T + b   or  w^T mean_t v_L,t + b
+
+with no LayerNorm and no GLU (not globally Lipschitz / not coordinate-wise), ``||u_t||_2 <= K_u``
+and a loss ``ell(., y)`` with values in ``[0, c_loss]`` that is ``L_loss``-Lipschitz (clipped square
+loss ``min((yhat - y)^2, c)``: ``L_loss = 2 sqrt(c)``; see :func:`clipped_square_loss`).
+
+The bound [R]: with probability ``>= 1 - delta`` over an i.i.d. sample of size ``N``, every model of
+the class satisfies::
+
+    E ell - (1/N) sum_i ell_i  <=  ( 2 L_loss (K a ||w||_1 prod_l c_l + |b|) + 4 c_loss sqrt(2 ln(4/delta)) ) / sqrt(N)
+
+    K    = sqrt(K_u^2 + 1)                     (input with the bias coordinate; L1: M(id) <= sqrt(N) K)
+    a    = ||[W_enc; b_enc]^T||_inf            (L3: linear map, max absolute row sum)
+    c_l  = 2 L_phi E_l                         (L2 + L4; residual block: 1 + 2 L_phi E_l)
+    E_l  = ||D||_inf + sum_j ||C[:,j]||_inf ||B[j,:]||_1 / (1 - |lambda_j|)   (l1 envelope, L2)
+
+``||M||_inf`` is the max absolute row sum throughout; ``(A, B, C, D)`` is the block in the control
+convention of :mod:`ssmtheory.norms` (``h_0 = D``, ``h_k = C A^{k-1} B``).  For a *data-chosen*
+model the constants must be those of a class fixed in advance: :func:`bound_for_model` with a
+:class:`NormGrid` rounds every norm up to a geometric grid and replaces ``delta`` by
+``delta / |grid|`` (union bound), and then uses the class envelope ``d + beta / (1 - gamma)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import norms as _norms
+
+__all__ = [
+    "LIPSCHITZ",
+    "mode_coefficients",
+    "l1_envelope",
+    "class_envelope",
+    "weighted_h2",
+    "weighted_h2_constant",
+    "block_constant",
+    "depth_product",
+    "complexity_numerator",
+    "confidence_term",
+    "generalization_bound",
+    "power_norm_envelope",
+    "nonnormal_realization",
+    "union_over_time_factor",
+    "energy_h2_numerator",
+    "clipped_square_loss",
+    "clipped_square_lipschitz",
+    "block_standard",
+    "NormGrid",
+    "BoundReport",
+    "check_architecture",
+    "bound_for_model",
+    "mc_rademacher_envelope_class",
+    "envelope_class_complexity_bound",
+    "teacher_student",
+]
+
+#: Lipschitz constants of the coordinate-wise nonlinearities the bound covers (all have phi(0) = 0).
+#: GELU: sup_x |d/dx x Phi(x)| = 1.1289... (attained at x = sqrt(2)); we use 1.129.
+LIPSCHITZ = {"relu": 1.0, "tanh": 1.0, "identity": 1.0, "gelu": 1.129}
+
+
+# ----------------------------------------------------------------------------------------------
+# per-block norms
+# ----------------------------------------------------------------------------------------------
+def _diag_system(A, B, C, D):
+    A = np.asarray(A)
+    if A.ndim != 1:
+        raise ValueError(f"A must be a 1-D eigenvalue vector (diagonal A), got shape {A.shape}")
+    B = np.atleast_2d(np.asarray(B))
+    C = np.atleast_2d(np.asarray(C))
+    if B.shape[0] != A.shape[0] or C.shape[1] != A.shape[0]:
+        raise ValueError(f"B must be (P, H_in) and C (H_out, P) with P={A.shape[0]}, got {B.shape}, {C.shape}")
+    D = np.zeros((C.shape[0], B.shape[1])) if D is None else np.atleast_2d(np.asarray(D))
+    return A, B, C, D
+
+
+def mode_coefficients(A, B, C) -> np.ndarray:
+    """``beta_j = ||C[:, j]||_inf ||B[j, :]||_1`` for a diagonal ``A`` (1-D eigenvalues).
+
+    ``h_k = sum_j lambda_j^{k-1} C[:, j] B[j, :]`` and ``||c b^T||_inf = ||c||_inf ||b||_1``, so
+    ``||h_k||_inf <= sum_j beta_j |lambda_j|^{k-1}`` for ``k >= 1`` (triangle inequality).
+    """
+    A, B, C, _ = _diag_system(A, B, C, None)
+    return np.abs(C).max(axis=0) * np.abs(B).sum(axis=1)
+
+
+def _geom_sum(r, n):
+    """``sum_{k=0}^{n-1} r^k`` for ``r >= 0`` elementwise (``n`` at ``r = 1``); ``n = inf`` gives ``1/(1-r)`` (``inf`` for ``r >= 1``)."""
+    r = np.asarray(r, dtype=float)
+    if np.isinf(n):
+        with np.errstate(divide="ignore"):
+            return np.where(r < 1, 1.0 / (1.0 - np.minimum(r, 1.0)), np.inf)
+    one = r == 1.0
+    rr = np.where(one, 0.5, r)
+    with np.errstate(divide="ignore", over="ignore"):
+        val = -np.expm1(n * np.log(rr)) / (1.0 - rr)
+    return np.where(one, float(n), val)
+
+
+def l1_envelope(A, B, C, D=None, T: int | None = None) -> float:
+    """l1 envelope of a diagonal block [R, lemma L2]; an upper bound of ``sum_k ||h_k||_inf``.
+
+    ``E = ||D||_inf + sum_j beta_j / (1 - |lambda_j|)`` (``T=None``, infinite horizon; ``inf`` if
+    some ``|lambda_j| >= 1`` with ``beta_j > 0``), or the finite-horizon version over the lags
+    ``k < T`` that a length-``T`` sequence can use::
+
+        E(T) = ||D||_inf + sum_j beta_j (1 - |lambda_j|^{T-1}) / (1 - |lambda_j|)     (= ... + beta_j (T-1) at |lambda_j| = 1)
+
+    ``beta_j`` from :func:`mode_coefficients`.  ``A`` is 1-D (control convention, as returned by
+    :func:`ssmtheory.norms.layer_to_standard` or :func:`block_standard`).
+    """
+    A, B, C, D = _diag_system(A, B, C, D)
+    beta = mode_coefficients(A, B, C)
+    dn = float(np.abs(D).sum(axis=1).max())
+    if T is None:
+        n = math.inf
+    else:
+        if int(T) != T or T < 1:
+            raise ValueError(f"T must be a positive integer, got {T!r}")
+        n = int(T) - 1
+    r = np.abs(A)
+    if np.isinf(n) and np.any((r >= 1) & (beta > 0)):
+        return math.inf
+    return float(dn + np.sum(np.where(beta > 0, beta * _geom_sum(r, n), 0.0)))
+
+
+def class_envelope(gamma: float, beta: float, d: float, T: int | None = None) -> float:
+    """Envelope of the class ``S(gamma, beta, d)`` [R]: ``eta_0 = d``, ``eta_k = beta gamma^{k-1}``.
+
+    ``S = {diagonal A: |lambda_j| <= gamma, sum_j beta_j <= beta, ||D||_inf <= d}``; every member has
+    ``||h_k||_inf <= eta_k`` (uniformly, which is what lemma L2 needs).  Returns
+    ``sum_{k<T} eta_k = d + beta (1 - gamma^{T-1}) / (1 - gamma)`` (``T=None``: ``d + beta/(1-gamma)``).
+    """
+    n = math.inf if T is None else int(T) - 1
+    return float(d + beta * _geom_sum(np.array([gamma]), n)[0])
+
+
+def weighted_h2(A, B, C, D=None, gamma: float = 0.99) -> float:
+    """Weighted H2 norm (Frobenius) ``H_{2,gamma} = sqrt(sum_k gamma^{-2k} ||h_k||_F^2)`` [R].
+
+    ``= sqrt(||D||_F^2 + gamma^{-2} tr(C P_gamma C^*))`` with the gamma-weighted Lyapunov (Stein)
+    equation ``P_gamma = (A/gamma) P_gamma (A/gamma)^* + B B^*``; evaluated as the plain H2 norm of
+    ``(A/gamma, B, C/gamma, D)`` by :func:`ssmtheory.norms.h2_norm` (``A`` 1-D or dense).
+    Requires ``rho(A) < gamma`` (``ValueError`` otherwise).
+    """
+    if not (0 < gamma <= 1):
+        raise ValueError(f"gamma must lie in (0, 1], got {gamma!r}")
+    A = np.asarray(A)
+    rho = _norms.spectral_radius(A)
+    if rho >= gamma:
+        raise ValueError(f"A: spectral radius {rho:.6g} must be < gamma = {gamma}")
+    return _norms.h2_norm(A / gamma, B, np.asarray(C) / gamma, D)
+
+
+def weighted_h2_constant(A, B, C, D=None, gamma: float = 0.99) -> float:
+    """SSM-block constant of the weighted-H2 route [R]: ``sqrt(q) H_{2,gamma} / sqrt(1 - gamma^2)``.
+
+    Cauchy-Schwarz with weights ``gamma^{+-k}``:
+    ``sum_k ||h_k|| a_{t-k} <= (sum_k gamma^{-2k} ||h_k||^2)^{1/2} (sum_k gamma^{2k} a_{t-k}^2)^{1/2}``, and
+    ``sum_k gamma^{2k} <= 1/(1-gamma^2)``.  ``||h_k||_inf <= sqrt(q) ||h_k||_F`` with ``q = H_in``
+    converts the Frobenius :func:`weighted_h2` into the ``inf`` norm the chain uses.
+    Needs only a *uniform bound on H_{2,gamma}* over the class (no uniform envelope), ``rho(A) < gamma < 1``.
+    """
+    if not (0 < gamma < 1):
+        raise ValueError(f"gamma must lie in (0, 1), got {gamma!r}")
+    q = np.atleast_2d(np.asarray(B)).shape[1]
+    return math.sqrt(q) * weighted_h2(A, B, C, D, gamma) / math.sqrt(1 - gamma**2)
+
+
+# ----------------------------------------------------------------------------------------------
+# the chain
+# ----------------------------------------------------------------------------------------------
+def block_constant(E: float, lipschitz: float = 1.0, W_inf: float = 1.0, residual: bool = False) -> float:
+    """RC constant of one block ``v -> phi(W Sigma(v))`` [R]: ``c = 2 L ||W||_inf E`` (L2 * L3 * L4).
+
+    Residual block ``v -> v + phi(W Sigma(v))``: ``c = 1 + 2 L ||W||_inf E`` (Minkowski in
+    ``L2(sigma)`` of the two branches), so always ``>= 1``.
+    """
+    c = 2.0 * lipschitz * W_inf * E
+    return 1.0 + c if residual else c
+
+
+def depth_product(constants) -> float:
+    """``prod_l c_l`` (lemma L5: RC constants of composed blocks multiply)."""
+    return float(np.prod(np.asarray(constants, dtype=float)))
+
+
+def complexity_numerator(K: float, w_l1: float, constants, lipschitz_loss: float, encoder_norm: float = 1.0, bias_abs: float = 0.0) -> float:
+    """``2 L_loss (K a ||w||_1 prod_l c_l + |b|)`` [R]: ``2 * sqrt(N) * (Rademacher bound of ell o F)``.
+
+    L1 ``M(input) <= sqrt(N) K``; L3 encoder ``a``; L5 product of block constants; L6 readout
+    ``R(F) <= (||w||_1 M + |b| sqrt(N)) / N``; L7 loss contraction ``L_loss``; the factor 2 is from
+    SSBD Thm 26.5.
+    """
+    return 2.0 * lipschitz_loss * (K * encoder_norm * w_l1 * depth_product(constants) + bias_abs)
+
+
+def confidence_term(c_loss: float, delta: float) -> float:
+    """``4 c_loss sqrt(2 ln(4 / delta))`` (Shalev-Shwartz & Ben-David, Thm 26.5, loss in ``[0, c_loss]``)."""
+    if not (0 < delta < 1):
+        raise ValueError(f"delta must lie in (0, 1), got {delta!r}")
+    return 4.0 * c_loss * math.sqrt(2.0 * math.log(4.0 / delta))
+
+
+def generalization_bound(numerator: float, N: int, c_loss: float, delta: float) -> float:
+    """``(numerator + 4 c_loss sqrt(2 ln(4/delta))) / sqrt(N)`` — the bound on ``E ell - mean_i ell_i``."""
+    if N < 1:
+        raise ValueError(f"N must be >= 1, got {N!r}")
+    return (numerator + confidence_term(c_loss, delta)) / math.sqrt(N)
+
+
+# ----------------------------------------------------------------------------------------------
+# length-dependent comparators
+# ----------------------------------------------------------------------------------------------
+def power_norm_envelope(A, B, C, D=None, T: int = 1024) -> float:
+    """Comparator (i): ``||D||_inf + sum_{k=1}^{T-1} ||C||_inf ||A||_inf^{k-1} ||B||_inf`` (dense ``A``).
+
+    The textbook submultiplicative envelope ``||h_k|| <= ||C|| ||A||^{k-1} ||B||``.  It is a valid
+    bound of ``sum_{k<T} ||h_k||_inf`` but grows exponentially in ``T`` whenever ``||A||_inf > 1``,
+    which a non-normal ``A`` can have although ``rho(A) < 1``.  Returns ``inf`` on overflow.
+    """
+    A = np.atleast_2d(np.asarray(A))
+    B = np.atleast_2d(np.asarray(B))
+    C = np.atleast_2d(np.asarray(C))
+    a = float(np.abs(A).sum(axis=1).max())
+    nb, nc = float(np.abs(B).sum(axis=1).max()), float(np.abs(C).sum(axis=1).max())
+    dn = 0.0 if D is None else float(np.abs(np.atleast_2d(D)).sum(axis=1).max())
+    n = int(T) - 1
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = float(n) if a == 1 else float((np.power(np.float64(a), n) - 1.0) / (a - 1.0))
+    return float(dn + nc * nb * s) if np.isfinite(s) else math.inf
+
+
+def nonnormal_realization(A, B, C, D, V):
+    """The same system in the state basis ``x' = V x``: ``(V diag(A) V^{-1}, V B, C V^{-1}, D)`` (dense ``A``)."""
+    A = np.asarray(A)
+    V = np.asarray(V)
+    Vi = np.linalg.inv(V)
+    return V @ np.diag(A) @ Vi, V @ np.asarray(B), np.asarray(C) @ Vi, D
+
+
+def union_over_time_factor(T: int) -> float:
+    """Comparator (ii): ``sqrt(2 ln(2T))``, the Massart factor of a union bound over ``T`` time steps (and sign)."""
+    return math.sqrt(2.0 * math.log(2.0 * T))
+
+
+def energy_h2_numerator(K_u: float, T: int, w_l1: float, constants_l1, last_h2_constant: float, lipschitz_loss: float,
+                        encoder_norm: float = 1.0, bias_abs: float = 0.0) -> float:
+    """Comparator (iii) [R], the plain-H2 energy route: ``K = sqrt(T (K_u^2 + 1))``.
+
+    Energy version of M: ``M_2(V) = (E sup_f sum_t ||sum_i sigma_i v_t^i||_inf^2)^{1/2} <= sqrt(N T) K``
+    for per-step bounded inputs (the pitfall).  Intermediate blocks propagate energy with Young's
+    inequality (their l1 constants ``constants_l1``, all but the last block); the last block's
+    single-time output uses Cauchy-Schwarz over lags, ``c_L = 2 L sqrt(q) ||Sigma_L||_{H2}``
+    (``last_h2_constant``).  Numerator ``2 L_loss (K a ||w||_1 prod_{l<L} c_l c_L + |b|)``.
+    """
+    K = math.sqrt(T * (K_u**2 + 1.0))
+    return complexity_numerator(K, w_l1, list(constants_l1) + [last_h2_constant], lipschitz_loss, encoder_norm, bias_abs)
+
+
+# ----------------------------------------------------------------------------------------------
+# loss
+# ----------------------------------------------------------------------------------------------
+def clipped_square_loss(pred, y, c: float = 1.0):
+    """``min((pred - y)^2, c)``: values in ``[0, c]``, Lipschitz in ``pred`` with constant ``2 sqrt(c)``."""
+    import jax.numpy as jnp
+
+    return jnp.minimum((pred - y) ** 2, c)
+
+
+def clipped_square_lipschitz(c: float) -> float:
+    """Lipschitz constant ``2 sqrt(c)`` of :func:`clipped_square_loss` (slope ``2|e|`` on ``|e| <= sqrt(c)``, 0 beyond)."""
+    return 2.0 * math.sqrt(c)
+
+
+# ----------------------------------------------------------------------------------------------
+# trained deep SSMs
+# ----------------------------------------------------------------------------------------------
+def block_standard(system: dict):
+    """One entry of :func:`ssmtheory.models.layer_systems` as a standard-form diagonal system ``(A, B, C, D)``.
+
+    S4D (``kind="channels"``) is first written as one block-diagonal MIMO system (``H N`` modes,
+    mode ``(h, n)`` reads input ``h`` and writes output ``h``); then
+    :func:`ssmtheory.norms.layer_to_standard` (conjugate augmentation for ``Re(.)``, shift to ``h_0 = D``).
+    """
+    lam = np.asarray(system["Lambda_bar"])
+    Bb, Cc, Dd = np.asarray(system["B_bar"]), np.asarray(system["C"]), np.asarray(system["D"])
+    if system["kind"] == "channels":
+        H, N = lam.shape
+        idx = np.arange(H * N)
+        ch = idx // N
+        Bm = np.zeros((H * N, H), Bb.dtype)
+        Bm[idx, ch] = Bb.reshape(-1)
+        Cm = np.zeros((H, H * N), Cc.dtype)
+        Cm[ch, idx] = Cc.reshape(-1)
+        lam, Bb, Cc, Dd = lam.reshape(-1), Bm, Cm, np.diag(Dd)
+    return _norms.layer_to_standard(lam.astype(np.complex128) if lam.dtype.kind == "c" else lam.astype(np.float64),
+                                    Bb.astype(np.result_type(Bb.dtype, np.float64)), Cc.astype(np.result_type(Cc.dtype, np.float64)),
+                                    np.asarray(Dd, np.float64), conj_sym=bool(system["conj_sym"]))
+
+
+@dataclass(frozen=True)
+class NormGrid:
+    """Geometric grid of norm levels for the union bound over data-chosen models [R].
+
+    Positive norms (encoder ``a``, per block ``beta_l``, ``d_l``, readout ``||w||_1``, ``|b|``) take levels
+    ``ratio^k`` in ``[lo, hi]``; the stability margin ``1 - gamma_l`` takes levels ``ratio^k`` in
+    ``[margin_lo, 1]``.  A model is assigned the smallest class containing it (norms rounded up,
+    margins rounded down).  Each class is fixed before the data, so with ``delta / size`` per class
+    the bound holds simultaneously for all of them (union bound).
+    """
+
+    ratio: float = 1.25
+    lo: float = 1e-4
+    hi: float = 1e4
+    margin_lo: float = 1e-4
+
+    def n_levels(self) -> int:
+        return int(math.floor(math.log(self.hi / self.lo) / math.log(self.ratio) + 1e-9)) + 1
+
+    def n_margin_levels(self) -> int:
+        return int(math.floor(math.log(1.0 / self.margin_lo) / math.log(self.ratio) + 1e-9)) + 1
+
+    def size(self, n_layers: int) -> int:
+        """Number of classes: ``n^(3 + 2 L) * m^L`` (``n`` norm levels, ``m`` margin levels)."""
+        return self.n_levels() ** (3 + 2 * n_layers) * self.n_margin_levels() ** n_layers
+
+    def round_up(self, x: float) -> float:
+        """Smallest level ``>= x`` (``lo`` if ``x <= lo``; ``inf`` if ``x > hi``)."""
+        if x <= self.lo:
+            return self.lo
+        k = math.ceil(math.log(x / self.lo) / math.log(self.ratio) - 1e-12)
+        v = self.lo * self.ratio**k
+        return v if v <= self.hi * (1 + 1e-12) else math.inf
+
+    def round_margin_down(self, m: float) -> float:
+        """Largest margin level ``<= m`` (``0`` if ``m < margin_lo``: the model is outside every class)."""
+        if m >= 1:
+            return 1.0
+        if m < self.margin_lo:
+            return 0.0
+        k = math.ceil(math.log(1.0 / m) / math.log(self.ratio) - 1e-12)
+        return self.ratio ** (-k)
+
+
+@dataclass
+class BoundReport:
+    """Everything :func:`bound_for_model` used; ``bound = (numerator + confidence) / sqrt(N)``."""
+
+    bound: float
+    numerator: float
+    confidence: float
+    N: int
+    delta: float
+    delta_eff: float
+    K: float
+    encoder_norm: float
+    readout_l1: float
+    bias_abs: float
+    block_E: list
+    block_c: list
+    lipschitz: float
+    lipschitz_loss: float
+    c_loss: float
+    grid_size: int = 1
+    levels: dict = field(default_factory=dict)
+
+
+def check_architecture(cfg) -> float:
+    """Raise ``ValueError`` unless ``cfg`` is covered by the bound; return the nonlinearity's Lipschitz constant.
+
+    Covered: ``norm=None``, coordinate-wise nonlinearity in :data:`LIPSCHITZ` (not ``"glu"``),
+    ``readout in {"last", "mean"}``, ``d_output = 1`` (scalar predictor).
+    """
+    if cfg.norm is not None:
+        raise ValueError("cfg.norm must be None: LayerNorm is not globally Lipschitz and is not covered by the bound")
+    if cfg.nonlinearity not in LIPSCHITZ:
+        raise ValueError(f"cfg.nonlinearity must be one of {sorted(LIPSCHITZ)} (coordinate-wise, phi(0)=0), got {cfg.nonlinearity!r}")
+    if cfg.readout not in ("last", "mean"):
+        raise ValueError(f"cfg.readout must be 'last' or 'mean' (a scalar predictor), got {cfg.readout!r}")
+    if cfg.d_output != 1:
+        raise ValueError(f"cfg.d_output must be 1 (scalar predictor), got {cfg.d_output}")
+    return LIPSCHITZ[cfg.nonlinearity]
+
+
+def bound_for_model(params, cfg, N: int, delta: float = 0.05, K_u: float = 1.0, c_loss: float = 1.0,
+                    grid: NormGrid | None = None, T: int | None = None) -> BoundReport:
+    """The [R] bound for a deep SSM from :mod:`ssmtheory.models` (any block type; see module docstring).
+
+    ``K_u``: an a-priori bound ``||u_t||_2 <= K_u`` on the input distribution's support (not an
+    estimate from the sample).  Loss: clipped square with level ``c_loss`` (``L_loss = 2 sqrt(c_loss)``).
+
+    * ``grid=None``: the class is the model's own norm ball with the per-mode envelope
+      :func:`l1_envelope` (horizon ``T``, ``None`` = infinite): a valid bound for a model fixed
+      before seeing the data (e.g. a teacher), a heuristic number for a trained one.
+    * ``grid=NormGrid(...)``: each norm is rounded to ``grid``, the block constant is the class
+      envelope :func:`class_envelope` ``d_l + beta_l / (1 - gamma_l)`` and ``delta`` becomes
+      ``delta / grid.size(L)``: valid simultaneously for every model, hence for a data-chosen one.
+      ``bound = inf`` if a norm falls outside the grid.
+    """
+    import jax
+
+    from . import models as _models
+
+    Lphi = check_architecture(cfg)
+    p = jax.tree_util.tree_map(np.asarray, params)
+    We, be = np.asarray(p["encoder"]["W"], np.float64), np.asarray(p["encoder"]["b"], np.float64)
+    a = float((np.abs(We).sum(axis=0) + np.abs(be)).max())
+    w = np.asarray(p["decoder"]["W"], np.float64)[:, 0]
+    w_l1 = float(np.abs(w).sum())
+    b_abs = float(abs(np.asarray(p["decoder"]["b"], np.float64)[0]))
+    E, levels = [], {"blocks": []}
+    for s in _models.layer_systems(params, cfg):
+        A, B, C, D = block_standard(s)
+        if grid is None:
+            E.append(l1_envelope(A, B, C, D, T=T))
+        else:
+            beta = float(mode_coefficients(A, B, C).sum())
+            d = float(np.abs(D).sum(axis=1).max())
+            margin = 1.0 - float(np.abs(A).max())
+            lv = dict(beta=grid.round_up(beta), d=grid.round_up(d), margin=grid.round_margin_down(margin))
+            levels["blocks"].append(lv)
+            if lv["margin"] == 0.0 or not np.isfinite(lv["beta"] * lv["d"]):
+                E.append(math.inf)
+            else:
+                E.append(class_envelope(1.0 - lv["margin"], lv["beta"], lv["d"], T=T))
+    if grid is not None:
+        a, w_l1, b_abs = grid.round_up(a), grid.round_up(w_l1), grid.round_up(b_abs)
+        levels.update(encoder=a, readout_l1=w_l1, bias=b_abs)
+        size = grid.size(cfg.n_layers)
+    else:
+        size = 1
+    cs = [block_constant(e, Lphi, 1.0, cfg.residual) for e in E]
+    K = math.sqrt(K_u**2 + 1.0)
+    Lloss = clipped_square_lipschitz(c_loss)
+    num = complexity_numerator(K, w_l1, cs, Lloss, a, b_abs)
+    conf = confidence_term(c_loss, delta / size)
+    return BoundReport(bound=(num + conf) / math.sqrt(N), numerator=num, confidence=conf, N=int(N), delta=delta,
+                       delta_eff=delta / size, K=K, encoder_norm=a, readout_l1=w_l1, bias_abs=b_abs, block_E=E, block_c=cs,
+                       lipschitz=Lphi, lipschitz_loss=Lloss, c_loss=c_loss, grid_size=size, levels=levels)
+
+
+# ----------------------------------------------------------------------------------------------
+# Monte Carlo Rademacher complexity of a small class
+# ----------------------------------------------------------------------------------------------
+def mc_rademacher_envelope_class(U, eta, w_bound: float = 1.0, n_sigma: int = 2000, seed: int = 0, readout: str = "last"):
+    """Monte Carlo empirical Rademacher complexity of the single-block linear class (closed-form sup).
+
+    Class: ``f(u) = w z_T`` (``readout="last"``) with ``z_t = sum_{k<t} h_k u_{t-k}`` (SISO, control
+    convention ``h_0`` = feedthrough), ``|h_k| <= eta_k`` and ``|w| <= w_bound``; it contains every
+    SISO SSM with that envelope.  For fixed ``sigma`` the sup is attained at
+    ``h_k = eta_k sign(S_k)``, ``S_k = sum_i sigma_i u^i_{T-1-k}``, so
+    ``R_S = (w_bound / N) E_sigma sum_k eta_k |S_k|`` exactly; the expectation is estimated with
+    ``n_sigma`` Rademacher draws.  ``U (N, T)``.  Returns ``(mean, standard error)``.
+    """
+    U = np.asarray(U, dtype=float)
+    N, T = U.shape
+    eta = np.asarray(eta, float)[:T]
+    rng = np.random.default_rng(seed)
+    Ur = U[:, ::-1][:, : eta.size]  # column k = u_{T-1-k}
+    vals = np.empty(n_sigma)
+    for s in range(0, n_sigma, 256):
+        e = min(n_sigma, s + 256)
+        sig = rng.choice([-1.0, 1.0], size=(e - s, N))
+        vals[s:e] = np.abs(sig @ Ur) @ eta
+    vals *= w_bound / N
+    return float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(n_sigma))
+
+
+def envelope_class_complexity_bound(K_u: float, eta, N: int, w_bound: float = 1.0) -> float:
+    """[R] bound (L1, L2, L6) on the Rademacher complexity of the class of :func:`mc_rademacher_envelope_class`:
+    ``w_bound ||eta||_1 K_u / sqrt(N)``."""
+    return float(w_bound * np.sum(np.asarray(eta, float)) * K_u / math.sqrt(N))
+
+
+# ----------------------------------------------------------------------------------------------
+# teacher-student experiment (many small students trained at once)
+# ----------------------------------------------------------------------------------------------
+def teacher_student(student_cfg, teacher_cfg, Ns, T: int, seeds, steps: int = 300, batch_size: int = 32,
+                    lr: float = 3e-3, noise: float = 0.5, c_loss: float = 1.0, n_test: int = 2000,
+                    teacher_seed: int = 12345, eval_chunk: int = 128) -> dict:
+    """Train one student per ``(seed, N)`` on a noisy synthetic teacher; return clipped train/test losses.
+
+    Data for ``seed``: inputs ``u_t ~ U[-1, 1]^{d_input}`` i.i.d. (so ``||u_t||_2 <= sqrt(d_input) = K_u``),
+    length ``T``; labels ``y = teacher(u) + noise * N(0, 1)``, where the teacher (a fixed random deep SSM,
+    ``teacher_cfg``, key ``teacher_seed``) is rescaled to unit output standard deviation.  Student ``(seed, N)``
+    sees the first ``N`` of ``max(Ns)`` training examples of its seed and is trained with Adam (``lr``) on
+    the squared error, minibatches of ``batch_size`` drawn with replacement, ``steps`` steps; all students
+    are trained in one ``vmap``-ed, jitted ``lax.scan`` (one compilation per ``T``).
+
+    Returned losses are the clipped square loss ``min((yhat - y)^2, c_loss)`` (the bounded loss the bound
+    is about): ``train`` on the student's ``N`` examples, ``test`` on ``n_test`` fresh examples of its seed
+    (a Monte Carlo estimate of the risk, standard error ``<= c_loss / (2 sqrt(n_test))``).
+    Keys: ``N, seed, train, test, gap`` (arrays over students), ``params`` (list of per-student pytrees),
+    ``teacher`` (params), ``cfg`` (student config), ``T``.
+    """
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from . import models as _models
+
+    Ns, seeds = [int(n) for n in Ns], [int(s) for s in seeds]
+    Nmax = max(Ns)
+    ch = int(eval_chunk)
+    n_tot = -(-(Nmax + int(n_test)) // ch) * ch  # padded to whole chunks (one compiled shape); extra examples unused
+    dt = student_cfg.dtype
+    f_t = jax.jit(lambda p, u: _models.apply(p, u, teacher_cfg)[..., 0])
+
+    def teach(p, X):  # fixed chunk shape -> one compilation
+        return jnp.concatenate([f_t(p, X[i:i + ch]) for i in range(0, X.shape[0], ch)])
+
+    teacher = _models.init_params(jax.random.PRNGKey(teacher_seed), teacher_cfg)
+    ref = jax.random.uniform(jax.random.PRNGKey(teacher_seed + 1), (16 * ch, T, teacher_cfg.d_input), teacher_cfg.dtype, -1, 1)
+    yr = np.asarray(teach(teacher, ref))
+    scale = 1.0 / max(float(yr.std()), 1e-12)
+    teacher["decoder"] = {"W": teacher["decoder"]["W"] * scale, "b": (teacher["decoder"]["b"] - float(yr.mean())) * scale}
+
+    Xs, Ys = [], []
+    for s in seeds:
+        kx, kn = jax.random.split(jax.random.PRNGKey(s))
+        X = jax.random.uniform(kx, (n_tot, T, student_cfg.d_input), dt, -1, 1)
+        Y = teach(teacher, X)
+        Ys.append((Y + noise * jax.random.normal(kn, Y.shape, Y.dtype)).astype(dt))
+        Xs.append(X)
+    X, Y = jnp.stack(Xs), jnp.stack(Ys)  # (n_seeds, n_tot, T, d), (n_seeds, n_tot)
+
+    s_idx, n_arr, plist = [], [], []
+    for i, s in enumerate(seeds):
+        for n in Ns:
+            s_idx.append(i)
+            n_arr.append(n)
+            plist.append(_models.init_params(jax.random.fold_in(jax.random.PRNGKey(s), n), student_cfg))
+    P0 = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *plist)
+    s_idx, n_arr = jnp.asarray(s_idx), jnp.asarray(n_arr)
+    nS = len(plist)
+    opt = optax.adam(lr)
+
+    def loss(p, xb, yb):
+        return jnp.mean((_models.apply(p, xb, student_cfg)[:, 0] - yb) ** 2)
+
+    def per(p, st, k, si, n, X, Y):
+        idx = jnp.floor(jax.random.uniform(k, (batch_size,)) * n).astype(jnp.int32)
+        l, g = jax.value_and_grad(loss)(p, X[si, idx], Y[si, idx])
+        upd, st2 = opt.update(g, st, p)
+        return optax.apply_updates(p, upd), st2, l
+
+    @jax.jit
+    def train(P, X, Y, key):
+        S = jax.vmap(opt.init)(P)
+
+        def body(carry, k):
+            P, S = carry
+            P, S, l = jax.vmap(per, in_axes=(0, 0, 0, 0, 0, None, None))(P, S, jax.random.split(k, nS), s_idx, n_arr, X, Y)
+            return (P, S), l
+
+        (P, S), ls = jax.lax.scan(body, (P, S), jax.random.split(key, steps))
+        return P, ls
+
+    P, _ = train(P0, X, Y, jax.random.PRNGKey(seeds[0] + 777))
+
+    @jax.jit
+    def closs(P, xc, yc):  # xc (n_seeds, chunk, T, d) -> clipped losses (nS, chunk)
+        pred = jax.vmap(lambda p, si: _models.apply(p, xc[si], student_cfg)[:, 0])(P, s_idx)
+        return jnp.minimum((pred - yc[s_idx]) ** 2, c_loss)
+
+    Ls = np.concatenate([np.asarray(closs(P, X[:, i:i + ch], Y[:, i:i + ch])) for i in range(0, n_tot, ch)], axis=1)
+    n_np = np.asarray(n_arr)
+    mask = np.arange(Nmax)[None, :] < n_np[:, None]
+    train_l = (Ls[:, :Nmax] * mask).sum(1) / n_np
+    test_l = Ls[:, Nmax:Nmax + int(n_test)].mean(1)
+    Pn = jax.tree_util.tree_map(np.asarray, P)
+    params = [jax.tree_util.tree_map(lambda a, i=i: a[i], Pn) for i in range(nS)]
+    return dict(N=n_np, seed=np.asarray([seeds[i] for i in np.asarray(s_idx)]), train=train_l, test=test_l,
+                gap=test_l - train_l, params=params, teacher=teacher, cfg=student_cfg, T=int(T))
