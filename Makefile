@@ -8,6 +8,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 1
+# pytest workers: notebooks are distributed whole (--dist loadfile) so that each runs in one kernel
+TEST_JOBS ?= 2
+PYTEST := JAX_PLATFORMS=cpu $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile
+NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=900
 export MPLBACKEND := agg
 export PYTHONHASHSEED := 0
 
@@ -28,13 +32,13 @@ full: $(STAMP)
 	$(BIN)/ssmtheory run --profile full --jobs $(JOBS)
 
 test: $(STAMP)
-	JAX_PLATFORMS=cpu $(BIN)/python -m pytest -q -p no:cacheprovider tests notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+	$(PYTEST) tests notebooks $(NBVAL)
 
 test-unit: $(STAMP)
-	JAX_PLATFORMS=cpu $(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(PYTEST) tests
 
 test-notebooks: $(STAMP)
-	JAX_PLATFORMS=cpu $(BIN)/python -m pytest -q -p no:cacheprovider notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+	$(PYTEST) notebooks $(NBVAL)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_apply.py
