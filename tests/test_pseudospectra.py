@@ -11,7 +11,7 @@ def _points(rng, n, scale):
     return scale * (rng.uniform(-1, 1, n) + 1j * rng.uniform(-1, 1, n))
 
 
-@pytest.mark.parametrize("method", ["svd", "lanczos"])
+@pytest.mark.parametrize("method", ["svd", "lanczos", "lanczos_grid"])
 def test_sigma_min_random_matrix_matches_numpy(method):
     rng = np.random.default_rng(0)
     A = rng.normal(size=(24, 24))
@@ -22,7 +22,7 @@ def test_sigma_min_random_matrix_matches_numpy(method):
     np.testing.assert_allclose(out, ref, rtol=1e-9)
 
 
-@pytest.mark.parametrize("method", ["svd", "lanczos"])
+@pytest.mark.parametrize("method", ["svd", "lanczos", "lanczos_grid"])
 def test_sigma_min_triangular_hippo_above_floor(method):
     rng = np.random.default_rng(1)
     A, _ = init.hippo_legs(24)
@@ -89,3 +89,64 @@ def test_pseudospectrum_grid_and_floor():
     X, Y, S = ps.pseudospectrum(A, np.linspace(-9, 1, 5), np.linspace(-3, 3, 4))
     assert X.shape == Y.shape == S.shape == (4, 5)
     assert ps.roundoff_floor(A) == pytest.approx(1e-12 * np.linalg.norm(A, 2))
+
+
+def _grid_case_points(rng, A):
+    """Points near eigenvalues (1e-9 and 1e-3 away), exactly at eigenvalues, in the bulk and far away."""
+    N = A.shape[0]
+    lam = np.linalg.eigvals(A)
+    k = min(8, N)
+    near = lam[:k] + 1e-9 * (rng.normal(size=k) + 1j * rng.normal(size=k))
+    mid = lam[:k] + 1e-3 * np.exp(2j * np.pi * rng.uniform(size=k))
+    bulk = _points(rng, 40, 3 * np.sqrt(N))
+    far = _points(rng, 6, 100 * np.sqrt(N))
+    return np.concatenate([near, mid, bulk, far])
+
+
+@pytest.mark.parametrize("N", [8, 33, 64])
+@pytest.mark.parametrize("kind", ["upper", "lower", "dense", "complex_upper"])
+def test_lanczos_grid_matches_per_point_svd(N, kind):
+    rng = np.random.default_rng(100 + N)
+    G = rng.normal(size=(N, N))
+    A = {"upper": np.triu(G), "lower": np.tril(G), "dense": G,
+         "complex_upper": np.triu(G + 1j * rng.normal(size=(N, N)))}[kind]
+    z = _grid_case_points(rng, A)
+    ref = ps.sigma_min_reference(A, z)
+    out = ps.sigma_min(A, z, method="lanczos_grid")
+    assert out.shape == z.shape and out.dtype == np.float64 and np.all(np.isfinite(out))
+    nA = np.linalg.norm(A, 2)
+    big = ref >= 1e-6 * nA
+    assert big.sum() >= 40
+    np.testing.assert_allclose(out[big], ref[big], rtol=1e-8)
+    # below 1e-6 ||A|| only the round-off floor (Schur backward error for dense A) limits the agreement
+    assert np.all(np.abs(out[~big] - ref[~big]) <= 1e-12 * nA)
+
+
+def test_lanczos_grid_hippo_floor_and_auto():
+    A, _ = init.hippo_legs(32)
+    x = np.linspace(-38, 5, 30)
+    y = np.linspace(-34, 34, 24)
+    Z = x[None, :] + 1j * y[:, None]
+    ref = ps.sigma_min_reference(A, Z)
+    out = ps.sigma_min(A, Z)  # auto: grid-vectorized Lanczos for a grid
+    np.testing.assert_array_equal(out, ps.sigma_min(A, Z, method="lanczos_grid"))
+    nA = np.linalg.norm(A, 2)
+    big = ref >= 1e-6 * nA
+    assert big.sum() > 50 and (~big).sum() > 50  # both regimes present (sigma down to ~1e-25 ||A||)
+    np.testing.assert_allclose(out[big], ref[big], rtol=1e-8)
+    assert np.all(np.abs(out[~big] - ref[~big]) <= 1e-13 * nA * 10)
+    # exactly at an eigenvalue: sigma = 0 (no NaN/inf); a handful of points -> SVD path, same answers
+    at = ps.sigma_min(A, np.array([-1.0 + 0j, -7.0 + 0j, 2.0 + 1j]), method="lanczos_grid")
+    assert at[0] == 0.0 and at[1] == 0.0 and at[2] == pytest.approx(ps.sigma_min_reference(A, np.array([2.0 + 1j]))[0], rel=1e-10)
+    few = Z.ravel()[:5]
+    np.testing.assert_array_equal(ps.sigma_min(A, few), ps.sigma_min(A, few, method="svd"))
+
+
+def test_lanczos_grid_chunking_is_invisible():
+    rng = np.random.default_rng(7)
+    A = np.triu(rng.normal(size=(20, 20)))
+    z = _points(rng, 300, 6.0)
+    T = ps.schur_triangular(A)
+    one = ps._sigma_lanczos_grid(T, z)
+    chunked = ps._sigma_lanczos_grid(T, z, chunk=37)
+    np.testing.assert_allclose(chunked, one, rtol=1e-10)
