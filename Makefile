@@ -12,6 +12,7 @@ JOBS   ?= 1
 TEST_JOBS ?= 2
 PYTEST := JAX_PLATFORMS=cpu $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+PYTEST_ARGS ?=
 export MPLBACKEND := agg
 export PYTHONHASHSEED := 0
 
@@ -32,7 +33,7 @@ full: $(STAMP)
 	$(BIN)/ssmtheory run --profile full --jobs $(JOBS)
 
 test: $(STAMP)
-	$(PYTEST) tests notebooks $(NBVAL)
+	$(PYTEST) tests notebooks $(NBVAL) $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(PYTEST) tests

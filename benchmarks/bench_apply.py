@@ -11,8 +11,8 @@ References, both computing the same states/outputs in NumPy complex64 (errors ar
 * ``numpy-loop``: a Python loop over time with vectorized NumPy per step.
 
 Printed: median wall time (compile excluded) of each method, the ratio ``reference / method``
-(> 1 means the method is faster), the peak resident memory of a separate process per method at the
-largest L, and what ``method="auto"`` chooses.  Run:  ``python benchmarks/bench_apply.py [--quick]``.
+(> 1 means the method is faster), the peak resident memory (VmHWM) of a fresh process per method at
+L = 16384, and what ``method="auto"`` chooses.  Run:  ``python benchmarks/bench_apply.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -105,16 +104,27 @@ def run_jax(layout, method, lam, B, C, D, u, repeats):
     return t, compile_s, np.asarray(y)
 
 
+def _vm_hwm_mib() -> float:
+    """Peak resident memory of this process (VmHWM, MiB).  Unlike ``ru_maxrss`` it is reset by ``exec``,
+    so a child started by ``subprocess`` does not inherit the parent's high-water mark."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024.0
+    return float("nan")
+
+
 def _peak_rss_child(layout, method, L):
-    """Peak resident memory (MiB) of a fresh process that applies the SSM once by ``method``."""
+    """Peak resident memory (MiB) of a fresh process that applies the SSM once by ``method``, and its baseline
+    (after imports and input set-up, before the method runs)."""
     code = (
-        "import resource,sys,numpy as np;sys.path.insert(0,%r);import bench_apply as b;"
-        "a=b._setup(%r,%d);base=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "import sys;sys.path.insert(0,%r);import bench_apply as b;import jax;"
+        "a=b._setup(%r,%d);base=b._vm_hwm_mib();"
         "m=%r\n"
         "if m=='lfilter': b.ref_lfilter(%r,*a)\n"
         "elif m=='numpy-loop': b.ref_numpy_loop(%r,*a)\n"
         "else: b.run_jax(%r,m,*a,1)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, base/1024)"
+        "print(b._vm_hwm_mib(), base)"
     ) % (os.path.dirname(os.path.abspath(__file__)), layout, L, method, layout, layout, layout)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     return float(out[0]), float(out[1])
@@ -126,6 +136,7 @@ def main(argv=None):
     ap.add_argument("--lengths", type=int, nargs="*", default=None)
     ap.add_argument("--layouts", nargs="*", default=["mimo", "channels"])
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--memory-only", action="store_true", help="only the peak-memory table")
     ap.add_argument("--json", default=None, help="write the results here")
     args = ap.parse_args(argv)
     import jax
@@ -139,7 +150,7 @@ def main(argv=None):
     for layout in args.layouts:
         print(f"\n== {layout} (N=64 states, H=64 channels, batch 8, complex64) ==")
         print(f"{'L':>6} {'method':>12} {'time ms':>9} {'compile s':>9} {'vs lfilter':>10} {'vs loop':>8} {'max err':>9}")
-        for L in lengths:
+        for L in ([] if args.memory_only else lengths):
             a = _setup(layout, L)
             t_lf, y_ref = _time(lambda: ref_lfilter(layout, *a), 1 if L > 16384 else repeats)
             if L <= 16384:
