@@ -176,7 +176,7 @@ def layer_kernels(params, cfg: _models.DeepSSMConfig, L: int) -> list:
     L = check_int(L, "L")
     out = []
     for lp in params["layers"]:
-        Lam_bar, B_bar, C, _, _ = _models._system(lp["ssm"], cfg)
+        Lam_bar, B_bar, C, _, _ = _models.layer_system(lp["ssm"], cfg)
         out.append(_ssm.kernel(Lam_bar, B_bar, C, L, conj_sym=cfg.conj_sym))
     return out
 

@@ -404,6 +404,19 @@ def apply(params: dict, u, cfg: DeepSSMConfig, ssm_input_hook=None, return_ssm_i
     return (y, ssm_inputs) if return_ssm_inputs else y
 
 
+def layer_system(layer_params: dict, cfg: DeepSSMConfig):
+    """One layer's discrete diagonal system as :func:`apply` uses it, as JAX arrays (differentiable):
+    ``(Lambda_bar, B_bar, C, D, kind)`` with ``kind`` in ``{"channels", "mimo"}``.  ``layer_params`` is
+    ``params["layers"][i]["ssm"]``.  :func:`layer_systems` is the NumPy view of the same thing."""
+    return _system(layer_params, cfg)
+
+
+def raw_weight_for_real_part(cfg: DeepSSMConfig, real_part):
+    """The raw weight ``w`` with ``reparam(w) = real_part`` under ``cfg.reparam`` (clipped into its range),
+    e.g. to initialize a layer from given continuous-time eigenvalues."""
+    return _w_from_re(cfg, real_part)
+
+
 def layer_systems(params: dict, cfg: DeepSSMConfig) -> list[dict]:
     """Per layer, the discrete diagonal system exactly as :func:`apply` uses it (NumPy arrays).
 

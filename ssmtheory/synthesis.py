@@ -91,7 +91,7 @@ def _ptd_s5_params(params, cfg, result):
         C = np.asarray(p["C_re"]) + 1j * np.asarray(p["C_im"])
         Bt, Ct = Vinv @ B, C @ V
         dt = p["w"].dtype
-        p["w"] = jnp.asarray(_models._w_from_re(cfg, lam.real), dt)
+        p["w"] = jnp.asarray(_models.raw_weight_for_real_part(cfg, lam.real), dt)
         p["im"] = jnp.asarray(lam.imag, dt)
         p.update(B_re=jnp.asarray(Bt.real, dt), B_im=jnp.asarray(Bt.imag, dt),
                  C_re=jnp.asarray(Ct.real, dt), C_im=jnp.asarray(Ct.imag, dt))

@@ -245,3 +245,15 @@ def test_ssm_input_hook_and_returned_inputs():
     y_shift, seen = models.apply(params, u, cfg, ssm_input_hook=lambda i, v: v + (i == 1) * 1.0, return_ssm_inputs=True)
     assert not np.allclose(np.asarray(y_shift), np.asarray(y))
     np.testing.assert_allclose(np.asarray(seen[0]), np.asarray(inputs[0]))
+
+
+def test_public_layer_system_and_raw_weight():
+    cfg = models.DeepSSMConfig(d_input=1, d_model=4, d_output=2, n_layers=1, d_state=4, reparam="best")
+    params = models.init_params(jax.random.PRNGKey(0), cfg)
+    lam, B, C, D, kind = models.layer_system(params["layers"][0]["ssm"], cfg)
+    s = models.layer_systems(params, cfg)[0]
+    assert kind == s["kind"] == "channels"
+    np.testing.assert_allclose(np.asarray(lam), s["Lambda_bar"])
+    re = np.array([-0.3, -1.0, -1.9])
+    w = models.raw_weight_for_real_part(cfg, re)
+    np.testing.assert_allclose(np.asarray(param.reparam("best", jnp.asarray(w))), re, rtol=1e-6)
