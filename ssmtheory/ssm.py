@@ -234,11 +234,58 @@ def impulse_response(Lambda_bar, B_bar, C, D, L: int, conj_sym: bool = False):
 # ----------------------------------------------------------------------------------------------
 # linear recurrences
 # ----------------------------------------------------------------------------------------------
-def _binary_op(q_i, q_j):
-    """Associative operator of the linear recurrence ``x_k = a_k x_{k-1} + b_k`` (S5, Blelloch 1990)."""
+def linear_recurrence_op(q_i, q_j):
+    """Associative operator of the linear recurrence ``h_k = a_k h_{k-1} + b_k`` (S5, Blelloch 1990).
+
+    ``(a_i, b_i) o (a_j, b_j) = (a_j a_i, a_j b_i + b_j)``: composing step i then step j.
+    """
     a_i, b_i = q_i
     a_j, b_j = q_j
     return a_j * a_i, a_j * b_i + b_j
+
+
+_binary_op = linear_recurrence_op  # internal alias
+
+
+def linear_scan(a, b, h0=None, reverse: bool = False, method: str = "scan"):
+    """The one recurrence primitive: ``h_k = a_k * h_{k-1} + b_k`` along axis 0 (time); returns ``(h, h_last)``.
+
+    ``a`` broadcasts against ``b`` (e.g. a diagonal state matrix of shape ``(P,)`` against
+    ``b`` of shape ``(L, ..., P)``, or per-step ``a`` of the same shape as ``b`` for selective
+    SSMs).  ``h0`` (default 0) is the state before the first step; ``reverse=True`` runs from the
+    last step to the first (``h_k = a_k h_{k+1} + b_k``).  ``method``: ``"scan"`` (``lax.scan``,
+    O(L) depth) or ``"associative"`` (``lax.associative_scan`` with :func:`linear_recurrence_op`,
+    O(log L) depth).  ``h_last`` is the state after the final step in the scan direction.
+    Works under ``jit``/``grad``/``vmap``; complex or real; no validation of values under tracing.
+    """
+    if method not in ("scan", "associative"):
+        raise ValueError(f"method must be 'scan' or 'associative', got {method!r}")
+    b = jnp.asarray(b)
+    if b.ndim < 1 or b.shape[0] < 1:
+        raise ValueError(f"b must have a leading time axis of length >= 1, got shape {tuple(b.shape)}")
+    a = jnp.asarray(a)
+    dtype = jnp.result_type(a, b)
+    try:
+        a = jnp.broadcast_to(a, b.shape).astype(dtype)
+    except ValueError as exc:
+        raise ValueError(f"a (shape {tuple(a.shape)}) must broadcast to b (shape {tuple(b.shape)})") from exc
+    b = b.astype(dtype)
+    if h0 is not None:
+        h0 = jnp.asarray(h0).astype(dtype)
+        if jnp.broadcast_shapes(h0.shape, b.shape[1:]) != b.shape[1:]:
+            raise ValueError(f"h0 (shape {tuple(h0.shape)}) must broadcast to one step of b {tuple(b.shape[1:])}")
+        first = 0 if not reverse else -1
+        b = b.at[first].add(a[first] * h0)
+    if method == "associative":
+        _, h = jax.lax.associative_scan(linear_recurrence_op, (a, b), reverse=reverse, axis=0)
+    else:
+        def step(h, ab):
+            at, bt = ab
+            h = at * h + bt
+            return h, h
+
+        _, h = jax.lax.scan(step, jnp.zeros(b.shape[1:], dtype), (a, b), reverse=reverse)
+    return h, (h[-1] if not reverse else h[0])
 
 
 def _fft_causal_conv(K, v, L: int, axis_k: int = 0):

@@ -1,4 +1,4 @@
-"""Claims registry semantics, JSON output, ClaimFailure and the Markdown report."""
+"""Claims harness v2: kinds, declarations, controls, verdicts, JSON output, the reports and the README blocks."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ import pytest
 
 from ssmtheory import claims, report
 
-REQUIRED = {
-    "notebook", "paper", "claim", "description", "observed", "threshold", "op",
-    "passed", "expected", "reason", "verdict", "figure", "profile", "cell",
-}
+REQUIRED = set(claims.FIELDS)
 
 
 @pytest.fixture(autouse=True)
@@ -38,233 +35,267 @@ def _dirs(tmp_path, monkeypatch):
 )
 def test_ops(observed, op, threshold, expected):
     claims.start(notebook="t", paper="core")
-    assert claims.check("c", observed=observed, threshold=threshold, op=op) is expected
+    assert claims.sanity("c", observed=observed, threshold=threshold, op=op) is expected
     rec = claims.records()[0]
-    assert rec["passed"] is expected
-    assert rec["verdict"] == ("reproduced" if expected else "FAILED")
-    if op == "in":
-        assert isinstance(rec["threshold"], list)
+    assert rec["passed"] is expected and rec["kind"] == "sanity"
+    assert rec["verdict"] == ("sanity passed" if expected else "FAILED")
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), np.float32("nan")])
-@pytest.mark.parametrize("op, thr", [("<=", 1.0), (">=", -1.0), ("in", (-1e300, 1e300)), ("==", 0.0)])
-def test_nonfinite_observed_fails_without_raising(bad, op, thr):
+def test_nonfinite_observed_fails_without_raising(bad):
     claims.start(notebook="t")
-    assert claims.check("c", observed=bad, threshold=thr, op=op) is False
-    obs = claims.records()[0]["observed"]
-    assert obs in ("nan", "inf", "-inf")
+    assert claims.sanity("c", observed=bad, threshold=1.0, op="<=") is False
+    assert claims.records()[0]["observed"] in ("nan", "inf", "-inf")
 
 
-def test_numpy_and_jax_scalars():
-    import jax.numpy as jnp
-
+# the verdict table of the module docstring, exhaustively
+@pytest.mark.parametrize(
+    "expected, passed, control_passed, verdict",
+    [
+        ("pass", True, False, "reproduced"),
+        ("pass", True, True, "cannot discriminate"),
+        ("pass", False, False, "FAILED"),
+        ("pass", False, True, "FAILED"),
+        ("not reproduced", False, False, "not reproduced"),
+        ("not reproduced", False, True, "not reproduced"),
+        ("not reproduced", True, False, "unexpectedly reproduced"),
+        ("not reproduced", True, True, "cannot discriminate"),
+    ],
+)
+def test_verdict_table(expected, passed, control_passed, verdict):
+    assert claims.verdict_of(expected, passed, control_passed, kind="theorem") == verdict
     claims.start(notebook="t")
-    assert claims.check("np", observed=np.float64(1e-7), threshold=1e-5)
-    assert claims.check("np0d", observed=np.array(2.0), threshold=1.0, op=">")
-    assert claims.check("jax", observed=jnp.asarray(0.5), threshold=(0.0, 1.0), op="in")
-    assert claims.check("int", observed=np.int64(4), threshold=4, op="==")
-    recs = claims.records()
-    assert isinstance(recs[0]["observed"], float)
-    assert recs[3]["observed"] == 4
-    json.dumps(recs)
+    claims.expect("c", kind="experiment", op="<=", threshold=1.0, control="ctrl", expected=expected,
+                  reason=None if expected == "pass" else "evidence: run 1")
+    claims.check("c", observed=0.0 if passed else 2.0, control_observed=0.0 if control_passed else 2.0)
+    r = claims.records()[0]
+    assert r["verdict"] == verdict and r["control_passed"] is control_passed and r["control"] == "ctrl"
 
 
-def test_errors():
+def test_verdict_of_rejects_bad_input():
+    with pytest.raises(ValueError, match="kind"):
+        claims.verdict_of("pass", True, False, kind="bogus")
+    with pytest.raises(ValueError, match="expected"):
+        claims.verdict_of("bogus", True, False)
+    with pytest.raises(ValueError, match="control_passed"):
+        claims.verdict_of("pass", True)
+    assert claims.verdict_of("bogus", True, kind="sanity") == "sanity passed"
+
+
+def test_declaration_rules():
+    claims.start(notebook="t")
+    with pytest.raises(ValueError, match="kind"):
+        claims.expect("a", kind="sanity", op="<=", threshold=1, control="c")
+    with pytest.raises(ValueError, match="control"):
+        claims.expect("a", kind="theorem", op="<=", threshold=1, control="")
+    with pytest.raises(ValueError, match="reason"):
+        claims.expect("a", kind="theorem", op="<=", threshold=1, control="c", expected="not reproduced")
+    with pytest.raises(ValueError, match="op"):
+        claims.expect("a", kind="theorem", op="=<", threshold=1, control="c")
+    with pytest.raises(ValueError, match="threshold"):
+        claims.expect("a", kind="theorem", op="in", threshold=(2, 1), control="c")
+    claims.expect("a", kind="theorem", op="<=", threshold=1, control="c")
+    with pytest.raises(ValueError, match="duplicate"):
+        claims.expect("a", kind="theorem", op="<=", threshold=1, control="c")
+    # check must match the declaration
+    with pytest.raises(ValueError, match="threshold"):
+        claims.check("a", observed=0.5, threshold=2, control_observed=3)
+    with pytest.raises(ValueError, match="op"):
+        claims.check("a", observed=0.5, op="<", control_observed=3)
+    with pytest.raises(ValueError, match="kind"):
+        claims.check("a", observed=0.5, kind="experiment", control_observed=3)
+    with pytest.raises(ValueError, match="control_observed"):
+        claims.check("a", observed=0.5)
+    with pytest.raises(ValueError, match="not declared"):
+        claims.check("zzz", observed=0.5, control_observed=3)
+    with pytest.raises(ValueError, match="declared as"):
+        claims.sanity("a", observed=0.5, threshold=1)
+    assert claims.check("a", observed=0.5, threshold=1, op="<=", kind="theorem", control_observed=3)
+    with pytest.raises(ValueError, match="twice"):
+        claims.check("a", observed=0.5, control_observed=3)
+    with pytest.raises(ValueError, match="after the first check"):
+        claims.expect("b", kind="theorem", op="<=", threshold=1, control="c")
+
+
+def test_start_validates():
+    with pytest.raises(ValueError, match="notebook"):
+        claims.start(notebook="../../x")
+    with pytest.raises(ValueError, match="notebook"):
+        claims.start(notebook="")
+    with pytest.raises(ValueError, match="profile must be one of"):
+        claims.start(notebook="t", profile="medium")
+    claims.start(notebook="t", profile="full")
+
+
+def test_errors_before_start():
     with pytest.raises(RuntimeError, match="start"):
-        claims.check("c", observed=1.0, threshold=1.0)
+        claims.sanity("c", observed=1.0, threshold=1.0)
+    with pytest.raises(RuntimeError, match="start"):
+        claims.expect("c", kind="theorem", op="<=", threshold=1, control="c")
     with pytest.raises(RuntimeError, match="start"):
         claims.finalize()
+
+
+def test_sanity_errors():
     claims.start(notebook="t")
     with pytest.raises(ValueError, match="op"):
-        claims.check("c", observed=1.0, threshold=1.0, op="=<")
-    with pytest.raises(ValueError, match="reason"):
-        claims.check("c", observed=1.0, threshold=1.0, expected="not reproduced")
-    with pytest.raises(ValueError, match="reason"):
-        claims.check("c", observed=1.0, threshold=1.0, expected="not reproduced", reason="  ")
-    with pytest.raises(ValueError, match="expected"):
-        claims.check("c", observed=1.0, threshold=1.0, expected="xfail")
-    with pytest.raises(ValueError, match="threshold"):
-        claims.check("c", observed=1.0, threshold=1.0, op="in")
-    with pytest.raises(ValueError, match="threshold"):
-        claims.check("c", observed=1.0, threshold=(2.0, 1.0), op="in")
+        claims.sanity("c", observed=1.0, threshold=1.0, op="=<")
     with pytest.raises(ValueError, match="observed"):
-        claims.check("c", observed=np.ones(3), threshold=1.0)
-    claims.check("c", observed=1.0, threshold=1.0)
+        claims.sanity("c", observed=np.ones(3), threshold=1.0)
+    with pytest.raises(ValueError, match="evidence"):
+        claims.sanity("c", observed=1.0, threshold=1.0, evidence=[1, 2])
+    claims.sanity("c", observed=1.0, threshold=1.0)
     with pytest.raises(ValueError, match="duplicate"):
-        claims.check("c", observed=0.0, threshold=1.0)
-    assert len(claims.records()) == 1
+        claims.sanity("c", observed=0.0, threshold=1.0)
 
 
-def test_start_resets():
-    claims.start(notebook="a")
-    claims.check("c", observed=1.0, threshold=1.0)
-    claims.start(notebook="b")
-    assert claims.records() == []
-    claims.check("c", observed=1.0, threshold=1.0)  # same name, new notebook: fine
-
-
-def test_check_prints_labels(capsys):
+def test_legacy_undeclared_check_is_sanity_with_warning():
     claims.start(notebook="t")
-    claims.check("core.scan", observed=3.1e-7, threshold=1e-5)
-    claims.check("core.bad", observed=2.0, threshold=1.0)
-    claims.check("x.nr", observed=2.0, threshold=1.0, expected="not reproduced", reason="r")
-    claims.check("x.xp", observed=0.0, threshold=1.0, expected="not reproduced", reason="r")
-    out = capsys.readouterr().out.splitlines()
-    assert out[0] == "PASS   core.scan  observed=3.1e-07 <= 1e-05"
-    assert out[1].startswith("FAIL ") and "core.bad" in out[1]
-    assert out[2].startswith("XFAIL(not reproduced)")
-    assert out[3].startswith("XPASS")
+    with pytest.warns(DeprecationWarning, match="undeclared"):
+        claims.check("old", observed=0.1, threshold=1.0)
+    assert claims.records()[0]["kind"] == "sanity"
 
 
-def test_finalize_writes_json_and_passes(tmp_path):
-    claims.start(notebook="00_demo", paper="core", profile="quick")
-    claims.check("core.a", observed=1e-7, threshold=1e-5, description="scan agrees", figure="00_demo-k.png")
-    claims.check("racz.b", observed=0.9, threshold=0.3, paper="racz-2024",
-                 expected="not reproduced", reason="gap grows with T")
-    claims.check("racz.c", observed=0.1, threshold=0.3, paper="racz-2024",
-                 expected="not reproduced", reason="expected mismatch")
-    recs = claims.finalize()  # no FAILED: must not raise
-    f = tmp_path / "results" / "claims" / "00_demo.json"
-    data = json.loads(f.read_text())
-    assert data == recs
+def test_finalize_json_unchecked_and_failures(tmp_path, capsys):
+    from ssmtheory import stats
+
+    claims.start(notebook="01_demo", paper="racz-2024", profile="quick")
+    claims.expect("r.ok", kind="theorem", op="<=", threshold=1.0, control="radius 1", description="gap below bound")
+    claims.expect("r.nr", kind="experiment", op=">", threshold=0.0, control="c", expected="not reproduced",
+                  reason="earlier run: -0.2")
+    claims.expect("r.never", kind="experiment", op=">", threshold=0.0, control="c")
+    inf = stats.paired_bootstrap([1.0, 2, 3, 4, 5], [0.0, 0, 1, 1, 2])
+    claims.check("r.ok", observed=0.5, control_observed=np.float64(3.0), evidence=inf.record(), figure="f.png")
+    claims.check("r.nr", observed=-0.2, control_observed=-1.0)
+    claims.sanity("s.id", observed=1e-16, threshold=1e-12, description="identity")
+    with pytest.raises(claims.ClaimFailure, match="r.never") as ei:
+        claims.finalize()
+    assert "declared but never checked" in str(ei.value)
+    data = json.loads((tmp_path / "results" / "claims" / "01_demo.json").read_text())
+    assert [r["verdict"] for r in data] == ["reproduced", "not reproduced", "sanity passed", "FAILED"]
     for r in data:
         assert set(r) == REQUIRED
-        assert r["notebook"] == "00_demo" and r["profile"] == "quick"
-    assert [r["verdict"] for r in data] == ["reproduced", "not reproduced", "unexpectedly reproduced"]
-    assert data[0]["paper"] == "core" and data[1]["paper"] == "racz-2024"
-    assert data[0]["figure"] == "00_demo-k.png" and data[1]["figure"] is None
-    assert data[0]["reason"] is None and data[1]["reason"] == "gap grows with T"
-    # deterministic: same claims -> same bytes
-    first = f.read_bytes()
-    claims.start(notebook="00_demo", paper="core", profile="quick")
-    claims.check("core.a", observed=1e-7, threshold=1e-5, description="scan agrees", figure="00_demo-k.png")
-    claims.check("racz.b", observed=0.9, threshold=0.3, paper="racz-2024",
-                 expected="not reproduced", reason="gap grows with T")
-    claims.check("racz.c", observed=0.1, threshold=0.3, paper="racz-2024",
-                 expected="not reproduced", reason="expected mismatch")
-    claims.finalize()
-    assert f.read_bytes() == first
+    assert data[0]["evidence"]["ci"][1] == "inf" and data[0]["evidence"]["n"] == 5
+    assert data[0]["figure"] == "f.png" and data[0]["paper"] == "racz-2024"
+    assert "cannot" not in capsys.readouterr().out
 
 
-def test_finalize_raises_on_failed(tmp_path, capsys):
-    claims.start(notebook="01_bad", paper="core")
-    claims.check("ok", observed=0.0, threshold=1.0)
-    claims.check("bad1", observed=2.0, threshold=1.0)
-    claims.check("bad2", observed=float("nan"), threshold=(0, 1), op="in")
-    with pytest.raises(claims.ClaimFailure, match="2 unexpected claim failures") as ei:
+def test_cannot_discriminate_fails_notebook():
+    claims.start(notebook="t")
+    claims.expect("c", kind="theorem", op="<=", threshold=1.0, control="wrong constant")
+    claims.check("c", observed=0.5, control_observed=0.9)
+    with pytest.raises(claims.ClaimFailure, match="cannot discriminate"):
         claims.finalize()
-    assert isinstance(ei.value, AssertionError)
-    assert "bad1" in str(ei.value) and "bad2" in str(ei.value) and "ok (" not in str(ei.value)
-    assert "observed=2" in str(ei.value)
-    # JSON written before raising
-    data = json.loads((tmp_path / "results" / "claims" / "01_bad.json").read_text())
-    assert [r["verdict"] for r in data] == ["reproduced", "FAILED", "FAILED"]
-    assert "FAILED" in capsys.readouterr().out
 
 
-def test_finalize_custom_path(tmp_path):
-    claims.start(notebook="x")
-    claims.check("a", observed=1, threshold=1, op="==")
-    p = tmp_path / "elsewhere" / "x.json"
-    claims.finalize(path=p)
-    assert json.loads(p.read_text())[0]["claim"] == "a"
+def test_finalize_deterministic(tmp_path):
+    def run():
+        claims.start(notebook="00_demo", paper="core", profile="quick")
+        claims.expect("a", kind="theorem", op="in", threshold=(0, 1), control="c")
+        claims.check("a", observed=0.5, control_observed=2.0)
+        claims.sanity("b", observed=3, threshold=3, op="==")
+        claims.finalize()
+        return (tmp_path / "results" / "claims" / "00_demo.json").read_bytes()
+
+    assert run() == run()
 
 
 def test_load_all_merges(tmp_path):
     for nb, names in (("02_b", ["z", "a"]), ("00_a", ["m", "b", "c"])):
         claims.start(notebook=nb)
         for n in names:
-            claims.check(n, observed=0.0, threshold=1.0)
+            claims.sanity(n, observed=0.0, threshold=1.0)
         claims.finalize()
     merged = claims.load_all()
     assert [(r["notebook"], r["claim"]) for r in merged] == [
         ("00_a", "m"), ("00_a", "b"), ("00_a", "c"), ("02_b", "z"), ("02_b", "a")]
-    assert claims.load_all(tmp_path / "results") == merged
     assert claims.load_all(tmp_path / "empty") == []
 
 
-# --------------------------------------------------------------------------- report
+# --------------------------------------------------------------------------- reports
 
 
 def _synthetic():
-    base = dict(description="d", profile="quick", reason=None, figure=None, expected="pass")
+    base = dict(description="d", profile="quick", reason=None, figure=None, expected="pass", evidence=None,
+                control=None, control_observed=None, control_passed=None, cell=None)
     return [
-        dict(base, notebook="03_x", paper="racz-2024", claim="racz.nr", observed=0.91234, threshold=0.3, op="<=",
-             passed=False, expected="not reproduced", reason="gap grows with T | see fig", verdict="not reproduced"),
-        dict(base, notebook="00_core", paper="core", claim="core.scan", observed=3.14159e-7, threshold=1e-5, op="<=",
-             passed=True, verdict="reproduced", figure="00_core-kernels.png"),
-        dict(base, notebook="00_core", paper="core", claim="core.bad", observed=2.0, threshold=[0.5, 1.5], op="in",
-             passed=False, verdict="FAILED"),
-        dict(base, notebook="09_z", paper="zzz-other", claim="z.xp", observed=True, threshold=True, op="==",
-             passed=True, expected="not reproduced", reason="surprise", verdict="unexpectedly reproduced"),
-        dict(base, notebook="05_s", paper="synthesis", claim="s.nan", observed="nan", threshold=1.0, op="<=",
-             passed=False, verdict="FAILED"),
+        dict(base, notebook="03_x", paper="racz-2024", claim="racz.nr", kind="experiment", observed=0.91234,
+             threshold=0.3, op="<=", passed=False, expected="not reproduced", reason="gap grows with T | see fig",
+             verdict="not reproduced", control="marginal", control_observed=2.0, control_passed=False),
+        dict(base, notebook="00_core", paper="core", claim="core.scan", kind="sanity", observed=3.14159e-7,
+             threshold=1e-5, op="<=", passed=True, verdict="sanity passed", figure="00_core-kernels.png", cell=4),
+        dict(base, notebook="03_x", paper="racz-2024", claim="racz.th", kind="theorem", observed=0.5, threshold=1.0,
+             op="<=", passed=True, verdict="reproduced", control="radius 1", control_observed=3.0, control_passed=False,
+             evidence={"test": "paired bootstrap", "n": 5, "ci": [0.1, 0.6], "p": 0.01, "level": 0.95}),
+        dict(base, notebook="05_s", paper="synthesis", claim="s.cd", kind="experiment", observed=0.1, threshold=1.0,
+             op="<=", passed=True, verdict="cannot discriminate", control="c", control_observed=0.2, control_passed=True),
     ]
 
 
-def test_write_report(tmp_path):
+def test_render_report_groups_by_paper_and_kind(tmp_path):
     recs = _synthetic()
-    p = report.write_report(recs, tmp_path / "REPORT.md", timings={"00_core": 12.34, "03_x": {"seconds": 5.0, "profile": "quick"}})
-    text = p.read_text(encoding="utf-8")
-    for r in recs:
-        assert f"`{r['claim']}`" in text
-    assert "| claim | what | observed | threshold | verdict | figure |" in text
-    assert "✅ reproduced" in text and "❌ FAILED" in text and "⚠️ not reproduced" in text and "❔ unexpectedly reproduced" in text
-    assert "[png](figures/00_core-kernels.png)" in text
-    assert "| 3.14e-07 | <= 1e-05 |" in text
-    assert "in [0.5, 1.5]" in text
-    assert "0.912" in text
-    assert "gap grows with T \\| see fig" in text  # footnote, pipe escaped
-    assert "Notebook `00_core` (profile: quick)" in text
-    assert "## Runtimes" in text and "12.3" in text
-    # section order: core, racz-2024, synthesis, then others
-    idx = [text.index(f"## {p}") for p in ("core", "racz-2024", "synthesis", "zzz-other")]
-    assert idx == sorted(idx)
-    assert text.splitlines()[0].startswith("# ")
-    assert "**5 claims**" in text
-    # deterministic
-    p2 = report.write_report(list(recs), tmp_path / "R2.md", timings={"00_core": 12.34, "03_x": {"seconds": 5.0, "profile": "quick"}})
-    assert p.read_bytes() == p2.read_bytes()
-    p3 = report.write_report(recs, tmp_path / "R3.md", figures_rel="../figs")
-    assert "[png](../figs/00_core-kernels.png)" in p3.read_text(encoding="utf-8")
+    text = report.render_report(recs, timings={"00_core": {"seconds": 12.3, "profile": "quick", "compile_seconds": 4.0}})
+    assert text.splitlines()[2].startswith("**3 paper claims** (1 theorem, 2 experiment)")
+    assert "1 ✅ reproduced, 1 ⚠️ not reproduced, 1 ❌ cannot discriminate" in text
+    assert "1 sanity checks (1 passed, 0 failed)" in text
+    assert text.index("## core") < text.index("## racz-2024") < text.index("## synthesis")
+    racz = text[text.index("## racz-2024"):text.index("## synthesis")]
+    assert racz.index("### theorem claims") < racz.index("### experiment claims")
+    assert "radius 1: 3" in racz and "95% CI [0.1, 0.6]" in racz and "p=0.01" in racz
+    assert "gap grows with T \\| see fig" in racz and "In [4]" in text
+    assert "compile seconds" in text
+    p = report.write_report(recs, tmp_path / "R.md")
+    assert p.read_bytes() == report.write_report(list(recs), tmp_path / "R2.md").read_bytes()
 
 
-def test_summary_table():
-    t = report.summary_table(_synthetic())
-    lines = t.strip().splitlines()
-    assert lines[0].startswith("| paper | claims | reproduced | not reproduced | failed |")
-    assert lines[2].startswith("| core | 2 | 1 | 0 | 1 |")
-    assert lines[-1].startswith("| **total** | 5 | 1 | 1 | 2 |")
-    assert report.summary_table(_synthetic()[:2]).splitlines()[0] == "| paper | claims | reproduced | not reproduced | failed |"
+def test_summary_table_counts_kinds():
+    t = report.summary_table(_synthetic()).splitlines()
+    assert t[0].startswith("| paper | theorem | experiment | reproduced | not reproduced | cannot discriminate | failed |")
+    rows = {line.split("|")[1].strip(): line for line in t[2:]}
+    assert rows["core"].endswith("| 1/1 |") and "| 0 | 0 | 0 | 0 | 0 | 0 |" in rows["core"]
+    assert rows["racz-2024"].startswith("| racz-2024 | 1 | 1 | 1 | 1 | 0 | 0 |")
+    assert rows["**total**"].startswith("| **total** | 1 | 2 | 1 | 1 | 1 | 0 |")
 
 
-def test_infinite_threshold_is_json_safe(tmp_path):
-    claims.start(notebook="inf")
-    assert claims.check("a", observed=5.0, threshold=(0.0, float("inf")), op="in")
-    assert claims.check("b", observed=5.0, threshold=-float("inf"), op=">")
-    recs = claims.finalize()
-    assert recs[0]["threshold"] == [0.0, "inf"] and recs[1]["threshold"] == "-inf"
-    report.write_report(recs, tmp_path / "R.md")
-    assert "in [0, inf]" in (tmp_path / "R.md").read_text(encoding="utf-8")
+def test_update_readme_blocks(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- claims-table:begin -->\nold\n<!-- claims-table:end -->\nmid\n"
+                      "<!-- findings:begin -->\n<!-- findings:end -->\nend\n")
+    assert report.update_readme(readme, _synthetic()) is True
+    text = readme.read_text()
+    assert "old" not in text and "| **total** |" in text and text.endswith("end\n")
+    assert "control (radius 1): 3" in text and "sanity" not in text.split("<!-- findings:begin -->")[1].split("end -->")[0].split("(")[0]
+    assert report.update_readme(readme, _synthetic()) is False
+    readme.write_text("<!-- findings:begin -->\nno end\n")
+    with pytest.raises(ValueError, match="without"):
+        report.update_readme(readme, _synthetic())
 
 
-def test_cell_is_none_outside_ipython_and_html_report(tmp_path, monkeypatch):
-    import matplotlib
-
-    matplotlib.use("agg")
-    import matplotlib.pyplot as plt
-
-    from ssmtheory import report
-
-    monkeypatch.setenv("SSMTHEORY_RESULTS_DIR", str(tmp_path / "res"))
-    claims.start(notebook="99_x", paper="core")
-    claims.check("core.a", 1.0, 2.0, figure="99_x-f.png")
-    recs = claims.records()
-    assert recs[0]["cell"] is None
-    fig, ax = plt.subplots()
-    ax.plot([0, 1])
-    fig.savefig(tmp_path / "99_x-f.png")
-    html = report.render_html(recs + [dict(recs[0], claim="core.b", figure="missing.png")], tmp_path)
-    assert html.count("data:image/png;base64,") == 1 and "core.a" in html and "missing.png not found" in html
+def test_render_html(tmp_path):
+    recs = _synthetic()
+    (tmp_path / "00_core-kernels.png").write_bytes(b"\x89PNG fake")
+    html = report.render_html(recs, tmp_path)
+    assert "data:image/png;base64," in html and "cannot-discriminate" in html and "radius 1: 3" in html
     p = report.write_html(recs, tmp_path / "R.html", tmp_path)
     assert p.read_bytes() == report.write_html(recs, tmp_path / "R2.html", tmp_path).read_bytes()
+
+
+# --------------------------------------------------------------------------- real kernel
+
+
+@pytest.mark.slow
+def test_cell_number_in_a_real_kernel(tmp_path):
+    """The recorded cell is the In [N] that Jupyter shows, in a real ipykernel (two cells)."""
+    import nbclient
+    import nbformat
+
+    out = tmp_path / "c.json"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("from ssmtheory import claims\nclaims.start(notebook='k')"),
+        nbformat.v4.new_code_cell(f"claims.sanity('x', observed=0.0, threshold=1.0)\nclaims.finalize(path={str(out)!r});"),
+    ]
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    assert nb.cells[1].execution_count == 2
+    assert json.loads(out.read_text())[0]["cell"] == nb.cells[1].execution_count

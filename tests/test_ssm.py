@@ -262,3 +262,46 @@ def test_discretize_shape_mismatch():
         ssm.discretize(np.array([-1.0, -2.0]), np.ones((3, 2)), 0.1)
     with pytest.raises(ValueError, match="dt"):
         ssm.discretize(np.array([-1.0, -2.0]), np.ones(2), np.array([0.1, 0.2, 0.3]))
+
+
+# --------------------------------------------------------------------------- the recurrence primitive
+@pytest.mark.parametrize("method", ["scan", "associative"])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+def test_linear_scan_matches_loop(method, reverse, dtype):
+    import jax.numpy as jnp
+
+    r = np.random.default_rng(0)
+    L, P = 37, 5
+    a = (0.95 * r.uniform(-1, 1, (L, P))).astype(dtype)
+    b = r.normal(size=(L, P)).astype(dtype)
+    h0 = r.normal(size=P).astype(dtype)
+    if np.iscomplexobj(a):
+        a = a * np.exp(1j * r.uniform(0, 3, (L, P))).astype(dtype)
+    ref = np.zeros((L, P), dtype=np.complex128)
+    h = h0.astype(np.complex128)
+    order = range(L - 1, -1, -1) if reverse else range(L)
+    for k in order:
+        h = a[k] * h + b[k]
+        ref[k] = h
+    y, last = ssm.linear_scan(jnp.asarray(a), jnp.asarray(b), h0=jnp.asarray(h0), reverse=reverse, method=method)
+    tol = 1e-5 if np.dtype(dtype).itemsize <= 8 and dtype != np.float64 else 1e-12
+    assert np.max(np.abs(np.asarray(y) - ref)) <= tol * max(1.0, np.max(np.abs(ref)))
+    assert np.allclose(np.asarray(last), ref[0] if reverse else ref[-1], rtol=tol * 10, atol=tol * 10)
+
+
+def test_linear_scan_broadcast_grad_and_errors():
+    import jax
+    import jax.numpy as jnp
+
+    lam = jnp.asarray([0.9, -0.5])
+    b = jnp.ones((6, 3, 2))
+    y, _ = ssm.linear_scan(lam, b)
+    assert y.shape == (6, 3, 2)
+    g1 = jax.grad(lambda l: ssm.linear_scan(l, b)[0].sum())(lam)
+    g2 = jax.grad(lambda l: ssm.linear_scan(l, b, method="associative")[0].sum())(lam)
+    assert np.allclose(g1, g2, rtol=1e-6)
+    with pytest.raises(ValueError, match="method"):
+        ssm.linear_scan(lam, b, method="fft")
+    with pytest.raises(ValueError, match="broadcast"):
+        ssm.linear_scan(jnp.ones(3), b)
