@@ -1,32 +1,59 @@
-"""Command line interface ``ssmtheory``: list, run and report the verification notebooks.
+"""Command line interface ``ssmtheory``: list, run, report, publish the verification notebooks.
 
-``ssmtheory list``    notebooks ``NN_*.ipynb`` with their papermill parameters;
-``ssmtheory run``     execute notebooks with papermill, merge their claims, write ``REPORT.md``;
-``ssmtheory report``  rebuild ``REPORT.md`` from ``<results>/claims.json``.
+``ssmtheory list``           notebooks ``NN_*.ipynb`` with their (typed) papermill parameters;
+``ssmtheory run``            execute notebooks into the run folder ``results/`` (figures, claims,
+                             executed notebooks, timings, ``REPORT.md``/``.html``);
+``ssmtheory report``         rebuild ``results/REPORT.md`` from ``results/claims.json``;
+``ssmtheory publish``        copy a complete full-profile run into the committed gallery
+                             (``figures/``, ``REPORT.md``, ``REPORT.html``, ``docs/executed/``);
+``ssmtheory expect-update``  write ``tests/expected_claims/<notebook>.json`` from a quick run.
 
-Exit status of ``run``: 0 when every notebook ran and no claim is ``FAILED``, 1 otherwise,
-2 for usage errors (e.g. an unknown notebook selector).
+A run never touches the committed gallery: everything goes to ``results/`` (or ``--results-dir``
+/ ``$SSMTHEORY_RESULTS_DIR``) under the checkout of the working directory.  A notebook's earlier
+claims, figures and executed copy are replaced only when its new claims are complete
+(see :mod:`ssmtheory.runner`).
+
+Exit status: 0 when every notebook ran and no claim is ``FAILED``; 1 otherwise; 2 for usage
+errors (unknown notebook or parameter, wrong parameter type, unwritable output path, a
+refused publish); 130 when interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import datetime as _dt
+import hashlib
 import json
 import os
 import re
+import shutil
 import sys
-import time
+import tempfile
 from pathlib import Path
 
-__all__ = ["main", "build_parser", "discover_notebooks", "select_notebooks", "parse_value"]
+__all__ = [
+    "main",
+    "build_parser",
+    "discover_notebooks",
+    "select_notebooks",
+    "parse_value",
+    "coerce_parameter",
+    "inspect_parameters",
+    "type_matches",
+    "publish_problems",
+]
 
 _NB_RE = re.compile(r"^\d{2}_.*\.ipynb$")
 _NUM_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+PROFILES = ("quick", "full")
 
 
 class SelectorError(ValueError):
     """An ``ssmtheory run`` selector matched no notebook."""
+
+
+class UsageError(ValueError):
+    """A bad command line, reported with exit status 2 before anything runs."""
 
 
 def discover_notebooks(notebooks_dir) -> list[Path]:
@@ -81,75 +108,175 @@ def parse_value(text: str):
     return val
 
 
-def _short(text: str, max_lines: int = 3, max_chars: int = 400) -> str:
-    lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
-    s = " | ".join(lines[:max_lines]) + (" | ..." if len(lines) > max_lines else "")
-    return s if len(s) <= max_chars else s[: max_chars - 3] + "..."
+# ------------------------------------------------------------------------- typed parameters
+def _split_top(text: str, sep: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [p.strip() for p in parts]
 
 
-def _error_message(exc: BaseException) -> str:
-    import papermill
-
-    if isinstance(exc, papermill.PapermillExecutionError):
-        return f"{exc.ename}: {_short(exc.evalue)} (cell {exc.cell_index} of the executed notebook)"
-    return f"{type(exc).__name__}: {_short(str(exc))}"
-
-
-def _execute_one(nb_path: str, out_path: str, parameters: dict, cwd: str, timeout, env: dict):
-    """Run one notebook with papermill; return ``(stem, ok, seconds, message)`` (never raises)."""
-    os.environ.update(env)
-    import papermill
-
-    stem = Path(nb_path).stem
-    t0 = time.perf_counter()
-    try:
-        papermill.execute_notebook(
-            nb_path,
-            out_path,
-            parameters=parameters,
-            cwd=cwd,
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=timeout,
-        )
-        ok, msg = True, ""
-    except Exception as exc:  # noqa: BLE001 - any failure is reported, the others go on
-        ok, msg = False, _error_message(exc)
-    return stem, ok, time.perf_counter() - t0, msg
+def _alternatives(type_name: str) -> list[str] | None:
+    """The alternatives of a type annotation (``int | None`` -> ``["int", "None"]``); None if untyped."""
+    t = (type_name or "").strip().strip("'\"")
+    if not t or t == "None":  # papermill's inferred_type_name for "no annotation"
+        return None
+    m = re.fullmatch(r"(?:typing\.)?Optional\[(.*)\]", t)
+    if m:
+        return _alternatives(m.group(1)) + ["None"] if _alternatives(m.group(1)) else None
+    m = re.fullmatch(r"(?:typing\.)?Union\[(.*)\]", t)
+    if m:
+        return _split_top(m.group(1), ",")
+    return _split_top(t, "|")
 
 
-@contextlib.contextmanager
-def _environ(updates: dict):
-    old = {k: os.environ.get(k) for k in updates}
-    os.environ.update(updates)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+_BASE = {
+    "int": int, "float": float, "str": str, "bool": bool, "list": list, "List": list, "tuple": tuple,
+    "Tuple": tuple, "dict": dict, "Dict": dict, "Sequence": (list, tuple),
+}
 
 
+def _matches_one(value, alt: str):
+    """True/False when ``alt`` is understood, None when it is not."""
+    if alt in ("None", "NoneType"):
+        return value is None
+    if alt in ("Any", "object", "typing.Any"):
+        return True
+    head = re.sub(r"^typing\.", "", alt.split("[", 1)[0].strip())
+    if head == "Literal":
+        inner = alt[alt.index("[") + 1: alt.rindex("]")]
+        try:
+            import ast
+
+            opts = [ast.literal_eval(x) for x in _split_top(inner, ",")]
+        except (ValueError, SyntaxError):
+            return None
+        return value in opts and not (isinstance(value, bool) and not any(isinstance(o, bool) for o in opts))
+    typ = _BASE.get(head)
+    if typ is None:
+        return None
+    if typ is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if typ is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, typ)
+
+
+def type_matches(value, type_name: str) -> bool:
+    """Whether ``value`` fits the annotation ``type_name`` (unknown or missing annotations accept anything)."""
+    alts = _alternatives(type_name)
+    if alts is None:
+        return True
+    res = [_matches_one(value, a) for a in alts]
+    return any(r is True for r in res) or all(r is None for r in res) or (None in res and not any(res))
+
+
+def coerce_parameter(text: str, type_name: str | None):
+    """The value of ``-p NAME TEXT`` for a parameter annotated ``type_name`` (papermill's inferred type).
+
+    ``str`` keeps the text as is (``-p tag 00`` stays ``"00"``), ``int``/``float``/``bool`` parse
+    strictly, anything else is read like YAML.  Raises ``ValueError`` when the value does not
+    fit the annotation.
+    """
+    alts = _alternatives(type_name or "") or []
+    if "str" in alts and not (text.strip() in ("null", "~", "None") and "None" in alts):
+        return text
+    if text.strip() in ("None", "null", "~") and "None" in alts:
+        return None
+    val = parse_value(text)
+    if "float" in alts and isinstance(val, int) and not isinstance(val, bool) and "int" not in alts:
+        val = float(val)
+    if "int" in alts and isinstance(val, float) and val.is_integer() and re.fullmatch(r"[+-]?\d+", text.strip()):
+        val = int(val)
+    if not type_matches(val, type_name or ""):
+        raise ValueError(f"{text!r} is not a {type_name}")
+    return val
+
+
+# ------------------------------------------------------------------------- helpers
 def _load_json(path: Path, default):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
         return default
+
+
+def _dump(path: Path, data) -> None:
+    from . import paths
+
+    paths.atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def _figures_rel(fig_dir: Path, report_path: Path) -> str:
     try:
-        return Path(os.path.relpath(fig_dir.resolve(), report_path.resolve().parent)).as_posix()
+        return Path(os.path.relpath(Path(fig_dir).resolve(), Path(report_path).resolve().parent)).as_posix()
     except ValueError:  # different drives (Windows)
-        return fig_dir.resolve().as_posix()
+        return Path(fig_dir).resolve().as_posix()
 
 
+def _check_writable_dir(d: Path, what: str) -> None:
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".ssmtheory-write-test-", dir=str(d))
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise UsageError(f"{what} {d} is not writable: {exc.strerror or exc}") from None
+
+
+def _check_report_path(p: Path) -> None:
+    if p.exists() and p.is_dir():
+        raise UsageError(f"--report {p} is a directory")
+    _check_writable_dir(p.parent, "report folder")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise UsageError(f"report {p} is not writable")
+
+
+def _write_reports(records, report_path: Path, figs: Path, timings=None, failures=None) -> Path:
+    """REPORT.md and REPORT.html (figures inline), each written atomically."""
+    from . import paths, report
+
+    md = report.render_report(records, figures_rel=_figures_rel(figs, report_path), timings=timings or None,
+                              failures=failures or None)
+    paths.atomic_write_text(report_path, md)
+    html_path = report_path.with_suffix(".html")
+    html = report.render_html(records, figs, timings=timings or None, failures=failures or None)
+    paths.atomic_write_text(html_path, html)
+    return html_path
+
+
+def _sha256(p: Path) -> str:
+    return hashlib.sha256(Path(p).read_bytes()).hexdigest()
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _results_from(args) -> Path:
+    from . import paths
+
+    return Path(args.results_dir).resolve() if getattr(args, "results_dir", None) else paths.results_dir().resolve()
+
+
+def _figs_from(args, results: Path) -> Path:
+    if getattr(args, "fig_dir", None):
+        return Path(args.fig_dir).resolve()
+    env = os.environ.get("SSMTHEORY_FIG_DIR")
+    return Path(env).resolve() if env else results / "figures"
+
+
+# ------------------------------------------------------------------------- list
 def _cmd_list(args) -> int:
-    from papermill import inspect_notebook
-
     from . import paths
 
     nb_dir = Path(args.notebooks_dir) if args.notebooks_dir else paths.notebooks_dir()
@@ -160,119 +287,247 @@ def _cmd_list(args) -> int:
     for nb in nbs:
         print(nb.stem)
         try:
-            params = inspect_notebook(str(nb))
-        except Exception as exc:  # noqa: BLE001
-            print(f"    (cannot inspect: {_error_message(exc)})")
+            params = inspect_parameters(nb)
+        except UsageError as exc:
+            print(f"    (cannot inspect: {exc})")
             continue
         if not params:
             print("    (no parameters cell)")
         for name, p in params.items():
             typ = p.get("inferred_type_name") or ""
-            typ = "" if typ == "None" else f"  [{typ}]"
+            typ = "" if typ == "None" else f": {typ}"
             hlp = f"  # {p['help']}" if p.get("help") else ""
-            print(f"    {name} = {p.get('default')}{typ}{hlp}")
+            print(f"    {name}{typ} = {p.get('default')}{hlp}")
     return 0
+
+
+# ------------------------------------------------------------------------- run
+def inspect_parameters(nb: Path) -> dict:
+    """``{name: {"name", "inferred_type_name", "default", "help"}}`` of the cell tagged ``parameters``.
+
+    Like ``papermill.inspect_notebook`` but read with :mod:`ast`, so annotations papermill 2.7
+    cannot parse (``int | None``) are typed too; falls back to papermill when the cell is not
+    valid Python.
+    """
+    import ast
+
+    import nbformat
+
+    try:
+        book = nbformat.read(str(nb), as_version=4)
+    except Exception as exc:  # noqa: BLE001
+        raise UsageError(f"cannot read {nb}: {exc}") from None
+    cells = [c for c in book.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        return {}
+    src = cells[0].source
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        from papermill import inspect_notebook
+
+        return inspect_notebook(str(nb)) or {}
+    lines = src.splitlines()
+    out: dict = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            name, ann, value = node.target.id, ast.unparse(node.annotation), node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, ann, value = node.targets[0].id, "None", node.value
+        else:
+            continue
+        default = ast.get_source_segment(src, value) if value is not None else ""
+        last = lines[node.end_lineno - 1] if node.end_lineno else ""
+        tail = last[node.end_col_offset:] if node.end_col_offset is not None else ""
+        hlp = tail.split("#", 1)[1].strip() if "#" in tail else ""
+        out[name] = {"name": name, "inferred_type_name": ann, "default": default, "help": hlp}
+    return out
+
+
+def _notebook_parameters(nb: Path) -> dict:
+    return inspect_parameters(nb)
+
+
+def _validate_parameters(raw: list, selected: list[Path], profile: str) -> dict:
+    """Typed ``{"profile": ..., **extras}`` for ``-p NAME VALUE`` pairs, checked against every selected notebook."""
+    decl = {nb.stem: _notebook_parameters(nb) for nb in selected}
+    for stem, params in decl.items():
+        if params and "profile" not in params:
+            raise UsageError(f"{stem} has no 'profile' parameter")
+    extras: dict = {}
+    for name, text in raw:
+        if not name.isidentifier():
+            raise UsageError(f"-p {name} {text}: {name!r} is not a parameter name")
+        if name == "profile":
+            raise UsageError(f"-p profile {text}: use --profile ({' or '.join(PROFILES)})")
+        missing = [s for s, p in decl.items() if name not in p]
+        if missing:
+            known = sorted({k for p in decl.values() for k in p})
+            raise UsageError(
+                f"-p {name} {text}: {', '.join(missing)} has no parameter {name!r} "
+                f"(parameters: {', '.join(known) or 'none'}; see `ssmtheory list`)"
+            )
+        values = set()
+        for stem, params in decl.items():
+            tname = params[name].get("inferred_type_name")
+            try:
+                v = coerce_parameter(text, tname)
+            except ValueError:
+                raise UsageError(f"-p {name} {text}: {stem} declares {name}: {tname}") from None
+            values.add(json.dumps(v))
+        if len(values) > 1:
+            raise UsageError(f"-p {name} {text}: the selected notebooks type {name!r} differently; run them separately")
+        extras[name] = json.loads(values.pop())
+    return {"profile": profile, **extras}
+
+
+def _run_problems(args) -> None:
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(f"--timeout must be > 0 seconds (omit it for no timeout), got {args.timeout:g}")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be >= 1")
+    if args.param and not args.notebooks and not args.all:
+        last = args.param[-1]
+        raise UsageError(
+            "-p NAME VALUE was given but no notebook: name the notebooks after the options "
+            f"(e.g. `ssmtheory run -p {last[0]} {last[1]} 00`) or pass --all to run every notebook "
+            f"(note: in `-p {last[0]} {last[1]}`, {last[1]!r} is the value of {last[0]!r}, not a notebook)"
+        )
+    if args.all and args.notebooks:
+        raise UsageError("--all and notebook selectors are exclusive")
 
 
 def _cmd_run(args) -> int:
     from . import claims, paths, report
+    from .runner import run_notebooks
 
-    nb_dir = Path(args.notebooks_dir).resolve() if args.notebooks_dir else paths.notebooks_dir().resolve()
-    available = discover_notebooks(nb_dir)
     try:
-        selected = select_notebooks(args.notebooks, available)
-    except SelectorError as exc:
-        names = ", ".join(p.stem for p in available) or "none"
-        print(f"ssmtheory run: unknown notebook {exc.args[0]!r} (available in {nb_dir}: {names})", file=sys.stderr)
+        _run_problems(args)
+        nb_dir = Path(args.notebooks_dir).resolve() if args.notebooks_dir else paths.notebooks_dir().resolve()
+        available = discover_notebooks(nb_dir)
+        try:
+            selected = select_notebooks(args.notebooks, available)
+        except SelectorError as exc:
+            names = ", ".join(p.stem for p in available) or "none"
+            raise UsageError(f"unknown notebook {exc.args[0]!r} (available in {nb_dir}: {names})") from None
+        if not selected:
+            raise UsageError(f"no NN_*.ipynb notebooks in {nb_dir}")
+        results = _results_from(args)
+        figs = _figs_from(args, results)
+        report_path = Path(args.report).resolve() if args.report else results / "REPORT.md"
+        _check_writable_dir(results, "results folder")
+        _check_writable_dir(figs, "figure folder")
+        _check_report_path(report_path)
+        parameters = _validate_parameters(args.param or [], selected, args.profile)
+    except UsageError as exc:
+        print(f"ssmtheory run: {exc}", file=sys.stderr)
         return 2
-    if not selected:
-        print(f"ssmtheory run: no NN_*.ipynb notebooks in {nb_dir}", file=sys.stderr)
-        return 2
-    results = Path(args.results_dir).resolve() if args.results_dir else paths.results_dir().resolve()
-    figs = Path(args.fig_dir).resolve() if args.fig_dir else paths.figure_dir().resolve()
-    report_path = Path(args.report).resolve() if args.report else paths.repo_root() / "REPORT.md"
-    results.mkdir(parents=True, exist_ok=True)
-    figs.mkdir(parents=True, exist_ok=True)
-    executed = results / "executed"
-    executed.mkdir(parents=True, exist_ok=True)
-    extra = {name: parse_value(value) for name, value in (args.param or [])}
-    parameters = {"profile": args.profile, **extra}
-    env = {
-        "MPLBACKEND": "agg",
-        "SSMTHEORY_RESULTS_DIR": str(results),
-        "SSMTHEORY_FIG_DIR": str(figs),
-        "PYTHONHASHSEED": "0",
-    }
-    # stale claims of a notebook that now fails before finalize() must not reach the report
-    for nb in selected:
-        (results / "claims" / f"{nb.stem}.json").unlink(missing_ok=True)
 
     n = len(selected)
-    jobs = max(1, int(args.jobs))
-    outcomes: dict[str, tuple[bool, float, str]] = {}
-    tasks = [(str(nb), str(executed / f"{nb.stem}.ipynb"), parameters, str(nb_dir), args.timeout, env) for nb in selected]
+    jobs = max(1, min(int(args.jobs), n))
+    where = f"{results}" + (f" (figures: {figs})" if figs != results / "figures" else "")
+    print(f"ssmtheory run: {n} notebook(s), profile {args.profile}, {jobs} at a time -> {where}", flush=True)
+    started = _now()
+    outcome, interrupted = run_notebooks(
+        selected, results=results, figs=figs, parameters=parameters, cwd=nb_dir, timeout=args.timeout, jobs=jobs,
+        progress_every=args.progress_every,
+    )
 
-    def report_line(i, stem, ok, secs, msg, prefix_printed=False):
-        head = "" if prefix_printed else f"[{i}/{n}] {stem} ... "
-        if ok:
-            print(f"{head}ok ({secs:.1f} s)", flush=True)
-        else:
-            if prefix_printed:
-                print(f"FAILED ({secs:.1f} s)", flush=True)
-            print(f"[{i}/{n}] {stem} ... FAILED ({secs:.1f} s): {msg}", file=sys.stderr, flush=True)
-
-    with _environ(env):
-        if jobs == 1 or n == 1:
-            for i, task in enumerate(tasks, 1):
-                print(f"[{i}/{n}] {Path(task[0]).stem} ... ", end="", flush=True)
-                stem, ok, secs, msg = _execute_one(*task)
-                outcomes[stem] = (ok, secs, msg)
-                report_line(i, stem, ok, secs, msg, prefix_printed=True)
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(jobs, n), mp_context=ctx) as pool:
-                futures = [pool.submit(_execute_one, *task) for task in tasks]
-                for i, fut in enumerate(as_completed(futures), 1):
-                    try:
-                        stem, ok, secs, msg = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - worker crashed
-                        task = tasks[futures.index(fut)]
-                        stem, ok, secs, msg = Path(task[0]).stem, False, 0.0, _error_message(exc)
-                    outcomes[stem] = (ok, secs, msg)
-                    report_line(i, stem, ok, secs, msg)
-
-    records = claims.load_all(results)
-    (results / "claims.json").write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
+    # run manifest: per notebook, what its current results in this folder came from
+    manifest = _load_json(results / "run.json", {})
+    if not isinstance(manifest, dict):
+        manifest = {}
+    entries = manifest.setdefault("notebooks", {})
     timings = _load_json(results / "timings.json", {})
     if not isinstance(timings, dict):
         timings = {}
-    for stem, (_ok, secs, _msg) in outcomes.items():
-        timings[stem] = {"seconds": round(secs, 1), "profile": args.profile}
+    for nb in selected:
+        res = outcome[nb.stem]
+        if res.status == "not run":
+            continue
+        comp = res.timing.get("compile_seconds")
+        entry = {
+            "status": res.status,
+            "profile": args.profile,
+            "parameters": parameters,
+            "notebook_sha256": _sha256(nb),
+            "finished": _now(),
+            "seconds": round(res.seconds, 1),
+            "claims": res.claims,
+            "message": res.message,
+            "log": os.path.relpath(res.log, results) if res.log else None,
+        }
+        if res.claims == "new":
+            entry["figures"] = res.figures
+            entry["fig_dir"] = str(figs)
+            entries[nb.stem] = entry
+        else:  # the folder still holds the earlier run's results: keep what described them
+            prev = entries.get(nb.stem, {})
+            entries[nb.stem] = {**prev, "status": res.status, "last_attempt": entry}
+        if res.status in ("ok", "claims failed"):
+            timings[nb.stem] = {
+                "seconds": round(res.seconds, 1),
+                "compile_seconds": round(comp, 1) if isinstance(comp, (int, float)) else None,
+                "execute_seconds": round(res.seconds - comp, 1) if isinstance(comp, (int, float)) else None,
+                "profile": args.profile,
+                "jobs": jobs,
+                "cache_hits": res.timing.get("cache_hits"),
+                "cache_misses": res.timing.get("cache_misses"),
+            }
+    manifest["last_run"] = {
+        "started": started, "finished": _now(), "profile": args.profile, "parameters": parameters, "jobs": jobs,
+        "selected": [nb.stem for nb in selected], "interrupted": interrupted,
+    }
+    manifest["notebooks"] = {k: entries[k] for k in sorted(entries)}
     timings = {k: timings[k] for k in sorted(timings)}
-    (results / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
-    failures = {stem: msg for stem, (ok, _s, msg) in outcomes.items() if not ok}
-    report.write_report(records, report_path, figures_rel=_figures_rel(figs, report_path), timings=timings, failures=failures)
-    html_path = report.write_html(records, report_path.with_suffix(".html"), figs, timings=timings, failures=failures)
 
+    records = claims.load_all(results)
+    failures = {}
+    for stem, e in manifest["notebooks"].items():
+        if e.get("status") in ("failed", "interrupted"):
+            last = e.get("last_attempt", e)
+            kept = " (claims shown are from an earlier run)" if last.get("claims") == "previous" else ""
+            msg = last.get("message") or ""
+            failures[stem] = f"{e['status']}{': ' + msg if msg else ''}{kept}"
+    _dump(results / "timings.json", timings)
+    _dump(results / "run.json", manifest)
+    _dump(results / "claims.json", records)
+    html_path = _write_reports(records, report_path, figs, timings=timings, failures=failures)
+
+    # summary
+    print()
+    for nb in selected:
+        res = outcome[nb.stem]
+        comp = res.timing.get("compile_seconds")
+        ctext = f"{comp:7.1f}" if isinstance(comp, (int, float)) else "      -"
+        note = {"previous": "earlier claims kept", "none": "no claims", "new": ""}.get(res.claims, "")
+        print(f"  {nb.stem:<36} {res.status:<14} {res.seconds:7.1f} s  (compile {ctext} s)  {note}")
     print()
     print(report.summary_table(records), end="")
-    print(f"report: {report_path} (and {html_path.name}, figures inline)")
-    failed_claims = [r["claim"] for r in records if r.get("verdict") == "FAILED"]
-    if failures:
-        print(f"{len(failures)} of {n} notebook(s) failed: {', '.join(sorted(failures))}", file=sys.stderr)
+    print(f"report: {report_path} (and {html_path.name}, figures inline); executed notebooks: {results / 'executed'}")
+    failed_claims = [r["claim"] for r in records if r.get("verdict") in ("FAILED", "cannot discriminate")]
+    bad = [nb.stem for nb in selected if outcome[nb.stem].status not in ("ok", "not run")]
+    if interrupted:
+        not_run = [nb.stem for nb in selected if outcome[nb.stem].status == "not run"]
+        print(
+            "ssmtheory run: interrupted. Every unfinished notebook keeps its earlier claims, figures and "
+            f"executed copy in {results}" + (f"; not started: {', '.join(not_run)}" if not_run else ""),
+            file=sys.stderr,
+        )
+        return 130
+    if bad:
+        print(f"{len(bad)} of {n} notebook(s) did not pass: {', '.join(bad)} (logs in {results / 'logs'})", file=sys.stderr)
     if failed_claims:
-        print(f"{len(failed_claims)} FAILED claim(s): {', '.join(failed_claims)}", file=sys.stderr)
-    return 1 if failures or failed_claims else 0
+        print(f"{len(failed_claims)} failing claim(s): {', '.join(failed_claims)}", file=sys.stderr)
+    return 1 if bad or failed_claims else 0
 
 
+# ------------------------------------------------------------------------- report
 def _cmd_report(args) -> int:
-    from . import claims, paths, report
+    from . import claims, report
 
-    results = Path(args.results_dir) if args.results_dir else paths.results_dir()
-    report_path = Path(args.report) if args.report else paths.repo_root() / "REPORT.md"
+    results = _results_from(args)
+    report_path = Path(args.report).resolve() if args.report else results / "REPORT.md"
     cj = results / "claims.json"
     if cj.exists():
         records = json.loads(cj.read_text(encoding="utf-8"))
@@ -281,15 +536,180 @@ def _cmd_report(args) -> int:
     else:
         print(f"ssmtheory report: no {cj} (run `ssmtheory run` first)", file=sys.stderr)
         return 2
-    figs = Path(args.fig_dir) if args.fig_dir else paths.figure_dir()
+    try:
+        _check_report_path(report_path)
+    except UsageError as exc:
+        print(f"ssmtheory report: {exc}", file=sys.stderr)
+        return 2
+    figs = _figs_from(args, results)
     timings = _load_json(results / "timings.json", None)
-    report.write_report(records, report_path, figures_rel=_figures_rel(figs, report_path), timings=timings or None)
-    report.write_html(records, report_path.with_suffix(".html"), figs, timings=timings or None)
+    _write_reports(records, report_path, figs, timings=timings)
     print(report.summary_table(records), end="")
     print(f"report: {report_path}")
     return 0
 
 
+# ------------------------------------------------------------------------- publish
+def publish_problems(results: Path, available: list[Path]) -> list[str]:
+    """Why the run in ``results`` may not be published (empty: it is a complete, passing full-profile run)."""
+    from . import claims
+
+    problems = []
+    manifest = _load_json(results / "run.json", None)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("notebooks"), dict):
+        return [f"{results / 'run.json'} is missing: run `ssmtheory run --profile full` (make full) first"]
+    entries = manifest["notebooks"]
+    try:
+        records = claims.load_all(results)
+    except (ValueError, OSError) as exc:
+        return [f"cannot read the claims in {results / 'claims'}: {exc}"]
+    for nb in available:
+        e = entries.get(nb.stem)
+        if e is None:
+            problems.append(f"{nb.stem}: not run in {results}")
+            continue
+        if e.get("status") != "ok":
+            problems.append(f"{nb.stem}: last run {e.get('status')}")
+            continue
+        if e.get("profile") != "full":
+            problems.append(f"{nb.stem}: ran at profile {e.get('profile')!r}, not 'full'")
+        if e.get("parameters") != {"profile": "full"}:
+            extra = {k: v for k, v in (e.get("parameters") or {}).items() if k != "profile"}
+            if extra:
+                problems.append(f"{nb.stem}: ran with non-default parameters {extra}")
+        if e.get("notebook_sha256") and e["notebook_sha256"] != _sha256(nb):
+            problems.append(f"{nb.stem}: the notebook changed since it ran")
+        recs = [r for r in records if r.get("notebook") == nb.stem]
+        if not recs:
+            problems.append(f"{nb.stem}: no claims in {results / 'claims'}")
+        elif any(r.get("profile") != "full" for r in recs):
+            problems.append(f"{nb.stem}: claims file holds non-full-profile claims")
+        bad = [r["claim"] for r in recs if r.get("verdict") in ("FAILED", "cannot discriminate")]
+        if bad:
+            problems.append(f"{nb.stem}: failing claims {', '.join(bad)}")
+        fig_dir = Path(e.get("fig_dir") or results / "figures")
+        missing = [f for f in e.get("figures", []) if not (fig_dir / f).is_file()]
+        if missing:
+            problems.append(f"{nb.stem}: figures missing from {fig_dir}: {', '.join(missing)}")
+        if not (results / "executed" / f"{nb.stem}.ipynb").is_file():
+            problems.append(f"{nb.stem}: executed notebook missing")
+    stems = {nb.stem for nb in available}
+    extra = sorted({r.get("notebook") for r in records} - stems)
+    if extra:
+        problems.append(f"claims of notebooks that no longer exist: {', '.join(map(str, extra))} (remove them from {results / 'claims'})")
+    return problems
+
+
+def _render_html_notebook(src: Path, dest: Path) -> bool:
+    try:
+        import nbformat
+        from nbconvert import HTMLExporter
+    except ImportError:
+        return False
+    nb = nbformat.read(str(src), as_version=4)
+    body, _ = HTMLExporter(embed_images=True).from_notebook_node(nb)
+    from . import paths
+
+    paths.atomic_write_text(dest, body)
+    return True
+
+
+def _cmd_publish(args) -> int:
+    from . import claims, paths
+
+    results = _results_from(args)
+    dest = Path(args.dest).resolve() if args.dest else paths.repo_root().resolve()
+    nb_dir = Path(args.notebooks_dir).resolve() if args.notebooks_dir else dest / "notebooks"
+    available = discover_notebooks(nb_dir)
+    if not available:
+        print(f"ssmtheory publish: no NN_*.ipynb notebooks in {nb_dir}", file=sys.stderr)
+        return 2
+    problems = publish_problems(results, available)
+    if problems:
+        print(f"ssmtheory publish: refusing, {results} is not a complete, passing full-profile run:", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 2
+    manifest = _load_json(results / "run.json", {})
+    gallery = dest / "figures"
+    docs = dest / "docs" / "executed"
+    actions = []
+    for nb in available:
+        e = manifest["notebooks"][nb.stem]
+        fig_dir = Path(e.get("fig_dir") or results / "figures")
+        keep = set(e.get("figures", []))
+        for f in sorted(keep):
+            actions.append(("copy", fig_dir / f, gallery / f))
+        if gallery.is_dir():
+            for old in sorted(gallery.glob(f"{nb.stem}-*")):
+                if old.is_file() and old.name not in keep:
+                    actions.append(("remove", old, None))
+        actions.append(("copy", results / "executed" / f"{nb.stem}.ipynb", docs / f"{nb.stem}.ipynb"))
+        actions.append(("html", results / "executed" / f"{nb.stem}.ipynb", docs / f"{nb.stem}.html"))
+    if args.dry_run:
+        for kind, a, b in actions:
+            print(f"{kind:<6} {a}" + (f" -> {b}" if b else ""))
+        print(f"report {dest / 'REPORT.md'} and {dest / 'REPORT.html'}")
+        return 0
+    gallery.mkdir(parents=True, exist_ok=True)
+    docs.mkdir(parents=True, exist_ok=True)
+    no_html = False
+    for kind, a, b in actions:
+        if kind == "copy":
+            paths.atomic_write_bytes(b, Path(a).read_bytes())
+        elif kind == "remove":
+            Path(a).unlink()
+        elif kind == "html":
+            no_html |= not _render_html_notebook(a, b)
+    records = claims.load_all(results)
+    timings = _load_json(results / "timings.json", None)
+    _write_reports(records, dest / "REPORT.md", gallery, timings=timings)
+    n_fig = sum(1 for k, *_ in actions if k == "copy") - len(available)
+    print(f"published {len(available)} notebooks from {results}: {n_fig} figures -> {gallery}, "
+          f"executed notebooks -> {docs}, {dest / 'REPORT.md'} and REPORT.html")
+    if no_html:
+        print("note: nbconvert is not installed, so docs/executed/*.html were not rendered (pip install nbconvert)",
+              file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------------- expectations
+def _cmd_expect_update(args) -> int:
+    from . import expectations, paths
+
+    results = _results_from(args)
+    exp_dir = Path(args.expected_dir).resolve() if args.expected_dir else paths.repo_root() / "tests" / "expected_claims"
+    files = sorted((results / "claims").glob("*.json")) if (results / "claims").is_dir() else []
+    if args.notebooks:
+        stems = {p.stem for p in files}
+        want = []
+        for sel in args.notebooks:
+            hits = [s for s in sorted(stems) if s == sel or (sel.isdigit() and s.startswith(f"{int(sel):02d}_"))]
+            if not hits:
+                print(f"ssmtheory expect-update: no claims for {sel!r} in {results / 'claims'}", file=sys.stderr)
+                return 2
+            want.extend(hits)
+        files = [p for p in files if p.stem in want]
+    if not files:
+        print(f"ssmtheory expect-update: no claims in {results / 'claims'} (run `ssmtheory run` first)", file=sys.stderr)
+        return 2
+    for f in files:
+        records = json.loads(f.read_text(encoding="utf-8"))
+        out = exp_dir / f"{f.stem}.json"
+        prev = expectations.load(out) if out.exists() else None
+        try:
+            doc = expectations.expectation_from_records(records, previous=prev, rtol=args.rtol, atol_frac=args.atol_frac)
+        except ValueError as exc:
+            print(f"ssmtheory expect-update: {f.name}: {exc}", file=sys.stderr)
+            return 2
+        changed = expectations.compare(records, prev) if prev else ["new file"]
+        expectations.save(out, doc)
+        print(f"{out}: {len(doc['claims'])} claims" + (f" ({len(changed)} changed)" if prev and changed else "")
+              + ("" if prev else " (new)"))
+    return 0
+
+
+# ------------------------------------------------------------------------- parser
 class _ParamAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         items = getattr(namespace, self.dest) or []
@@ -298,55 +718,98 @@ class _ParamAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``ssmtheory`` argument parser (sub-commands ``list``, ``run``, ``report``)."""
+    """The ``ssmtheory`` argument parser (sub-commands ``list``, ``run``, ``report``, ``publish``, ``expect-update``)."""
     parser = argparse.ArgumentParser(
         prog="ssmtheory",
         description="Run the ssmtheory verification notebooks and build the claims report.",
         epilog=(
             "examples:\n"
             "  ssmtheory list\n"
-            "  ssmtheory run                      # every notebook, quick profile\n"
-            "  ssmtheory run --profile full --jobs 2 00 03_stablessm\n"
-            "  ssmtheory run -p seed 1 00_ssm_core\n"
-            "  ssmtheory report"
+            "  ssmtheory run                       # every notebook, quick profile -> results/\n"
+            "  ssmtheory run --profile full --jobs 2 00 03\n"
+            "  ssmtheory run 00_ssm_core -p seed 1\n"
+            "  ssmtheory report\n"
+            "  ssmtheory publish                   # a complete full-profile run -> figures/, REPORT.md"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p_list = sub.add_parser("list", help="list notebooks and their parameters", description="List every NN_*.ipynb notebook with its papermill parameters and defaults.")
-    p_list.add_argument("--notebooks-dir", metavar="DIR", help="notebook folder (default: <repo>/notebooks)")
+    p_list = sub.add_parser("list", help="list notebooks and their parameters",
+                            description="List every NN_*.ipynb notebook with its papermill parameters, types and defaults.")
+    p_list.add_argument("--notebooks-dir", metavar="DIR", help="notebook folder (default: <checkout>/notebooks)")
     p_list.set_defaults(func=_cmd_list)
 
     p_run = sub.add_parser(
         "run",
-        help="execute notebooks, merge claims, write REPORT.md",
+        help="execute notebooks into the run folder (results/)",
         description=(
-            "Execute notebooks with papermill (outputs in <results>/executed/), merge their claims into "
-            "<results>/claims.json, record runtimes in <results>/timings.json and write REPORT.md. "
-            "Exit status 1 if a notebook failed or a claim is FAILED, 2 for an unknown selector."
+            "Execute notebooks with papermill into the run folder (default: $SSMTHEORY_RESULTS_DIR or "
+            "<checkout>/results): executed/<nb>.ipynb, figures/, claims/<nb>.json, claims.json, timings.json "
+            "(wall and JAX compile time), run.json, logs/<nb>.log and REPORT.md/.html. A notebook's earlier "
+            "results are replaced only when its new claims are complete. The committed figures/ and REPORT.md "
+            "change only through `ssmtheory publish`. Exit status 1 if a notebook failed or a claim is FAILED, "
+            "2 for a usage error (checked before anything runs), 130 when interrupted."
         ),
+        epilog="example: ssmtheory run --profile full --jobs 2 00 03   |   ssmtheory run 00 -p seed 1",
     )
-    p_run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="stem (00_ssm_core), two-digit prefix (00) or path; default: all")
-    p_run.add_argument("--profile", choices=("quick", "full"), default="quick", help="parameter 'profile' passed to every notebook (default: quick)")
+    p_run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
+                       help="stem (00_ssm_core), two-digit prefix (00) or path; default: all (with -p: give them or --all)")
+    p_run.add_argument("--all", action="store_true", help="run every notebook (needed with -p and no NOTEBOOK)")
+    p_run.add_argument("--profile", choices=PROFILES, default="quick", help="parameter 'profile' passed to every notebook (default: quick)")
     p_run.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="notebooks run in parallel processes (default: 1)")
-    p_run.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="per-cell execution timeout (default: none)")
-    p_run.add_argument("--notebooks-dir", metavar="DIR", help="notebook folder (default: <repo>/notebooks)")
-    p_run.add_argument("--results-dir", metavar="DIR", help="results folder (default: $SSMTHEORY_RESULTS_DIR or <repo>/results)")
-    p_run.add_argument("--fig-dir", metavar="DIR", help="figure folder (default: $SSMTHEORY_FIG_DIR or <repo>/figures)")
-    p_run.add_argument("--report", metavar="PATH", help="report file (default: <repo>/REPORT.md)")
+    p_run.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="per-cell execution timeout, > 0 (default: none)")
+    p_run.add_argument("--notebooks-dir", metavar="DIR", help="notebook folder (default: <checkout>/notebooks)")
+    p_run.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
+    p_run.add_argument("--fig-dir", metavar="DIR", help="figure folder (default: $SSMTHEORY_FIG_DIR or <results>/figures)")
+    p_run.add_argument("--report", metavar="PATH", help="report file (default: <results>/REPORT.md)")
+    p_run.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
     p_run.add_argument(
         "-p", "--parameter", dest="param", nargs=2, action=_ParamAction, metavar=("NAME", "VALUE"),
-        help="extra notebook parameter (repeatable); VALUE is typed like YAML (3, 1e-5, true, [1, 2])",
+        help="extra notebook parameter (repeatable), typed by the notebook's annotation (int, float, str, ...) "
+             "or like YAML; checked against every selected notebook before anything runs",
     )
     p_run.set_defaults(func=_cmd_run)
 
-    p_rep = sub.add_parser("report", help="rebuild REPORT.md from <results>/claims.json", description="Rebuild REPORT.md from <results>/claims.json (and timings.json) without running anything.")
-    p_rep.add_argument("--results-dir", metavar="DIR", help="results folder (default: $SSMTHEORY_RESULTS_DIR or <repo>/results)")
-    p_rep.add_argument("--fig-dir", metavar="DIR", help="figure folder for links (default: $SSMTHEORY_FIG_DIR or <repo>/figures)")
-    p_rep.add_argument("--report", metavar="PATH", help="report file (default: <repo>/REPORT.md)")
+    p_rep = sub.add_parser("report", help="rebuild the report from <results>/claims.json",
+                           description="Rebuild REPORT.md/.html from <results>/claims.json (and timings.json) without running anything.")
+    p_rep.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
+    p_rep.add_argument("--fig-dir", metavar="DIR", help="figure folder for links (default: $SSMTHEORY_FIG_DIR or <results>/figures)")
+    p_rep.add_argument("--report", metavar="PATH", help="report file (default: <results>/REPORT.md)")
     p_rep.set_defaults(func=_cmd_report)
+
+    p_pub = sub.add_parser(
+        "publish", help="copy a complete full-profile run into figures/, REPORT.md, docs/executed/",
+        description=(
+            "Publish the run in <results> as the committed gallery: figures -> <dest>/figures (stale figures of "
+            "the same notebooks removed), REPORT.md and REPORT.html -> <dest>, executed notebooks (.ipynb and "
+            "rendered .html) -> <dest>/docs/executed. Refused unless every notebook's last run in <results> "
+            "passed at the full profile with default parameters and the notebook has not changed since."
+        ),
+    )
+    p_pub.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
+    p_pub.add_argument("--dest", metavar="DIR", help="checkout to publish into (default: the checkout of the working directory)")
+    p_pub.add_argument("--notebooks-dir", metavar="DIR", help="notebook folder (default: <dest>/notebooks)")
+    p_pub.add_argument("--dry-run", action="store_true", help="say what would be written, write nothing")
+    p_pub.set_defaults(func=_cmd_publish)
+
+    from .expectations import DEFAULT_ATOL_FRAC, DEFAULT_RTOL
+
+    p_exp = sub.add_parser(
+        "expect-update", help="write tests/expected_claims/ from a quick run",
+        description=(
+            "Write tests/expected_claims/<notebook>.json from the quick-profile claims in <results>/claims "
+            "(tolerances already in a file are kept). make test compares every notebook's claims with these files."
+        ),
+    )
+    p_exp.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="stem or two-digit prefix; default: every claims file")
+    p_exp.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
+    p_exp.add_argument("--expected-dir", metavar="DIR", help="default: <checkout>/tests/expected_claims")
+    p_exp.add_argument("--rtol", type=float, default=DEFAULT_RTOL, help=f"relative tolerance for new claims (default {DEFAULT_RTOL:g})")
+    p_exp.add_argument("--atol-frac", type=float, default=DEFAULT_ATOL_FRAC,
+                       help=f"absolute tolerance for new claims as a fraction of |threshold| (default {DEFAULT_ATOL_FRAC:g})")
+    p_exp.set_defaults(func=_cmd_expect_update)
     return parser
 
 
@@ -357,9 +820,6 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse error or --help
         return int(exc.code or 0)
-    if getattr(args, "jobs", 1) < 1:
-        print("ssmtheory run: --jobs must be >= 1", file=sys.stderr)
-        return 2
     return args.func(args)
 
 

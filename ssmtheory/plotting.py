@@ -1,7 +1,8 @@
 """Shared figure style and deterministic figure saving.
 
 * :func:`use_style` sets one seaborn/matplotlib look for every notebook (idempotent).
-* :func:`save_figure` writes ``figure_dir()/<notebook>-<name>.<fmt>`` with metadata stripped so
+* :func:`save_figure` writes ``figure_dir()/<notebook>-<name>.<fmt>`` (atomically; by default
+  under the run folder ``results/figures``, never the committed gallery) with metadata stripped so
   that the same figure gives the same bytes; notebooks pass ``figure=path.name`` to
   :func:`ssmtheory.claims.check`.
 * :func:`mark_roundoff_floor` shades the region below a round-off level (e.g. ``1e-12 ||A||`` in
@@ -62,6 +63,7 @@ def save_figure(fig, notebook: str, name: str, formats=("png",)) -> Path:
     ``png, pdf, svg`` (``ValueError`` otherwise).  Output is byte-for-byte reproducible
     (no software/date metadata, fixed SVG hash salt).  When ``png`` is not requested the path
     of the first format is returned.  The basename is also appended to :func:`saved_figures`.
+    Each file is written atomically (temporary file in the same folder, then renamed).
     """
     import matplotlib as mpl
 
@@ -78,7 +80,8 @@ def save_figure(fig, notebook: str, name: str, formats=("png",)) -> Path:
     with mpl.rc_context({"svg.hashsalt": "ssmtheory"}):
         for fmt in formats:
             p = out_dir / f"{notebook}-{name}.{fmt}"
-            fig.savefig(p, format=fmt, metadata=_metadata(fmt))
+            with paths.atomic_path(p) as tmp:  # a reader (or an interrupted run) never sees half a figure
+                fig.savefig(tmp, format=fmt, metadata=_metadata(fmt))
             written[fmt] = p
     main = written.get("png", written[formats[0]])
     _saved.append(main.name)

@@ -1,32 +1,21 @@
-"""The ``ssmtheory`` CLI on two tiny notebooks (one passing, one with a failing claim)."""
+"""The ``ssmtheory`` CLI without executing notebooks: selectors, typed parameters, usage errors
+(checked before anything runs), publish and expect-update.  End-to-end runs are in test_runner.py."""
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from ssmtheory import cli
 
-PASS_SRC = """\
-from ssmtheory import claims
-claims.start(notebook="00_pass", paper="core", profile=profile)
-claims.check("core.one", observed=1.0, threshold=2.0, op="<=", description="one is small")
-claims.check("core.n", observed=n, threshold=n_expected, op="==", description="parameter typed")
-claims.finalize()
-"""
-
-FAIL_SRC = """\
-from ssmtheory import claims
-claims.start(notebook="01_fail", paper="racz-2024", profile=profile)
-claims.check("racz.ok", observed=0.0, threshold=1.0, op="<=")
-claims.check("racz.bad", observed=3.0, threshold=2.0, op="<=", description="must fail")
-claims.finalize()
-"""
+REPO = Path(__file__).resolve().parent.parent
 
 
-def _notebook(path, params, body):
+def _notebook(path, params, body="pass"):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(params)
     cell.metadata["tags"] = ["parameters"]
@@ -39,14 +28,14 @@ def _notebook(path, params, body):
 def tree(tmp_path, monkeypatch):
     nbdir = tmp_path / "nbs"
     nbdir.mkdir()
-    _notebook(nbdir / "00_pass.ipynb", 'profile = "quick"\nn = 1\nn_expected = 1', PASS_SRC)
-    _notebook(nbdir / "01_fail.ipynb", 'profile = "quick"', FAIL_SRC)
+    _notebook(nbdir / "00_a.ipynb", 'from typing import Optional\nprofile: str = "quick"  # quick or full\nseed: int = 0\n'
+                                    'n_seeds: Optional[int] = None  # from the profile\nlr: float = 0.1\ntag = "x"')
+    _notebook(nbdir / "01_b.ipynb", 'profile: str = "quick"\nseed: int = 0\nn_seeds: int | None = None')
     (nbdir / "helper.ipynb").write_text("{}")  # not NN_*: ignored
     monkeypatch.setenv("SSMTHEORY_RESULTS_DIR", str(tmp_path / "env_results"))
-    monkeypatch.setenv("SSMTHEORY_FIG_DIR", str(tmp_path / "env_figs"))
-    res, figs, rep = tmp_path / "results", tmp_path / "figures", tmp_path / "REPORT.md"
-    args = ["--notebooks-dir", str(nbdir), "--results-dir", str(res), "--fig-dir", str(figs), "--report", str(rep)]
-    return {"nbdir": nbdir, "res": res, "figs": figs, "rep": rep, "args": args}
+    monkeypatch.delenv("SSMTHEORY_FIG_DIR", raising=False)
+    res = tmp_path / "results"
+    return {"nbdir": nbdir, "res": res, "tmp": tmp_path, "args": ["--notebooks-dir", str(nbdir), "--results-dir", str(res)]}
 
 
 def test_parse_value():
@@ -57,6 +46,33 @@ def test_parse_value():
     assert cli.parse_value("[1, 2]") == [1, 2]
     assert cli.parse_value("full") == "full"
     assert cli.parse_value("a: [") == "a: ["
+
+
+@pytest.mark.parametrize(
+    "text, typ, value",
+    [("00", "int", 0), ("00", "str", "00"), ("3", "float", 3.0), ("3", "Optional[int]", 3), ("None", "int | None", None),
+     ("null", "Optional[int]", None), ("[1, 2]", "list[int] | None", [1, 2]), ("true", "bool", True),
+     ("7", "None", 7), ("abc", "None", "abc"), ("x", "Literal['x', 'y']", "x"), ("1e-3", "float", 1e-3)],
+)
+def test_coerce_parameter(text, typ, value):
+    got = cli.coerce_parameter(text, typ)
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize("text, typ", [("x", "int"), ("1.5", "int"), ("true", "int"), ("abc", "Optional[float]"),
+                                       ("z", "Literal['x', 'y']"), ("1", "bool"), ("[1]", "dict")])
+def test_coerce_parameter_refuses(text, typ):
+    with pytest.raises(ValueError):
+        cli.coerce_parameter(text, typ)
+
+
+def test_inspect_parameters_types_and_help(tree):
+    p = cli.inspect_parameters(tree["nbdir"] / "00_a.ipynb")
+    assert list(p) == ["profile", "seed", "n_seeds", "lr", "tag"]
+    assert p["n_seeds"]["inferred_type_name"] == "Optional[int]" and p["n_seeds"]["help"] == "from the profile"
+    assert p["profile"]["default"] == '"quick"' and p["tag"]["inferred_type_name"] == "None"
+    q = cli.inspect_parameters(tree["nbdir"] / "01_b.ipynb")
+    assert q["n_seeds"]["inferred_type_name"] == "int | None"  # papermill 2.7 misses this form; we do not
 
 
 def test_select_notebooks(tmp_path):
@@ -70,81 +86,173 @@ def test_select_notebooks(tmp_path):
         cli.select_notebooks(["99"], avail)
 
 
-def test_help(capsys):
+def test_help_and_its_examples_are_valid(capsys):
     assert cli.main(["--help"]) == 0
-    assert "run" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "run" in out and "publish" in out
     assert cli.main(["run", "--help"]) == 0
     assert "--profile" in capsys.readouterr().out
     assert cli.main([]) == 2
+    # every `ssmtheory run ...` example parses, passes the pre-run checks and selects existing notebooks
+    available = cli.discover_notebooks(REPO / "notebooks")
+    examples = [ln.strip().split("#")[0].split() for ln in cli.build_parser().epilog.splitlines() if "ssmtheory run" in ln]
+    assert examples
+    for ex in examples:
+        args = cli.build_parser().parse_args(ex[1:])
+        cli._run_problems(args)
+        assert cli.select_notebooks(args.notebooks, available)
 
 
-@pytest.mark.notebooks
 def test_list(tree, capsys):
     assert cli.main(["list", "--notebooks-dir", str(tree["nbdir"])]) == 0
     out = capsys.readouterr().out
-    assert "00_pass" in out and "01_fail" in out and "helper" not in out
-    assert "profile = \"quick\"" in out or "profile = 'quick'" in out
-    assert "n_expected = 1" in out
+    assert "00_a" in out and "01_b" in out and "helper" not in out
+    assert 'profile: str = "quick"  # quick or full' in out and "n_seeds: int | None = None" in out
 
 
-@pytest.mark.notebooks
-def test_unknown_selector(tree, capsys):
-    assert cli.main(["run", *tree["args"], "07"]) == 2
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["-p", "seed", "00"], "no notebook"),  # '00' is the value of seed, not a selector
+        (["--timeout", "0", "00"], "--timeout must be > 0"),
+        (["--timeout", "-5", "00"], "--timeout must be > 0"),
+        (["--jobs", "0", "00"], "--jobs must be >= 1"),
+        (["07"], "unknown notebook '07'"),
+        (["-p", "nope", "1", "00"], "has no parameter 'nope'"),
+        (["-p", "seed", "abc", "00"], "declares seed: int"),
+        (["-p", "n_seeds", "2.5", "--all"], "n_seeds"),
+        (["-p", "profile", "medium", "00"], "use --profile"),
+        (["-p", "lr", "0.5", "--all"], "01_b has no parameter 'lr'"),
+        (["--all", "00"], "exclusive"),
+    ],
+)
+def test_usage_errors_before_anything_runs(tree, capsys, argv, message):
+    assert cli.main(["run", *tree["args"], *argv]) == 2
     err = capsys.readouterr().err
-    assert "07" in err and "00_pass" in err
-    assert not (tree["res"] / "executed").exists() or not any((tree["res"] / "executed").iterdir())
+    assert message in err, err
+    assert not tree["res"].exists() or not (tree["res"] / "executed").exists()
 
 
-def _check_full_run(tree, out, err):
+def test_profile_choices(tree, capsys):
+    assert cli.main(["run", *tree["args"], "--profile", "medium", "00"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_unwritable_outputs_refused_before_running(tree, capsys):
+    blocker = tree["tmp"] / "afile"
+    blocker.write_text("x")
+    assert cli.main(["run", "--notebooks-dir", str(tree["nbdir"]), "--results-dir", str(blocker / "sub"), "00"]) == 2
+    assert "not writable" in capsys.readouterr().err
+    assert cli.main(["run", *tree["args"], "--report", str(blocker / "R.md"), "00"]) == 2
+    assert "not writable" in capsys.readouterr().err
+    (tree["tmp"] / "adir").mkdir()
+    assert cli.main(["run", *tree["args"], "--report", str(tree["tmp"] / "adir"), "00"]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert cli.main(["run", *tree["args"], "--fig-dir", str(blocker / "figs"), "00"]) == 2
+    assert "figure folder" in capsys.readouterr().err
+    assert not (tree["res"] / "executed").exists()
+
+
+def test_validate_parameters_types(tree):
+    sel = [tree["nbdir"] / "00_a.ipynb", tree["nbdir"] / "01_b.ipynb"]
+    got = cli._validate_parameters([("seed", "00"), ("n_seeds", "7")], sel, "full")
+    assert got == {"profile": "full", "seed": 0, "n_seeds": 7}
+    assert cli._validate_parameters([("tag", "00")], sel[:1], "quick")["tag"] == 0  # untyped: YAML
+
+
+# ------------------------------------------------------------------------- publish
+def _fake_run(tree, profile="full", params=None, status="ok", figures=("00_a-x.png",)):
     res = tree["res"]
-    assert (res / "executed" / "00_pass.ipynb").exists() and (res / "executed" / "01_fail.ipynb").exists()
-    records = json.loads((res / "claims.json").read_text())
-    by = {r["claim"]: r for r in records}
-    assert by["core.one"]["verdict"] == "reproduced" and by["core.one"]["profile"] == "quick"
-    assert by["racz.bad"]["verdict"] == "FAILED"  # finalize writes before raising
-    assert isinstance(by["core.one"]["cell"], int) and by["core.one"]["cell"] >= 1  # In [N] of the checking cell
-    html = tree["rep"].with_suffix(".html").read_text(encoding="utf-8")
-    assert "core.one" in html and "racz.bad" in html
-    assert [r["notebook"] for r in records] == ["00_pass", "00_pass", "01_fail", "01_fail"]
-    timings = json.loads((res / "timings.json").read_text())
-    assert set(timings) == {"00_pass", "01_fail"} and timings["00_pass"]["profile"] == "quick"
-    text = tree["rep"].read_text(encoding="utf-8")
-    assert "`core.one`" in text and "`racz.bad`" in text and "❌ FAILED" in text and "01_fail" in text
-    assert "ok (" in out and "00_pass" in out
-    assert "01_fail ... FAILED" in err and "ClaimFailure" in err and "racz.bad" in err
-    assert "| **total** | 4 | 3 | 0 | 1 |" in out
-    # nothing went to the env-var dirs (the CLI overrides them) and the env is restored
-    assert not (tree["res"].parent / "env_results" / "claims").exists()
+    (res / "claims").mkdir(parents=True, exist_ok=True)
+    (res / "figures").mkdir(parents=True, exist_ok=True)
+    (res / "executed").mkdir(parents=True, exist_ok=True)
+    nbs = {}
+    for nb in cli.discover_notebooks(tree["nbdir"]):
+        rec = {"notebook": nb.stem, "paper": "core", "claim": f"core.{nb.stem}", "observed": 1.0, "threshold": 2.0,
+               "op": "<=", "verdict": "reproduced", "profile": profile, "kind": "sanity", "description": ""}
+        (res / "claims" / f"{nb.stem}.json").write_text(json.dumps([rec]))
+        figs = [f for f in figures if f.startswith(nb.stem)]
+        for f in figs:
+            (res / "figures" / f).write_bytes(b"new " + f.encode())
+        nbformat.write(nbformat.read(str(nb), as_version=4), str(res / "executed" / f"{nb.stem}.ipynb"))
+        nbs[nb.stem] = {"status": status, "profile": profile, "parameters": params or {"profile": profile},
+                        "notebook_sha256": cli._sha256(nb), "figures": figs, "fig_dir": str(res / "figures")}
+    (res / "run.json").write_text(json.dumps({"notebooks": nbs}))
 
 
-@pytest.mark.notebooks
-def test_run_all_sequential_then_report(tree, capsys):
-    assert cli.main(["run", *tree["args"]]) == 1
-    cap = capsys.readouterr()
-    _check_full_run(tree, cap.out, cap.err)
-    assert "[1/2] 00_pass ... ok (" in cap.out
-    # rebuild the report from claims.json
-    tree["rep"].unlink()
-    assert cli.main(["report", "--results-dir", str(tree["res"]), "--fig-dir", str(tree["figs"]),
-                     "--report", str(tree["rep"])]) == 0
-    assert "`racz.bad`" in tree["rep"].read_text(encoding="utf-8")
+def test_publish_refuses_incomplete_runs(tree, capsys):
+    args = ["publish", "--results-dir", str(tree["res"]), "--dest", str(tree["tmp"]), "--notebooks-dir", str(tree["nbdir"])]
+    assert cli.main(args) == 2
+    assert "run.json is missing" in capsys.readouterr().err
+    _fake_run(tree, profile="quick")
+    assert cli.main(args) == 2
+    assert "not 'full'" in capsys.readouterr().err
+    _fake_run(tree, params={"profile": "full", "seed": 3})
+    assert cli.main(args) == 2
+    assert "non-default parameters" in capsys.readouterr().err
+    _fake_run(tree, status="failed")
+    assert cli.main(args) == 2
+    assert "last run failed" in capsys.readouterr().err
+    _fake_run(tree)
+    (tree["res"] / "claims" / "01_b.json").unlink()
+    assert cli.main(args) == 2
+    assert "01_b: no claims" in capsys.readouterr().err
+    _fake_run(tree)
+    _notebook(tree["nbdir"] / "01_b.ipynb", 'profile: str = "quick"\nseed: int = 1')
+    assert cli.main(args) == 2
+    assert "changed since it ran" in capsys.readouterr().err
+    assert not (tree["tmp"] / "REPORT.md").exists() and not (tree["tmp"] / "figures").exists()
 
 
-@pytest.mark.notebooks
-def test_run_parallel(tree, capsys):
-    assert cli.main(["run", "--jobs", "2", *tree["args"]]) == 1
-    cap = capsys.readouterr()
-    _check_full_run(tree, cap.out, cap.err)
+def test_publish_complete_full_run(tree, capsys):
+    dest = tree["tmp"]
+    gallery = dest / "figures"
+    gallery.mkdir()
+    (gallery / "00_a-old.png").write_bytes(b"stale")
+    (gallery / "99_other-keep.png").write_bytes(b"other")
+    _fake_run(tree)
+    args = ["publish", "--results-dir", str(tree["res"]), "--dest", str(dest), "--notebooks-dir", str(tree["nbdir"])]
+    assert cli.main([*args, "--dry-run"]) == 0
+    assert "00_a-x.png" in capsys.readouterr().out and not (dest / "REPORT.md").exists()
+    assert cli.main(args) == 0, capsys.readouterr().err
+    assert (gallery / "00_a-x.png").read_bytes() == b"new 00_a-x.png"
+    assert not (gallery / "00_a-old.png").exists() and (gallery / "99_other-keep.png").exists()
+    text = (dest / "REPORT.md").read_text()
+    assert "core.00_a" in text and "core.01_b" in text
+    assert (dest / "REPORT.html").exists()
+    assert (dest / "docs" / "executed" / "00_a.ipynb").exists()
 
 
-@pytest.mark.notebooks
-def test_run_selector_and_parameter(tree, capsys):
-    rc = cli.main(["run", *tree["args"], "--profile", "full", "-p", "n", "3", "-p", "n_expected", "3", "00"])
-    cap = capsys.readouterr()
-    assert rc == 0, cap.err
-    assert not (tree["res"] / "executed" / "01_fail.ipynb").exists()
-    records = json.loads((tree["res"] / "claims.json").read_text())
-    assert {r["notebook"] for r in records} == {"00_pass"}
-    assert all(r["profile"] == "full" for r in records)
-    assert next(r for r in records if r["claim"] == "core.n")["observed"] == 3
-    assert "[1/1] 00_pass ... ok" in cap.out
+# ------------------------------------------------------------------------- expect-update
+def test_expect_update(tree, capsys):
+    res = tree["res"]
+    (res / "claims").mkdir(parents=True)
+    rec = {"notebook": "00_a", "claim": "core.x", "observed": 0.5, "threshold": 1.0, "op": "<=",
+           "verdict": "reproduced", "profile": "quick"}
+    (res / "claims" / "00_a.json").write_text(json.dumps([rec]))
+    exp = tree["tmp"] / "expected"
+    assert cli.main(["expect-update", "--results-dir", str(res), "--expected-dir", str(exp)]) == 0
+    doc = json.loads((exp / "00_a.json").read_text())
+    assert doc["claims"]["core.x"]["observed"] == 0.5 and doc["claims"]["core.x"]["atol"] == pytest.approx(0.01)
+    doc["claims"]["core.x"]["rtol"] = 0.2  # a hand-tuned tolerance survives regeneration
+    (exp / "00_a.json").write_text(json.dumps(doc))
+    assert cli.main(["expect-update", "00", "--results-dir", str(res), "--expected-dir", str(exp)]) == 0
+    assert json.loads((exp / "00_a.json").read_text())["claims"]["core.x"]["rtol"] == 0.2
+    rec["profile"] = "full"
+    (res / "claims" / "00_a.json").write_text(json.dumps([rec]))
+    assert cli.main(["expect-update", "--results-dir", str(res), "--expected-dir", str(exp)]) == 2
+    assert "quick profile" in capsys.readouterr().err
+    assert cli.main(["expect-update", "05", "--results-dir", str(res), "--expected-dir", str(exp)]) == 2
+
+
+def test_report_rebuild(tree, capsys):
+    res = tree["res"]
+    (res / "claims").mkdir(parents=True)
+    rec = {"notebook": "00_a", "paper": "core", "claim": "core.x", "observed": 0.5, "threshold": 1.0, "op": "<=",
+           "verdict": "reproduced", "profile": "quick", "kind": "sanity", "description": ""}
+    (res / "claims" / "00_a.json").write_text(json.dumps([rec]))
+    assert cli.main(["report", "--results-dir", str(res)]) == 0
+    assert "core.x" in (res / "REPORT.md").read_text() and (res / "REPORT.html").exists()
+    assert not list(res.glob(".REPORT*.tmp"))
+    assert cli.main(["report", "--results-dir", str(tree["tmp"] / "nothing")]) == 2
+    os.chmod(res, 0o755)

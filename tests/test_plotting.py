@@ -97,3 +97,29 @@ def test_mark_roundoff_floor():
     plotting.mark_roundoff_floor(ax3, 0.2, axis="x")
     with pytest.raises(ValueError, match="axis"):
         plotting.mark_roundoff_floor(ax3, 0.2, axis="z")
+
+
+def test_save_figure_atomic(tmp_path, monkeypatch):
+    """An interrupted save leaves the previous figure intact and no temporary file behind."""
+    fig, _ = _figure()
+    p = plotting.save_figure(fig, "00_demo", "atomic")
+    before = p.read_bytes()
+
+    def broken(path, **kw):
+        with open(path, "wb") as fh:
+            fh.write(b"half a png")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fig, "savefig", broken)
+    with pytest.raises(KeyboardInterrupt):
+        plotting.save_figure(fig, "00_demo", "atomic")
+    assert p.read_bytes() == before
+    assert sorted(x.name for x in p.parent.iterdir()) == ["00_demo-atomic.png"]
+
+
+def test_default_figure_dir_is_the_run_folder(tmp_path, monkeypatch):
+    """Without SSMTHEORY_FIG_DIR figures go to <results>/figures, never the committed gallery."""
+    monkeypatch.delenv("SSMTHEORY_FIG_DIR")
+    fig, _ = _figure()
+    p = plotting.save_figure(fig, "00_demo", "where")
+    assert p.parent == tmp_path / "results" / "figures"
