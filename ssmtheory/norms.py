@@ -49,6 +49,7 @@ __all__ = [
     "impulse_response",
     "l1_norm",
     "layer_to_standard",
+    "solve_stein",
     "spectral_radius",
 ]
 
@@ -278,8 +279,10 @@ def h2_norm(A, B, C, D=None, method: str = "auto") -> float:
 
     * ``method="closed_form"`` (1-D ``A`` only): ``W_jl = (B B^*)_jl / (1 - lambda_j conj(lambda_l))``
       (sum of the geometric series entrywise).
-    * ``method="lyapunov"``: ``scipy.linalg.solve_discrete_lyapunov`` (a 1-D ``A`` is passed as
-      ``np.diag(A)``, so the two methods can be cross-checked).
+    * ``method="lyapunov"``: :func:`solve_stein`, a backward-stable complex-Schur (Bartels-Stewart /
+      Kitagawa) solver (a 1-D ``A`` is passed as ``np.diag(A)``, so the two methods can be cross-checked).
+      SciPy's default for ``n < 10`` is a Kronecker direct solve, which lost 9.8 % on a dense system with
+      ``kappa(V) ~ 1e5``; the Schur solver is checked against an mpmath sum in the tests.
     * ``method="auto"``: closed form for 1-D ``A``, Lyapunov otherwise.
 
     Raises ``ValueError`` naming ``A`` when ``rho(A) >= 1`` (the norm is infinite).
@@ -296,10 +299,44 @@ def h2_norm(A, B, C, D=None, method: str = "auto") -> float:
         W = BB / (1.0 - A[:, None] * np.conj(A)[None, :])
     else:
         Ad = np.diag(A) if A.ndim == 1 else A
-        W = scipy.linalg.solve_discrete_lyapunov(Ad, BB)
+        W = solve_stein(Ad, BB)
     tr = np.real(np.einsum("op,pq,oq->", C, W, np.conj(C)))
     val = float(np.sum(np.abs(D) ** 2)) + max(float(tr), 0.0)
     return math.sqrt(val)
+
+
+def solve_stein(A, Q) -> np.ndarray:
+    """Solve the Stein (discrete Lyapunov) equation ``X = A X A^* + Q`` by the complex Schur method.
+
+    ``A = U T U^*`` (complex Schur, ``T`` upper triangular) turns it into ``Y = T Y T^* + U^* Q U``;
+    column ``j`` of ``Y`` (from the last to the first) solves the triangular system
+    ``(I - conj(T_jj) T) y_j = q_j + T sum_{l>j} conj(T_jl) y_l`` (Kitagawa 1977; the discrete
+    Bartels-Stewart algorithm), O(n^3) and backward stable.  Requires ``rho(A) < 1``
+    (``ValueError`` naming ``A`` otherwise).  Returns ``U Y U^*`` (Hermitian part when ``Q`` is Hermitian).
+    """
+    A = _to_numpy(A, "A", 2)
+    Q = _to_numpy(Q, "Q", 2)
+    n = A.shape[0]
+    if A.shape != (n, n):
+        raise ValueError(f"A must be square, got shape {A.shape}")
+    if Q.shape != (n, n):
+        raise ValueError(f"Q must have shape {(n, n)}, got {Q.shape}")
+    _require_stable(A)
+    T, U = scipy.linalg.schur(A.astype(np.complex128), output="complex")
+    W = U.conj().T @ Q.astype(np.complex128) @ U
+    Y = np.zeros((n, n), dtype=np.complex128)
+    acc = np.zeros(n, dtype=np.complex128)  # sum_{l>j} conj(T_jl) y_l, updated column by column
+    eye = np.eye(n)
+    for j in range(n - 1, -1, -1):
+        acc = Y[:, j + 1:] @ np.conj(T[j, j + 1:]) if j + 1 < n else np.zeros(n, dtype=np.complex128)
+        rhs = W[:, j] + T @ acc
+        Y[:, j] = scipy.linalg.solve_triangular(eye - np.conj(T[j, j]) * T, rhs, lower=False)
+    X = U @ Y @ U.conj().T
+    if np.allclose(Q, Q.conj().T, rtol=0, atol=0):
+        X = 0.5 * (X + X.conj().T)
+    if not (np.iscomplexobj(A) or np.iscomplexobj(Q)):
+        X = X.real
+    return X
 
 
 # ----------------------------------------------------------------------------------------------
@@ -310,7 +347,8 @@ class L1Norm:
     """Certified enclosure ``value <= sum_k ||h_k|| <= upper`` of an l1 norm.
 
     ``value`` is the truncated sum over ``n_terms`` impulse-response terms (``h_0 .. h_{n_terms-1}``),
-    ``upper = value + (tail bound)``.  ``float(result)`` returns ``value``.
+    ``upper = value + (tail bound)``.  ``float(result)`` raises ``TypeError``: say ``.upper`` where an
+    upper bound is meant (bounds) and ``.value`` for the truncated sum, never an ambiguous float.
     """
 
     value: float
@@ -318,7 +356,7 @@ class L1Norm:
     n_terms: int
 
     def __float__(self) -> float:
-        return float(self.value)
+        raise TypeError("an l1 enclosure is not one number: use .upper (certified upper bound) or .value (truncated sum)")
 
     @property
     def rel_gap(self) -> float:

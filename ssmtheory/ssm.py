@@ -215,10 +215,25 @@ def kernel(Lambda_bar, B_bar, C, L: int, conj_sym: bool = False):
     Lambda_bar = as_array(Lambda_bar, "Lambda_bar", ndim=(1, 2))
     _check_conj(Lambda_bar, conj_sym)
     if Lambda_bar.ndim == 2:
-        _check_channels(Lambda_bar, B_bar, C, None)
+        B_bar, C, _ = _check_channels(Lambda_bar, B_bar, C, None)
+        _check_kernel_size(L, Lambda_bar.shape[0], 1, Lambda_bar.shape[1])
         return _kernel_channels(jnp.asarray(Lambda_bar), jnp.asarray(B_bar), jnp.asarray(C), L, conj_sym)
-    _check_mimo(Lambda_bar, B_bar, C, None)
+    B_bar, C, _ = _check_mimo(Lambda_bar, B_bar, C, None)
+    _check_kernel_size(L, C.shape[0], B_bar.shape[1], Lambda_bar.shape[0])
     return _kernel_mimo(jnp.asarray(Lambda_bar), jnp.asarray(B_bar), jnp.asarray(C), L, conj_sym)
+
+
+MAX_KERNEL_BYTES = 4 * 2**30  # refuse kernels whose output alone would exceed 4 GiB
+
+
+def _check_kernel_size(L, H_out, H_in, P):
+    """Refuse sizes whose kernel would not fit, before allocating (``L=10**9`` used to abort the interpreter)."""
+    need = 16 * L * H_out * H_in + 16 * P * (2 * math.isqrt(L) + 2)
+    if need > MAX_KERNEL_BYTES:
+        raise ValueError(
+            f"L={L} gives a kernel of about {need / 2**30:.1f} GiB (limit {MAX_KERNEL_BYTES / 2**30:.0f} GiB, "
+            "ssm.MAX_KERNEL_BYTES): use a shorter L or apply_ssm(..., method='scan')"
+        )
 
 
 def impulse_response(Lambda_bar, B_bar, C, D, L: int, conj_sym: bool = False):
@@ -227,6 +242,13 @@ def impulse_response(Lambda_bar, B_bar, C, D, L: int, conj_sym: bool = False):
     (The input enters the state in the same step, so unlike the control convention ``h_0`` includes ``C B``.)
     Shapes as :func:`kernel`; for the channels layout ``D`` is ``(H,)``.
     """
+    Lambda_bar = as_array(Lambda_bar, "Lambda_bar", ndim=(1, 2))
+    if Lambda_bar.ndim == 2:
+        _, _, D = _check_channels(Lambda_bar, B_bar, C, D)
+    else:
+        _, _, D = _check_mimo(Lambda_bar, B_bar, C, D)
+    if D is None:
+        raise ValueError("D must be an array (use zeros for no feedthrough), got None")
     K = kernel(Lambda_bar, B_bar, C, L, conj_sym)
     return K.at[0].add(jnp.asarray(D).astype(K.dtype))
 
@@ -393,6 +415,23 @@ def choose_method(layout: str, backend: str | None = None, H: int = 1, L: int = 
       recurrences at every L measured, 7x at L = 1k and 16k, and its gradient compiles and runs far faster), else ``"scan"``;
     * GPU/TPU: channels -> ``"fft"``; MIMO -> ``"associative"`` (parallel depth; the sequential scan
       serializes L kernel launches).
+
+    **Single-precision limit of the FFT path.**  The Vandermonde powers carry a relative phase error
+    of about ``k * eps`` at lag ``k``, so in float32/complex64 the FFT error grows with ``L``.  Measured
+    (channels, H = 4, N = 16, lightly damped modes ``|lambda| = exp(-1e-6..1e-5)``, random phases, max error
+    relative to max|y| against a float64 scan):
+
+    =======  ==========  =========  =====
+    L        scan (f32)  fft (f32)  ratio
+    =======  ==========  =========  =====
+    1,024    1.4e-05     6.1e-05    4
+    4,096    4.9e-05     1.9e-04    4
+    16,384   2.1e-04     9.8e-04    5
+    65,536   4.9e-04     2.4e-03    5
+    =======  ==========  =========  =====
+
+    The ratio stays below 10 in every case we measured, so ``auto`` keeps FFT; where a claim needs
+    more than about ``L * 4e-8`` relative accuracy in single precision, pass ``method="scan"`` or use float64.
     """
     check_choice(layout, "layout", ("mimo", "channels"))
     backend = backend or jax.default_backend()

@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._validate import check_choice, check_int
+from ._validate import check_choice, check_int, is_concrete
 
 __all__ = ["FitResult", "fit", "mse", "cross_entropy", "accuracy", "make_loss", "evaluate"]
 
@@ -56,7 +56,16 @@ def cross_entropy(logits, labels):
     """Mean softmax cross-entropy for integer ``labels`` of shape ``logits.shape[:-1]``."""
     if tuple(logits.shape[:-1]) != tuple(jnp.shape(labels)):
         raise ValueError(f"labels must have shape {tuple(logits.shape[:-1])}, got {tuple(jnp.shape(labels))}")
+    _check_label_range(labels, logits.shape[-1])
     return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, jnp.asarray(labels).astype(jnp.int32)))
+
+
+def _check_label_range(labels, n_classes):
+    """Concrete integer labels must lie in [0, n_classes): JAX would silently clamp or wrap them."""
+    if is_concrete(labels):
+        lab = np.asarray(labels)
+        if lab.size and (lab.min() < 0 or lab.max() >= n_classes):
+            raise ValueError(f"labels must lie in [0, {n_classes}), got values in [{lab.min()}, {lab.max()}]")
 
 
 def accuracy(logits, labels):
@@ -154,6 +163,8 @@ def fit(
         raise ValueError("loss_fn must be callable")
     X, Y = _check_data(data, "data")
     n = int(X.shape[0])
+    if np.dtype(Y.dtype).kind in "iu" and np.asarray(Y).size and int(np.asarray(Y).min()) < 0:
+        raise ValueError(f"data labels must be >= 0 (integer class indices), got minimum {int(np.asarray(Y).min())}")
     batch_size = check_int(batch_size, "batch_size")
     if batch_size > n:
         raise ValueError(f"batch_size must be <= number of examples ({n}), got {batch_size}")

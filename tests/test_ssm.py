@@ -305,3 +305,14 @@ def test_linear_scan_broadcast_grad_and_errors():
         ssm.linear_scan(lam, b, method="fft")
     with pytest.raises(ValueError, match="broadcast"):
         ssm.linear_scan(jnp.ones(3), b)
+
+
+def test_impulse_response_validates_D_and_kernel_refuses_huge_L():
+    lam = np.full((4, 2), 0.9 + 0j)
+    B = np.ones((4, 2), complex)
+    C = np.ones((4, 2), complex)
+    for bad in (np.ones(3), np.array([np.nan, 0, 0, 0]), np.ones((4, 4)), None):
+        with pytest.raises(ValueError, match="D"):
+            ssm.impulse_response(lam, B, C, bad, 5)
+    with pytest.raises(ValueError, match="GiB"):
+        ssm.kernel(lam, B, C, 10**9)

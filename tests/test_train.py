@@ -130,3 +130,20 @@ def test_learn_ssm_teacher():
     res = train.fit(loss_fn, student, (X, Y), optimizer=optax.adam(1e-2), steps=200, batch_size=32)
     assert not res.diverged and res.steps == 200
     assert res.history["train_loss"][-1] < 0.2 * res.history["train_loss"][0]
+
+
+def test_negative_or_out_of_range_labels_are_refused():
+    """JAX would wrap label -1 to the last class and clamp too-large labels; we refuse both (issue 13)."""
+    import jax.numpy as jnp
+
+    from ssmtheory import train
+
+    logits = jnp.zeros((4, 3))
+    with pytest.raises(ValueError, match="labels"):
+        train.cross_entropy(logits, jnp.asarray([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match="labels"):
+        train.cross_entropy(logits, jnp.asarray([0, -1, 2, 1]))
+    X = np.zeros((8, 2))
+    Y = np.array([0, 1, 0, 1, 0, 1, 0, -1])
+    with pytest.raises(ValueError, match=">= 0"):
+        train.fit(lambda p, x, y: jnp.sum(p["w"] ** 2), {"w": jnp.ones(2)}, (X, Y), steps=1, batch_size=4)
