@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import norms as _norms
+from ._validate import as_array as _as_array
+from ._validate import check_int as _check_int
 
 __all__ = [
     "LIPSCHITZ",
@@ -82,11 +84,15 @@ LIPSCHITZ = {"relu": 1.0, "tanh": 1.0, "identity": 1.0, "gelu": 1.129}
 # per-block norms
 # ----------------------------------------------------------------------------------------------
 def _diag_system(A, B, C, D):
-    A = np.asarray(A)
+    """Validate a diagonal standard-form system: NaN/inf anywhere raises ``ValueError`` naming the argument
+    (a NaN mode must never silently drop out of an upper bound)."""
+    A = np.asarray(_as_array(A, "A"))
     if A.ndim != 1:
         raise ValueError(f"A must be a 1-D eigenvalue vector (diagonal A), got shape {A.shape}")
-    B = np.atleast_2d(np.asarray(B))
-    C = np.atleast_2d(np.asarray(C))
+    B = np.atleast_2d(np.asarray(_as_array(B, "B")))
+    C = np.atleast_2d(np.asarray(_as_array(C, "C")))
+    if D is not None:
+        D = _as_array(D, "D")
     if B.shape[0] != A.shape[0] or C.shape[1] != A.shape[0]:
         raise ValueError(f"B must be (P, H_in) and C (H_out, P) with P={A.shape[0]}, got {B.shape}, {C.shape}")
     D = np.zeros((C.shape[0], B.shape[1])) if D is None else np.atleast_2d(np.asarray(D))
@@ -143,6 +149,58 @@ def l1_envelope(A, B, C, D=None, T: int | None = None) -> float:
     return float(dn + np.sum(np.where(beta > 0, beta * _geom_sum(r, n), 0.0)))
 
 
+def l1_upper(A, B, C, D=None, T: int | None = None) -> float:
+    """Certified upper bound of the true l1 norm ``sum_{k<T} ||h_k||_inf`` of a block (max absolute row sum).
+
+    ``T=None`` (infinite horizon): the **upper end** of :func:`ssmtheory.norms.l1_norm`'s enclosure
+    (truncated sum plus a certified geometric tail), ``inf`` when ``rho(A) >= 1``.  Finite ``T``: the
+    exact sum of the ``T`` terms ``h_0 .. h_{T-1}`` a length-``T`` input can use (any radius).
+    ``A`` 1-D (diagonal) or dense; NaN/inf entries raise ``ValueError``.
+    """
+    A = np.asarray(_as_array(A, "A", ndim=(1, 2)))
+    B, C = _as_array(B, "B", ndim=2), _as_array(C, "C", ndim=2)
+    if D is not None:
+        D = _as_array(D, "D", ndim=2)
+    if T is not None:
+        T = _check_int(T, "T", minimum=1)
+        h = _norms.impulse_response(A, B, C, D, T)
+        return float(np.abs(h).sum(axis=2).max(axis=1).sum())
+    if _norms.spectral_radius(A) >= 1.0:
+        return math.inf
+    return float(_norms.l1_norm(A, B, C, D, norm="inf").upper)
+
+
+def h2_row_upper(A, B, C, D=None) -> float:
+    """Upper bound of ``(sum_k ||h_k||_inf^2)^{1/2}`` [R]: ``sqrt(q) ||Sigma||_{H2}`` (``q`` = input width).
+
+    ``||h_k||_inf = max_j ||row_j(h_k)||_1 <= sqrt(q) max_j ||row_j(h_k)||_2 <= sqrt(q) ||h_k||_F`` and
+    ``sum_k ||h_k||_F^2 = ||Sigma||_{H2}^2`` (:func:`ssmtheory.norms.h2_norm`, Gramian formula).  Exact
+    (the plain H2 norm) for a SISO block.  ``inf`` when ``rho(A) >= 1``.
+    """
+    A = np.asarray(_as_array(A, "A", ndim=(1, 2)))
+    B, C = _as_array(B, "B", ndim=2), _as_array(C, "C", ndim=2)
+    if D is not None:
+        D = _as_array(D, "D", ndim=2)
+    if _norms.spectral_radius(A) >= 1.0:
+        return math.inf
+    q = np.asarray(B).shape[1]
+    return math.sqrt(q) * _norms.h2_norm(A, B, C, D)
+
+
+def class_h2_envelope(gamma: float, beta: float, d: float) -> float:
+    """``(sum_k eta_k^2)^{1/2} = sqrt(d^2 + beta^2 / (1 - gamma^2))`` for the envelope of ``S(gamma, beta, d)`` [R].
+
+    Every member has ``||h_k||_inf <= eta_k`` (``eta_0 = d``, ``eta_k = beta gamma^{k-1}``), so this bounds
+    the last-block factor of :func:`paper_form_complexity` uniformly over the class; ``inf`` at ``gamma >= 1``.
+    """
+    for v, n in ((gamma, "gamma"), (beta, "beta"), (d, "d")):
+        if not (isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"{n} must be a finite number >= 0, got {v!r}")
+    if gamma >= 1:
+        return math.inf
+    return math.sqrt(d**2 + beta**2 / (1.0 - gamma**2))
+
+
 def class_envelope(gamma: float, beta: float, d: float, T: int | None = None) -> float:
     """Envelope of the class ``S(gamma, beta, d)`` [R]: ``eta_0 = d``, ``eta_k = beta gamma^{k-1}``.
 
@@ -150,7 +208,10 @@ def class_envelope(gamma: float, beta: float, d: float, T: int | None = None) ->
     ``||h_k||_inf <= eta_k`` (uniformly, which is what lemma L2 needs).  Returns
     ``sum_{k<T} eta_k = d + beta (1 - gamma^{T-1}) / (1 - gamma)`` (``T=None``: ``d + beta/(1-gamma)``).
     """
-    n = math.inf if T is None else int(T) - 1
+    for v, nm in ((gamma, "gamma"), (beta, "beta"), (d, "d")):
+        if not (isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"{nm} must be a finite number >= 0, got {v!r}")
+    n = math.inf if T is None else _check_int(T, "T", minimum=1) - 1
     return float(d + beta * _geom_sum(np.array([gamma]), n)[0])
 
 
@@ -278,6 +339,121 @@ def energy_h2_numerator(K_u: float, T: int, w_l1: float, constants_l1, last_h2_c
 
 
 # ----------------------------------------------------------------------------------------------
+# the paper's form: finite-energy inputs, inner blocks by l1 (Young), last block by H2 (Cauchy-Schwarz)
+# ----------------------------------------------------------------------------------------------
+def paper_form_complexity(K: float, N: int, inner_l1, last_h2: float, lipschitz: float = 1.0, w_l1: float = 1.0,
+                          encoder_norm: float = 1.0, bias_abs: float = 0.0, residual: bool = False,
+                          last_nonlinearity: bool = True) -> float:
+    """Bound on the empirical Rademacher complexity of the deep class on finite-energy inputs [R].
+
+    Assumption (Rácz et al. as restated by Honarpisheh et al. 2502.01473, Remark 4.1 [secondary]):
+    every input has finite energy, ``sum_t ||u_t||_2^2 <= K^2``.  Derivation (notebook 01, section 1)::
+
+        R_S(F) <= ( K a ||w||_1 prod_{l<L} c_l * c_L + |b| ) / sqrt(N)
+        c_l = 2 L_phi E_l        E_l = sum_k ||h^l_k||_inf   (inner blocks: true l1 norm, Young's inequality)
+        c_L = 2 L_phi H_L        H_L = (sum_k ||h^L_k||_inf^2)^{1/2}  (last block at the readout time: Cauchy-Schwarz)
+
+    with the propagated quantity ``M(V)^2 = sum_t E_sigma sup_V ||sum_i sigma_i v_t(u^i)||_inf^2``
+    (``M(input) <= sqrt(N) K``), Ledoux-Talagrand (Thm 4.12, ``F(x) = x^2``) for each coordinate-wise
+    ``phi`` -- the conservative factor ``2 L_phi`` --, and a residual block adding its skip branch
+    (``1 + c``).  ``last_nonlinearity=False``: the readout reads the last block's SSM output directly
+    (``c_L = H_L``).  ``inner_l1`` must be uniform envelopes of the class (a fixed block's own
+    impulse-response norms, or :func:`class_envelope`); ``last_h2`` only a uniform H2-type bound.
+    No ``T`` appears.  Returns ``inf`` if an ingredient is infinite (an unstable block).
+    """
+    _check_int(N, "N", minimum=1)
+    vals = dict(K=K, last_h2=last_h2, lipschitz=lipschitz, w_l1=w_l1, encoder_norm=encoder_norm, bias_abs=bias_abs)
+    inner = [float(e) for e in inner_l1]
+    for n, v in list(vals.items()) + [("inner_l1", e) for e in inner]:
+        if math.isnan(float(v)) or float(v) < 0:
+            raise ValueError(f"{n} must be >= 0 (not NaN), got {v!r}")
+    cs = [block_constant(e, lipschitz, 1.0, residual) for e in inner]
+    cL = 2.0 * lipschitz * last_h2 if last_nonlinearity else float(last_h2)
+    cs.append(1.0 + cL if residual else cL)
+    with np.errstate(invalid="ignore"):
+        prod = depth_product(cs)
+    if not math.isfinite(prod):
+        return math.inf
+    return (K * encoder_norm * w_l1 * prod + bias_abs) / math.sqrt(N)
+
+
+def paper_form_bound(params, cfg, N: int, delta: float = 0.05, K: float = 1.0, c_loss: float = 1.0,
+                     grid: "NormGrid | None" = None, T: int | None = None) -> "BoundReport":
+    """The paper-form (finite-energy, l1/H2) PAC bound for a deep SSM of :mod:`ssmtheory.models` [R].
+
+    Signature: ``paper_form_bound(params, cfg, N, delta=0.05, K=1.0, c_loss=1.0, grid=None, T=None) -> BoundReport``.
+    With probability ``>= 1 - delta`` (SSBD Thm 26.5, clipped square loss in ``[0, c_loss]``)::
+
+        E ell - mean_i ell_i <= ( 2 L_loss (K' a ||w||_1 prod_{l<L} c_l c_L + |b|) + 4 c_loss sqrt(2 ln(4/delta')) ) / sqrt(N)
+
+    * ``K``: a-priori energy bound ``sum_t ||u_t||_2^2 <= K^2`` on the input distribution's support.
+      The encoder bias is a constant input of energy ``T`` per unit, so with a nonzero encoder bias
+      ``K' = sqrt(K^2 + T)`` and ``T`` is required (the bias is outside the finite-energy assumption and
+      brings ``sqrt(T)`` back); without one ``K' = K``.
+    * ``c_l = 2 L_phi E_l``, ``E_l`` = upper end of :func:`ssmtheory.norms.l1_norm` (inner blocks);
+      ``c_L = 2 L_phi H_L``, ``H_L = sqrt(q) ||Sigma_L||_{H2}`` (:func:`h2_row_upper`); residual: ``1 + c``.
+      See :func:`paper_form_complexity`.
+    * ``grid=None``: the class is the model's own impulse-response envelope (valid for a model fixed
+      before the data, heuristic for a trained one).  ``grid=NormGrid(...)``: norms rounded to the grid,
+      blocks replaced by the class ``S(gamma, beta, d)`` (``E = d + beta/(1-gamma)``,
+      ``H = sqrt(d^2 + beta^2/(1-gamma^2))``, times ``sqrt(q)`` is not needed: the class envelope is
+      already in the inf norm) and ``delta' = delta / grid.size(L)`` (union bound): valid for data-chosen models.
+    * An unstable block gives ``bound = inf``.
+    """
+    import jax
+
+    from . import models as _models
+
+    Lphi = check_architecture(cfg)
+    _check_int(N, "N", minimum=1)
+    if not (isinstance(K, (int, float)) and math.isfinite(K) and K > 0):
+        raise ValueError(f"K must be a positive finite energy bound, got {K!r}")
+    p = jax.tree_util.tree_map(np.asarray, params)
+    We, be = np.asarray(p["encoder"]["W"], np.float64), np.asarray(p["encoder"]["b"], np.float64)
+    _as_array(We, "params['encoder']['W']")
+    has_bias = bool(np.any(be != 0))
+    if has_bias and T is None:
+        raise ValueError("T is required: the encoder bias is a constant input of energy T per unit (outside finite energy)")
+    a = float((np.abs(We).sum(axis=0) + np.abs(be)).max())
+    K_eff = math.sqrt(K**2 + (_check_int(T, "T") if has_bias else 0))
+    w = np.asarray(p["decoder"]["W"], np.float64)[:, 0]
+    w_l1 = float(np.abs(w).sum())
+    b_abs = float(abs(np.asarray(p["decoder"]["b"], np.float64)[0]))
+    systems = _models.layer_systems(params, cfg)
+    Es, levels = [], {"blocks": []}
+    for i, s in enumerate(systems):
+        A, B, C, D = block_standard(s)
+        last = i == len(systems) - 1
+        if grid is None:
+            Es.append(h2_row_upper(A, B, C, D) if last else l1_upper(A, B, C, D))
+        else:
+            beta = float(mode_coefficients(A, B, C).sum())
+            d = float(np.abs(D).sum(axis=1).max())
+            lv = dict(beta=grid.round_up(beta), d=grid.round_up(d), margin=grid.round_margin_down(1.0 - float(np.abs(A).max())))
+            levels["blocks"].append(lv)
+            if lv["margin"] == 0.0 or not np.isfinite(lv["beta"] * lv["d"]):
+                Es.append(math.inf)
+            else:
+                g = 1.0 - lv["margin"]
+                Es.append(class_h2_envelope(g, lv["beta"], lv["d"]) if last else class_envelope(g, lv["beta"], lv["d"]))
+    size = 1
+    if grid is not None:
+        a, w_l1, b_abs = grid.round_up(a), grid.round_up(w_l1), grid.round_up(b_abs)
+        levels.update(encoder=a, readout_l1=w_l1, bias=b_abs)
+        size = grid.size(cfg.n_layers)
+    R = paper_form_complexity(K_eff, 1, Es[:-1], Es[-1], Lphi, w_l1, a, b_abs, cfg.residual, last_nonlinearity=True)
+    cs = [block_constant(e, Lphi, 1.0, cfg.residual) for e in Es[:-1]]
+    cs.append((1.0 if cfg.residual else 0.0) + 2.0 * Lphi * Es[-1])
+    Lloss = clipped_square_lipschitz(c_loss)
+    num = 2.0 * Lloss * R
+    conf = confidence_term(c_loss, delta / size)
+    return BoundReport(bound=(num + conf) / math.sqrt(N), numerator=num, confidence=conf, N=int(N), delta=delta,
+                       delta_eff=delta / size, K=K_eff, encoder_norm=a, readout_l1=w_l1, bias_abs=b_abs, block_E=Es,
+                       block_c=cs, lipschitz=Lphi, lipschitz_loss=Lloss, c_loss=c_loss, grid_size=size, levels=levels,
+                       route="paper form (finite energy; inner l1, last H2)")
+
+
+# ----------------------------------------------------------------------------------------------
 # loss
 # ----------------------------------------------------------------------------------------------
 def clipped_square_loss(pred, y, c: float = 1.0):
@@ -383,6 +559,7 @@ class BoundReport:
     c_loss: float
     grid_size: int = 1
     levels: dict = field(default_factory=dict)
+    route: str = "per-step extension (l1)"
 
 
 def check_architecture(cfg) -> float:
@@ -403,8 +580,13 @@ def check_architecture(cfg) -> float:
 
 
 def bound_for_model(params, cfg, N: int, delta: float = 0.05, K_u: float = 1.0, c_loss: float = 1.0,
-                    grid: NormGrid | None = None, T: int | None = None) -> BoundReport:
-    """The [R] bound for a deep SSM from :mod:`ssmtheory.models` (any block type; see module docstring).
+                    grid: NormGrid | None = None, T: int | None = None, l1: str = "exact") -> BoundReport:
+    """Our per-step extension [R] of the bound for a deep SSM from :mod:`ssmtheory.models` (see module docstring).
+
+    Inputs bounded per step, ``||u_t||_2 <= K_u`` (not the paper's finite-energy assumption; for that
+    use :func:`paper_form_bound`).  ``l1="exact"`` (default): each block's constant is its true l1
+    norm, the upper end of :func:`ssmtheory.norms.l1_norm`'s enclosure (finite ``T``: the exact sum over
+    the ``T`` lags, :func:`l1_upper`); ``l1="envelope"``: the looser per-mode envelope :func:`l1_envelope`.
 
     ``K_u``: an a-priori bound ``||u_t||_2 <= K_u`` on the input distribution's support (not an
     estimate from the sample).  Loss: clipped square with level ``c_loss`` (``L_loss = 2 sqrt(c_loss)``).
@@ -422,6 +604,8 @@ def bound_for_model(params, cfg, N: int, delta: float = 0.05, K_u: float = 1.0, 
     from . import models as _models
 
     Lphi = check_architecture(cfg)
+    if l1 not in ("exact", "envelope"):
+        raise ValueError(f"l1 must be 'exact' or 'envelope', got {l1!r}")
     p = jax.tree_util.tree_map(np.asarray, params)
     We, be = np.asarray(p["encoder"]["W"], np.float64), np.asarray(p["encoder"]["b"], np.float64)
     a = float((np.abs(We).sum(axis=0) + np.abs(be)).max())
@@ -432,7 +616,7 @@ def bound_for_model(params, cfg, N: int, delta: float = 0.05, K_u: float = 1.0, 
     for s in _models.layer_systems(params, cfg):
         A, B, C, D = block_standard(s)
         if grid is None:
-            E.append(l1_envelope(A, B, C, D, T=T))
+            E.append(l1_upper(A, B, C, D, T=T) if l1 == "exact" else l1_envelope(A, B, C, D, T=T))
         else:
             beta = float(mode_coefficients(A, B, C).sum())
             d = float(np.abs(D).sum(axis=1).max())

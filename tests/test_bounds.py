@@ -197,7 +197,7 @@ def test_bound_for_model_architecture_grid_and_depth_product():
     cfg = models.DeepSSMConfig(d_input=1, d_model=3, d_output=1, n_layers=3, d_state=4, block="lru",
                                nonlinearity="tanh", norm=None, residual=False, readout="last", r_min=0.5, r_max=0.9)
     params = models.init_params(jax.random.PRNGKey(1), cfg)
-    rep = bounds.bound_for_model(params, cfg, N=1000, delta=0.05)
+    rep = bounds.bound_for_model(params, cfg, N=1000, delta=0.05, l1="envelope")
     Es = [bounds.l1_envelope(*bounds.block_standard(s)) for s in models.layer_systems(params, cfg)]
     assert np.allclose(rep.block_E, Es, rtol=1e-12)
     expected = 2 * 2.0 * (math.sqrt(2) * rep.encoder_norm * rep.readout_l1 * np.prod([2 * e for e in Es]) + rep.bias_abs)
@@ -205,7 +205,13 @@ def test_bound_for_model_architecture_grid_and_depth_product():
     grep = bounds.bound_for_model(params, cfg, N=1000, delta=0.05, grid=bounds.NormGrid())
     assert grep.bound > rep.bound and grep.grid_size > 1e10 and all(ec >= e for ec, e in zip(grep.block_E, Es))
     # the finite horizon never exceeds the infinite one
-    assert bounds.bound_for_model(params, cfg, N=1000, T=64).bound <= rep.bound
+    assert bounds.bound_for_model(params, cfg, N=1000, T=64, l1="envelope").bound <= rep.bound
+    # default: the true l1 norm (upper end of norms.l1_norm's enclosure), never above the per-mode envelope
+    ex = bounds.bound_for_model(params, cfg, N=1000, delta=0.05)
+    tru = [norms.l1_norm(*bounds.block_standard(s)).upper for s in models.layer_systems(params, cfg)]
+    assert np.allclose(ex.block_E, tru, rtol=1e-12) and ex.bound <= rep.bound
+    with pytest.raises(ValueError, match="l1"):
+        bounds.bound_for_model(params, cfg, N=10, l1="bogus")
     for bad in (dict(norm="layer"), dict(nonlinearity="glu"), dict(readout="sequence")):
         kw = dict(d_input=1, d_model=3, d_output=1, n_layers=1, d_state=4, block="lru", nonlinearity="tanh", norm=None,
                   residual=False, readout="last")
@@ -213,3 +219,114 @@ def test_bound_for_model_architecture_grid_and_depth_product():
         c = models.DeepSSMConfig(**kw)
         with pytest.raises(ValueError):
             bounds.bound_for_model(models.init_params(jax.random.PRNGKey(0), c), c, N=10)
+
+
+# ----------------------------------------------------------------------------------------------
+# issue 13: no silent wrong upper bound; issue 14: the paper form
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("arg", ["A", "B", "C", "D"])
+def test_l1_envelope_raises_on_nan_mode(arg):
+    rng = np.random.default_rng(7)
+    sys_ = dict(zip("ABCD", rand_diag(rng)))
+    bad = np.array(sys_[arg], dtype=complex)
+    bad.flat[0] = np.nan
+    sys_[arg] = bad
+    with pytest.raises(ValueError, match=arg):
+        bounds.l1_envelope(sys_["A"], sys_["B"], sys_["C"], sys_["D"])
+    with pytest.raises(ValueError, match=arg):
+        bounds.l1_upper(sys_["A"], sys_["B"], sys_["C"], sys_["D"])
+
+
+def test_l1_upper_is_the_upper_end_of_the_certified_enclosure():
+    rng = np.random.default_rng(8)
+    lam, B, C, D = rand_diag(rng, rmax=0.97)
+    enc = norms.l1_norm(lam, B, C, D)
+    assert bounds.l1_upper(lam, B, C, D) == enc.upper
+    brute = inf_norms(norms.impulse_response(lam, B, C, D, 3000)).sum()  # 0.97^3000 ~ 1e-40: the tail is negligible
+    assert enc.upper >= brute * (1 - 1e-12) and enc.upper <= brute * (1 + 1e-9)
+    for T in (1, 5, 300):
+        assert bounds.l1_upper(lam, B, C, D, T=T) == pytest.approx(inf_norms(norms.impulse_response(lam, B, C, D, T)).sum(), rel=1e-14)
+    assert bounds.l1_upper(lam, B, C, D) <= bounds.l1_envelope(lam, B, C, D)
+    lam1 = lam.copy()
+    lam1[0] = 1.0
+    assert bounds.l1_upper(lam1, B, C, D) == math.inf
+    assert np.isfinite(bounds.l1_upper(lam1, B, C, D, T=50))
+
+
+def test_h2_row_upper_and_class_h2_envelope_against_truncated_sums():
+    rng = np.random.default_rng(9)
+    lam, B, C, D = rand_diag(rng, rmax=0.9)
+    h = norms.impulse_response(lam, B, C, D, 2000)
+    brute = math.sqrt((inf_norms(h) ** 2).sum())
+    assert bounds.h2_row_upper(lam, B, C, D) >= brute * (1 - 1e-12)
+    # SISO: exactly the H2 norm
+    h1 = norms.impulse_response(lam, B[:, :1], C[:1], D[:1, :1], 2000)
+    assert bounds.h2_row_upper(lam, B[:, :1], C[:1], D[:1, :1]) == pytest.approx(math.sqrt((np.abs(h1) ** 2).sum()), rel=1e-9)
+    # class envelope: dominates every member of S(gamma, beta, d)
+    beta = float(bounds.mode_coefficients(lam, B, C).sum())
+    d = float(np.abs(D).sum(1).max())
+    assert bounds.class_h2_envelope(0.9, beta, d) >= brute
+    k = np.arange(1, 5000)
+    assert bounds.class_h2_envelope(0.9, beta, d) == pytest.approx(math.sqrt(d**2 + (beta**2 * 0.9 ** (2 * (k - 1))).sum()), rel=1e-12)
+    assert bounds.class_h2_envelope(1.0, beta, d) == math.inf
+    with pytest.raises(ValueError, match="beta"):
+        bounds.class_h2_envelope(0.9, float("nan"), d)
+    with pytest.raises(ValueError, match="gamma"):
+        bounds.class_envelope(float("nan"), 1.0, 0.0)
+
+
+def test_paper_form_complexity_formula_and_monte_carlo():
+    # formula: (K a ||w||_1 prod_{l<L} 2 L E_l * 2 L H + |b|) / sqrt(N)
+    v = bounds.paper_form_complexity(2.0, 100, [0.5, 3.0], 1.5, lipschitz=1.0, w_l1=2.0, encoder_norm=1.5, bias_abs=0.25)
+    assert v == pytest.approx((2.0 * 1.5 * 2.0 * (2 * 0.5) * (2 * 3.0) * (2 * 1.5) + 0.25) / 10)
+    assert bounds.paper_form_complexity(1.0, 4, [], 2.0, last_nonlinearity=False) == pytest.approx(1.0)
+    assert bounds.paper_form_complexity(1.0, 4, [0.5], 2.0, residual=True) == pytest.approx((1 + 1.0) * (1 + 4.0) / 2)
+    assert bounds.paper_form_complexity(1.0, 4, [math.inf], 2.0) == math.inf
+    with pytest.raises(ValueError, match="last_h2"):
+        bounds.paper_form_complexity(1.0, 4, [], float("nan"))
+    # Monte Carlo: random members of tanh(block) -> block -> readout on finite-energy inputs stay below the chain
+    rng = np.random.default_rng(10)
+    N, T, M, gamma, beta = 40, 60, 300, 0.8, 1.0
+    U = rng.normal(size=(N, T))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    eta = np.concatenate([[0.0], beta * gamma ** np.arange(T - 1)])
+    H1 = np.clip(eta * rng.uniform(-2, 2, (M, T)), -eta, eta)
+    H2 = np.clip(eta * rng.uniform(-2, 2, (M, T)), -eta, eta)
+    feats = np.empty((N, M))
+    for m in range(M):
+        z1 = np.array([[np.dot(H1[m, :t + 1], U[i, t::-1]) for t in range(T)] for i in range(N)])
+        feats[:, m] = np.tanh(z1)[:, ::-1] @ H2[m]
+    sig = rng.choice([-1.0, 1.0], size=(500, N))
+    mc = np.abs(sig @ feats).max(axis=1).mean() / N
+    chain = bounds.paper_form_complexity(1.0, N, [eta.sum()], math.sqrt((eta**2).sum()), last_nonlinearity=False)
+    assert 0 < mc <= chain
+
+
+def test_paper_form_bound_ingredients_grid_bias_and_instability():
+    cfg = models.DeepSSMConfig(d_input=1, d_model=3, d_output=1, n_layers=2, d_state=4, block="lru",
+                               nonlinearity="tanh", norm=None, residual=False, readout="last", r_min=0.5, r_max=0.9,
+                               dtype=np.float64)
+    params = models.init_params(jax.random.PRNGKey(2), cfg)
+    params["encoder"]["b"] = params["encoder"]["b"] * 0.0
+    systems = [bounds.block_standard(s) for s in models.layer_systems(params, cfg)]
+    rep = bounds.paper_form_bound(params, cfg, N=500, delta=0.05, K=2.0)
+    E1 = norms.l1_norm(*systems[0]).upper
+    H2 = math.sqrt(3) * norms.h2_norm(*systems[1])
+    assert rep.block_E == pytest.approx([E1, H2], rel=1e-12)
+    num = 2 * 2.0 * (2.0 * rep.encoder_norm * rep.readout_l1 * (2 * E1) * (2 * H2) + rep.bias_abs)
+    assert rep.numerator == pytest.approx(num, rel=1e-12)
+    assert rep.bound == pytest.approx((num + bounds.confidence_term(1.0, 0.05)) / math.sqrt(500), rel=1e-12)
+    assert rep.bound < bounds.bound_for_model(params, cfg, N=500, delta=0.05, K_u=2.0).bound * 10  # same order, no T
+    g = bounds.paper_form_bound(params, cfg, N=500, grid=bounds.NormGrid())
+    assert g.grid_size > 1e10 and g.bound > bounds.paper_form_bound(params, cfg, N=500).bound
+    # an encoder bias is a constant input of energy T: T is required and enters K
+    params["encoder"]["b"] = params["encoder"]["b"] + 0.1
+    with pytest.raises(ValueError, match="T"):
+        bounds.paper_form_bound(params, cfg, N=500)
+    assert bounds.paper_form_bound(params, cfg, N=500, K=1.0, T=99).K == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="K"):
+        bounds.paper_form_bound(params, cfg, N=500, K=-1.0, T=9)
+    # unstable block: infinite bound, no exception
+    lp = params["layers"][1]["ssm"]
+    lp["nu_log"] = lp["nu_log"] * 0.0 - np.inf
+    assert bounds.paper_form_bound(params, cfg, N=500, T=9).bound == math.inf

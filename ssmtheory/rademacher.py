@@ -1,0 +1,388 @@
+"""Monte Carlo checks of the Rácz et al. (arXiv 2405.20278) Rademacher bounds, and a stability-versus-length study.
+
+Three pieces, all for notebook 01 (the formulas live in :mod:`ssmtheory.bounds`):
+
+* **One block, sharp** [R].  For the linear class ``F_H = {u -> sum_{k<T} h_k u_{T-1-k} : ||h||_2 <= H}``
+  (a SISO block read out at time ``T``; ``||h||_2`` is its H2 norm) the supremum is Cauchy-Schwarz with
+  equality at ``h = H S / ||S||``, ``S = sum_i sigma_i u^i`` (time-reversed), so the empirical
+  Rademacher complexity is exactly ``R_S = (H / N) E_sigma ||sum_i sigma_i u^i||_2``.
+  :func:`h2_ball_rademacher_exact` evaluates the expectation by enumerating all ``2^N`` sign vectors;
+  :func:`h2_ball_rademacher_mc` estimates it from random signs.  On finite-energy inputs with
+  ``||u^i||_2 = K`` the paper-form bound ``H K / sqrt(N)`` is at most ``sqrt(2)`` times ``R_S``
+  (Szarek's sharp Khintchine constant ``E||sum sigma_i x_i|| >= (sum ||x_i||^2 / 2)^{1/2}``).
+* **Deep class, lower bound** [R].  :func:`deep_class_ascent` maximises ``|sum_i sigma_i f(u^i)|`` over a
+  two-block class (block, ``tanh``, block, readout at ``T``) by Adam from several starts; every value it
+  finds is attained by a member of the class, so its mean over sign draws is a Monte Carlo *lower*
+  bound of ``N R_S``.
+* **Stability versus length** [R].  :func:`stability_length_study` trains SISO diagonal-SSM students whose
+  eigenvalue moduli are capped at ``r_max`` (or pinned to the unit circle: the marginal control) on a
+  long-memory teacher, at several ``T`` and seeds, and returns clipped-loss gaps and data-chosen bounds.
+
+Conventions: impulse response ``h_0 = d``, ``h_k = Re(sum_j g_j lambda_j^{k-1})`` (``k >= 1``), output
+``z_t = sum_{k<t} h_k u_{t-k}`` (:mod:`ssmtheory.norms`'s control convention).  Inputs ``U`` are ``(N, T)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import bounds as _bounds
+from . import stats as _stats
+from ._validate import as_array, check_int, check_positive
+
+__all__ = [
+    "energy_inputs",
+    "per_step_inputs",
+    "h2_ball_rademacher_exact",
+    "h2_ball_rademacher_mc",
+    "deep_class_chain_bound",
+    "deep_class_ascent",
+    "seed_mean_log_slope",
+    "stability_length_study",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# inputs
+# ----------------------------------------------------------------------------------------------
+def energy_inputs(N: int, T: int, K: float = 1.0, dc: float = 1.0, seed: int = 0) -> np.ndarray:
+    """``(N, T)`` finite-energy inputs, each scaled to energy exactly ``sum_t u_t^2 = K^2``.
+
+    ``u^i = K g^i / ||g^i||_2`` with ``g^i_t = dc * m_i + e_{i,t}``, ``m_i, e_{i,t} ~ N(0, 1)`` i.i.d.: a
+    random offset (weight ``dc``) plus white noise, so a filter with a pole at 1 accumulates ``~ sqrt(T)``.
+    """
+    N, T = check_int(N, "N"), check_int(T, "T")
+    check_positive(K, "K")
+    rng = np.random.default_rng(seed)
+    g = dc * rng.normal(size=(N, 1)) + rng.normal(size=(N, T))
+    return K * g / np.linalg.norm(g, axis=1, keepdims=True)
+
+
+def per_step_inputs(N: int, T: int, K_u: float = 1.0, seed: int = 0) -> np.ndarray:
+    """``(N, T)`` inputs ``u_t ~ U[-K_u, K_u]`` i.i.d.: bounded per step, energy ``~ K_u^2 T / 3`` (not finite in ``T``)."""
+    N, T = check_int(N, "N"), check_int(T, "T")
+    check_positive(K_u, "K_u")
+    return np.random.default_rng(seed).uniform(-K_u, K_u, (N, T))
+
+
+# ----------------------------------------------------------------------------------------------
+# one block: the H2 ball
+# ----------------------------------------------------------------------------------------------
+def _inputs(U):
+    U = np.asarray(as_array(U, "U", ndim=2, allow_complex=False), dtype=np.float64)
+    if U.shape[0] < 1 or U.shape[1] < 1:
+        raise ValueError(f"U must be a non-empty (N, T) array, got shape {U.shape}")
+    return U
+
+
+def h2_ball_rademacher_exact(U, H: float = 1.0, max_n: int = 20) -> float:
+    """Exact empirical Rademacher complexity ``(H/N) E_sigma ||sum_i sigma_i u^i||_2`` of the H2 ball [R].
+
+    The expectation is an exact average over all ``2^N`` sign vectors (``sigma`` and ``-sigma`` give the
+    same norm, so ``2^{N-1}`` are evaluated); ``N <= max_n``.  ``U (N, T)``.
+    """
+    U = _inputs(U)
+    check_positive(H, "H")
+    N = U.shape[0]
+    if N > max_n:
+        raise ValueError(f"U has N={N} rows; exact enumeration needs N <= max_n={max_n}")
+    total, n = 0.0, 2 ** (N - 1)
+    chunk = max(1, 2**20 // max(U.shape[1], 1))
+    for s in range(0, n, chunk):
+        idx = np.arange(s, min(n, s + chunk))
+        bits = (idx[:, None] >> np.arange(N - 1)[None, :]) & 1
+        sig = np.concatenate([1.0 - 2.0 * bits, np.ones((idx.size, 1))], axis=1)  # last sign fixed to +1
+        total += float(np.linalg.norm(sig @ U, axis=1).sum())
+    return H * total / n / N
+
+
+def h2_ball_rademacher_mc(U, H: float = 1.0, n_sigma: int = 1000, seed: int = 0):
+    """Monte Carlo ``(H/N) E_sigma ||sum_i sigma_i u^i||_2`` from ``n_sigma`` sign draws; returns ``(mean, s.e.)``."""
+    U = _inputs(U)
+    check_positive(H, "H")
+    n_sigma = check_int(n_sigma, "n_sigma", minimum=2)
+    rng = np.random.default_rng(seed)
+    N = U.shape[0]
+    vals = np.empty(n_sigma)
+    for s in range(0, n_sigma, 256):
+        e = min(n_sigma, s + 256)
+        vals[s:e] = np.linalg.norm(rng.choice([-1.0, 1.0], size=(e - s, N)) @ U, axis=1)
+    vals *= H / N
+    return float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(n_sigma))
+
+
+# ----------------------------------------------------------------------------------------------
+# deep class: Monte Carlo lower bound by gradient ascent
+# ----------------------------------------------------------------------------------------------
+def deep_class_chain_bound(gamma: float, beta: float, K: float, N: int, lipschitz: float = 1.0, w_max: float = 1.0) -> float:
+    """Paper-form chain bound on ``R_S`` for the class of :func:`deep_class_ascent` [R].
+
+    Block 1 is inner (uniform envelope ``eta_k = beta gamma^{k-1}``, l1 ``E_1 = beta / (1 - gamma)``), block 2
+    is read out at ``T`` without a nonlinearity after it (``H_2 = beta / sqrt(1 - gamma^2)``):
+    ``R_S <= w_max * H_2 * 2 L_phi E_1 * K / sqrt(N)`` (:func:`ssmtheory.bounds.paper_form_complexity`).
+    ``inf`` for ``gamma >= 1``.
+    """
+    E1 = _bounds.class_envelope(gamma, beta, 0.0)
+    H2 = _bounds.class_h2_envelope(gamma, beta, 0.0)
+    return _bounds.paper_form_complexity(K, N, [E1], H2, lipschitz=lipschitz, w_l1=w_max, last_nonlinearity=False)
+
+
+def _deep_forward(params, U, gamma, beta, phi):
+    """``z2_T`` for every input row: block 1 (all times, FFT), ``phi``, block 2 read out at ``T``."""
+    import jax.numpy as jnp
+
+    T = U.shape[1]
+    k = jnp.arange(T - 1, dtype=U.dtype)  # k - 1 for lags k = 1 .. T-1
+    cdt = jnp.complex64 if U.dtype == jnp.float32 else jnp.complex128
+
+    def kernel(nu, th, c):
+        logr = jnp.log(gamma) + jnp.log(jnp.clip(1.0 / (1.0 + jnp.exp(-nu)), 1e-30, 1.0))
+        g = beta * c / jnp.maximum(1.0, jnp.sum(jnp.abs(c)))
+        pw = jnp.exp((k[:, None] * (logr + 1j * th)[None, :]).astype(cdt))
+        return jnp.concatenate([jnp.zeros((1,), U.dtype), jnp.real(pw @ g.astype(cdt)).astype(U.dtype)])  # h_0 = 0
+
+    h1 = kernel(params["nu1"], params["th1"], params["c1r"] + 1j * params["c1i"])
+    h2 = kernel(params["nu2"], params["th2"], params["c2r"] + 1j * params["c2i"])
+    n = 2 * T
+    z1 = jnp.fft.irfft(jnp.fft.rfft(U, n) * jnp.fft.rfft(h1, n)[None, :], n)[:, :T]  # z_t = sum_k h_k u_{t-k}
+    v = phi(z1)
+    return v[:, ::-1] @ h2  # z2 at the last time: sum_k h2_k v_{T-1-k}
+
+
+def deep_class_ascent(U, sigmas, gammas, beta: float, n_modes: int = 4, n_starts: int = 4, steps: int = 100,
+                      lr: float = 0.05, nonlinearity: str = "tanh", seed: int = 0) -> np.ndarray:
+    """Best ``|sum_i sigma_i f(u^i)| / N`` found by gradient ascent over the two-block class, per sign draw [R].
+
+    Class ``D(gamma, beta)``: ``f(u) = w z2_T``, ``|w| <= 1``, ``z2 = Sigma_2(phi(Sigma_1(u)))`` with SISO diagonal
+    blocks of ``n_modes`` complex modes each, ``h_0 = 0``, ``h_k = Re(sum_j g_j lambda_j^{k-1})``,
+    ``|lambda_j| = gamma * sigmoid(nu_j) <= gamma`` and ``sum_j |g_j| <= beta`` (``g = beta c / max(1, ||c||_1)``),
+    so every parameter value is a member (the sup over ``w`` is ``|.|``).  Adam (``lr``, ``steps``) from
+    ``n_starts`` random starts per sign vector (half of them with slow modes, ``1 - sigmoid(nu) ~ 1/T``, and
+    phases below ``1/T``; the rest uniform), all classes ``gammas`` and sign vectors vmapped in one compiled program; the best value seen
+    along each path is kept.  ``U (N, T)``, ``sigmas (S, N)`` of ``+-1``.  Returns ``(len(gammas), S)``:
+    lower bounds of ``sup_f sum_i sigma_i f(u^i) / N``.  ``gamma = 1`` allows the unit circle (outside the
+    theorem: the control).
+    """
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    U0 = np.asarray(U)
+    U = _inputs(U)
+    if U0.dtype == np.float32:
+        U = U.astype(np.float32)
+    sig = np.asarray(as_array(sigmas, "sigmas", ndim=2, allow_complex=False), dtype=np.float64)
+    if sig.shape[1] != U.shape[0] or not np.all(np.abs(sig) == 1):
+        raise ValueError(f"sigmas must be (S, N={U.shape[0]}) with entries +-1, got shape {sig.shape}")
+    gam = np.atleast_1d(np.asarray(gammas, dtype=np.float64))
+    if gam.ndim != 1 or np.any(~(gam > 0)) or np.any(gam > 1):
+        raise ValueError(f"gammas must lie in (0, 1], got {gammas!r}")
+    check_positive(beta, "beta")
+    P, R, steps = check_int(n_modes, "n_modes"), check_int(n_starts, "n_starts"), check_int(steps, "steps")
+    phi = {"tanh": jnp.tanh, "gelu": lambda x: jax.nn.gelu(x, approximate=False)}.get(nonlinearity)
+    if phi is None:
+        raise ValueError(f"nonlinearity must be 'tanh' or 'gelu', got {nonlinearity!r}")
+    S, N = sig.shape
+    G = gam.size
+    M = G * S * R
+    dt = jnp.float32 if U.dtype == np.float32 else jnp.float64
+    rng = np.random.default_rng(seed)
+    slow = (np.arange(M) % R) < (R + 1) // 2  # half of the starts: slow, low-frequency modes
+
+    def draw(lo, hi, lo_s, hi_s):
+        return jnp.asarray(np.where(slow[:, None], rng.uniform(lo_s, hi_s, (M, P)), rng.uniform(lo, hi, (M, P))), dt)
+
+    T = U.shape[1]
+    lt = math.log(T)  # slow starts: memory ~ e T (|lambda|^T >= e^{-1/e}), period >= 2 pi T
+    params = dict(nu1=draw(0.0, 5.0, lt + 1, lt + 4), th1=draw(0.0, math.pi, 0.0, 1.0 / T), c1r=draw(-1, 1, 0, 1),
+                  c1i=draw(-1, 1, -0.1, 0.1), nu2=draw(0.0, 5.0, lt + 1, lt + 4), th2=draw(0.0, math.pi, 0.0, 1.0 / T),
+                  c2r=draw(-1, 1, 0, 1), c2i=draw(-1, 1, -0.1, 0.1))
+    g_of = jnp.asarray(np.repeat(gam, S * R), dt)
+    s_of = jnp.asarray(np.tile(np.repeat(np.arange(S), R), G))
+    opt = optax.adam(lr)
+
+    def value(p, gm, s, Uj, sj):
+        return jnp.abs(sj[s] @ _deep_forward(p, Uj, gm, beta, phi)) / N
+
+    @jax.jit
+    def run(p, Uj, sj):
+        vg = jax.vmap(jax.value_and_grad(value), in_axes=(0, 0, 0, None, None))
+
+        def step(carry, _):
+            p, st, best = carry
+            val, g = vg(p, g_of, s_of, Uj, sj)
+            upd, st = jax.vmap(opt.update)(jax.tree_util.tree_map(lambda x: -x, g), st, p)
+            return (optax.apply_updates(p, upd), st, jnp.maximum(best, val)), None
+
+        (p, st, best), _ = jax.lax.scan(step, (p, jax.vmap(opt.init)(p), jnp.zeros(M, dt)), None, length=steps)
+        return jnp.maximum(best, vg(p, g_of, s_of, Uj, sj)[0])
+
+    best = np.asarray(run(params, jnp.asarray(U, dt), jnp.asarray(sig, dt)), dtype=np.float64).reshape(G, S, R)
+    return best.max(axis=2)
+
+
+# ----------------------------------------------------------------------------------------------
+# statistics over seeds
+# ----------------------------------------------------------------------------------------------
+def seed_mean_log_slope(x, y, seeds, *, alternative="two-sided", level=0.95, n_boot=2000, seed=0) -> _stats.Inference:
+    """Log-log slope in ``x`` of the seed-mean of ``y``, with a bootstrap over seeds (the replication unit).
+
+    For each distinct ``x`` the values of the drawn seeds are averaged (seeds drawn with replacement,
+    whole), then :func:`ssmtheory.stats.log_slope` is fitted; resamples with a non-positive mean are
+    dropped (their share is in ``test``).  Every seed must have a value at every ``x``.
+    """
+    x = np.asarray(as_array(x, "x", ndim=1, allow_complex=False), np.float64)
+    y = np.asarray(as_array(y, "y", ndim=1, allow_complex=False), np.float64)
+    sd = np.asarray(seeds)
+    if not (x.shape == y.shape == sd.shape):
+        raise ValueError(f"x, y and seeds must have the same length, got {x.shape}, {y.shape}, {sd.shape}")
+    xs, ss = np.unique(x), np.unique(sd)
+    if xs.size < 2 or ss.size < 2:
+        raise ValueError("need at least 2 distinct x values and 2 seeds")
+    Y = np.full((ss.size, xs.size), np.nan)
+    for i, s in enumerate(ss):
+        for j, v in enumerate(xs):
+            m = (sd == s) & (x == v)
+            if m.sum() != 1:
+                raise ValueError(f"seed {s!r} needs exactly one value at x={v}, got {int(m.sum())}")
+            Y[i, j] = y[m][0]
+    mean = Y.mean(axis=0)
+    est = _stats.log_slope(xs, mean) if np.all(mean > 0) else math.nan
+    rng = np.random.default_rng(seed)
+    boot, dropped = [], 0
+    for _ in range(int(n_boot)):
+        m = Y[rng.integers(0, ss.size, ss.size)].mean(axis=0)
+        if np.all(m > 0):
+            boot.append(_stats.log_slope(xs, m))
+        else:
+            dropped += 1
+    if len(boot) < n_boot // 2:
+        lo, hi = -math.inf, math.inf
+    else:
+        a = 1.0 - level
+        q = {"greater": (a, None), "less": (None, 1 - a), "two-sided": (a / 2, 1 - a / 2)}[alternative]
+        lo = float(np.quantile(boot, q[0])) if q[0] is not None else -math.inf
+        hi = float(np.quantile(boot, q[1])) if q[1] is not None else math.inf
+    return _stats.Inference(float(est), lo, hi, None, int(ss.size),
+                            f"log-log slope of the seed mean, bootstrap over {ss.size} seeds ({n_boot}; {dropped} dropped)",
+                            float(level), alternative)
+
+
+# ----------------------------------------------------------------------------------------------
+# stability versus length: SISO students on a long-memory teacher
+# ----------------------------------------------------------------------------------------------
+def _kernel_np(lam, g, d, T):
+    k = np.arange(T - 1)
+    return np.concatenate([[d], np.real((lam[None, :] ** k[:, None]) @ g)])
+
+
+def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, steps: int = 300, lr: float = 0.02,
+                           noise: float = 0.5, n_test: int = 2000, c_loss: float = 1.0, delta: float = 0.05,
+                           teacher_radius: float = 0.999, teacher_seed: int = 1234, grid=None) -> list[dict]:
+    """Train one SISO student per ``(T, r_max, seed)`` on a long-memory teacher; return gaps and bounds [R].
+
+    *Teacher*: ``y = h* . u_rev / s_T + noise * N(0, 1)``, ``h*`` of 3 modes of modulus ``teacher_radius``
+    (angles ``0, 0.02, 0.1`` rad, fixed random gains, seed ``teacher_seed``), ``s_T`` scaling the clean output
+    to unit variance at each ``T``.  *Inputs*: ``u_t ~ U[-1, 1]`` (per-step bounded, ``K_u = 1``), ``N`` to
+    train and ``n_test`` fresh ones per seed.  *Student* ``r_max``: ``n_modes`` complex modes,
+    ``lambda_j = r_max sigmoid(nu_j) e^{i theta_j}``, or ``|lambda_j| = 1`` when ``r_max == 1`` (the marginal
+    control); ``y_hat = sum_{k<T} h_k u_{T-1-k} + b``; gains initialised with the finite-horizon
+    normalisation ``(sum_{k<T} |lambda|^{2k})^{-1/2}``.  Full-batch Adam on the squared error.
+    *Reported*: clipped losses ``min((y_hat - y)^2, c_loss)``, ``gap = test - train``, and the data-chosen
+    per-step bound (grid union bound, :class:`ssmtheory.bounds.NormGrid`): class ``S(gamma, beta, d)`` with
+    the student's norms rounded, ``E = d + beta (1 - gamma^{T-1})/(1 - gamma)`` (finite horizon; at
+    ``gamma = 1`` it is ``d + beta (T - 1)``, the infinite-horizon bound being ``inf``) and
+    ``bound = (2 L_loss (E + |b|) + 4 c sqrt(2 ln(4 / delta')))/sqrt(N)``.
+    Returns one dict per student: ``T, r_max, seed, train, test, gap, bound, bound_inf, beta, d, b, radius``.
+    """
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    Ts, r_maxes, seeds = [check_int(t, "Ts", 2) for t in Ts], [float(r) for r in r_maxes], [int(s) for s in seeds]
+    if any(not (0 < r <= 1) for r in r_maxes):
+        raise ValueError(f"r_maxes must lie in (0, 1], got {r_maxes}")
+    N, P = check_int(N, "N", 2), check_int(n_modes, "n_modes")
+    grid = _bounds.NormGrid() if grid is None else grid
+    trng = np.random.default_rng(teacher_seed)
+    lam_t = teacher_radius * np.exp(1j * np.array([0.0, 0.02, 0.1]))
+    g_t = trng.normal(size=3) + 1j * trng.normal(size=3)
+    R = len(r_maxes)
+    rm = jnp.asarray(r_maxes)
+    marg = jnp.asarray([r >= 1.0 for r in r_maxes])
+    opt = optax.adam(lr)
+    out = []
+    for T in Ts:
+        ht = _kernel_np(lam_t, g_t, 0.0, T)
+        ht = ht / math.sqrt((ht**2).sum() / 3.0)  # unit clean-output variance for U[-1, 1] inputs
+        k = jnp.arange(T - 1, dtype=jnp.float64)
+
+        def kernel(p, r, m):
+            mod = jnp.where(m, 1.0, r / (1.0 + jnp.exp(-p["nu"])))
+            pw = jnp.exp(k[:, None] * (jnp.log(mod) + 1j * p["th"])[None, :])
+            return jnp.concatenate([p["d"][None], jnp.real(pw @ (p["gr"] + 1j * p["gi"]))])
+
+        def predict(p, r, m, U):
+            return U[:, ::-1] @ kernel(p, r, m) + p["b"]
+
+        def loss(p, r, m, U, y):
+            return jnp.mean((predict(p, r, m, U) - y) ** 2)
+
+        @jax.jit
+        def train(p0, U, y):
+            def body(carry, _):
+                p, st = carry
+                g = jax.vmap(jax.grad(loss), in_axes=(0, 0, 0, None, None))(p, rm, marg, U, y)
+                upd, st = jax.vmap(opt.update)(g, st, p)
+                return (optax.apply_updates(p, upd), st), None
+
+            (p, _), _ = jax.lax.scan(body, (p0, jax.vmap(opt.init)(p0)), None, length=steps)
+            return p
+
+        @jax.jit
+        def closs(p, U, y):
+            pred = jax.vmap(predict, in_axes=(0, 0, 0, None))(p, rm, marg, U)
+            return jnp.mean(jnp.minimum((pred - y[None]) ** 2, c_loss), axis=1)
+
+        for s in seeds:
+            rng = np.random.default_rng([s, T])
+            U, Ut = rng.uniform(-1, 1, (N, T)), rng.uniform(-1, 1, (n_test, T))
+            y = U[:, ::-1] @ ht + noise * rng.normal(size=N)
+            yt = Ut[:, ::-1] @ ht + noise * rng.normal(size=n_test)
+            sg = rng.uniform(0.5, 0.999, (R, P))
+            nu = np.log(sg / (1 - sg))
+            mod = np.where(np.asarray(r_maxes)[:, None] >= 1, 1.0, np.asarray(r_maxes)[:, None] * sg)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                energy = np.where(mod < 1, (1 - mod ** (2 * T)) / (1 - mod**2), float(T))
+            scale = 1.0 / np.sqrt(P * energy)
+            p0 = dict(nu=jnp.asarray(nu), th=jnp.asarray(rng.uniform(0, math.pi, (R, P))),
+                      gr=jnp.asarray(rng.normal(size=(R, P)) * scale), gi=jnp.asarray(rng.normal(size=(R, P)) * scale),
+                      d=jnp.zeros(R), b=jnp.zeros(R))
+            p = train(p0, jnp.asarray(U), jnp.asarray(y))
+            tr = np.asarray(closs(p, jnp.asarray(U), jnp.asarray(y)))
+            te = np.concatenate([np.asarray(closs(p, jnp.asarray(Ut[i:i + 1000]), jnp.asarray(yt[i:i + 1000])))[:, None]
+                                 * min(1000, n_test - i) for i in range(0, n_test, 1000)], axis=1).sum(1) / n_test
+            pn = jax.tree_util.tree_map(np.asarray, p)
+            for j, r in enumerate(r_maxes):
+                mod_j = 1.0 if r >= 1 else r / (1 + np.exp(-pn["nu"][j]))
+                radius = float(np.max(mod_j))
+                beta = float(np.abs(pn["gr"][j] + 1j * pn["gi"][j]).sum())
+                d, b = float(abs(pn["d"][j])), float(abs(pn["b"][j]))
+                lv_beta, lv_d, lv_b = grid.round_up(beta), grid.round_up(d), grid.round_up(b)
+                margin = grid.round_margin_down(1.0 - radius)
+                gam = 1.0 - margin
+                E_T = _bounds.class_envelope(gam, lv_beta, lv_d, T=T) if np.isfinite(lv_beta * lv_d) else math.inf
+                E_inf = _bounds.class_envelope(gam, lv_beta, lv_d) if (margin > 0 and np.isfinite(lv_beta * lv_d)) else math.inf
+                size = grid.size(1)
+                Ll = _bounds.clipped_square_lipschitz(c_loss)
+
+                def bnd(E):
+                    if not math.isfinite(E) or not math.isfinite(lv_b):
+                        return math.inf
+                    return _bounds.generalization_bound(_bounds.complexity_numerator(1.0, 1.0, [E], Ll, 1.0, lv_b), N, c_loss, delta / size)
+
+                out.append(dict(T=T, r_max=r, seed=s, train=float(tr[j]), test=float(te[j]), gap=float(te[j] - tr[j]),
+                                bound=bnd(E_T), bound_inf=bnd(E_inf), beta=beta, d=d, b=b, radius=radius))
+    return out
