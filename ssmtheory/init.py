@@ -23,6 +23,8 @@ import numpy as np
 
 from ._validate import check_int, check_positive
 
+__all__ = ["hippo_legs", "hippo_legs_nplr", "hippo_legs_normal_eig", "s4d_lin", "s4d_inv", "s4d_legs", "s4d_real", "s5_blocks", "lru_ring"]
+
 
 def hippo_legs(N: int):
     """HiPPO-LegS ``(A, B)``: float64 arrays of shapes ``(N, N)`` and ``(N,)`` (lower triangular ``A``)."""

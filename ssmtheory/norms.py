@@ -389,8 +389,13 @@ def dense_tail_constants(A, B, max_m: int = 100_000):
     with ``||A^m||_2 < 1`` seen so far.  Raises ``ValueError`` naming ``A`` if none is found within
     ``max_m`` powers.
     """
-    A = np.asarray(A)
-    B = np.asarray(B)
+    A = _to_numpy(A, "A", 2)
+    B = _to_numpy(B, "B", 2)
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be square, got shape {A.shape}")
+    if B.shape[0] != A.shape[0]:
+        raise ValueError(f"B must have {A.shape[0]} rows to match A, got shape {B.shape}")
+    max_m = check_int(max_m, "max_m")
     Am = np.eye(A.shape[0], dtype=A.dtype)
     X = B.astype(np.result_type(A, B))
     partial = 0.0

@@ -40,6 +40,8 @@ import numpy as np
 
 from ._validate import as_array, check_choice, check_positive, is_concrete
 
+__all__ = ["METHODS", "DISCRETIZATIONS", "MAX_KERNEL_BYTES", "discretize", "discretize_dense", "kernel", "impulse_response", "linear_recurrence_op", "linear_scan", "choose_method", "apply_ssm", "apply_ssm_channels"]
+
 METHODS = ("auto", "scan", "associative", "fft")
 DISCRETIZATIONS = ("zoh", "bilinear")
 
@@ -363,7 +365,7 @@ def _apply_mimo(Lambda_bar, B_bar, C, D, u, method, conj_sym, unroll=8):
 
     # sequential scan over time with the batch inside the carry
     b = jnp.moveaxis(Bu, -2, 0)  # (L, ..., P)
-    h0 = jnp.zeros(b.shape[1:], dtype=b.dtype)
+    h0 = jnp.zeros(b.shape[1:], dtype=jnp.result_type(Lambda_bar, b))  # complex state for complex Lambda_bar
 
     def step(h, bt):
         h = Lambda_bar * h + bt

@@ -362,7 +362,7 @@ def _residual_ranks(v, z):
 
 
 def _as_controls(z, n):
-    z = np.asarray(z, dtype=np.float64)
+    z = np.asarray(as_array(z, "z", ndim=(1, 2), allow_complex=False), dtype=np.float64)
     if z.ndim == 1:
         z = z[:, None]
     if z.ndim != 2 or z.shape[0] != n:

@@ -18,6 +18,8 @@ import numpy as np
 
 from ._validate import check_int, check_positive
 
+__all__ = ["Split", "sequential_digits", "noisy_sinusoids"]
+
 
 @dataclass(frozen=True)
 class Split:
@@ -41,6 +43,7 @@ def sequential_digits(seed: int = 0, n_train: int = 1200, repeat: int = 1, permu
     """
     from sklearn.datasets import load_digits
 
+    seed = check_int(seed, "seed", minimum=0)
     n_train = check_int(n_train, "n_train")
     repeat = check_int(repeat, "repeat")
     d = load_digits()
@@ -63,7 +66,9 @@ def noisy_sinusoids(seed: int = 0, n_train: int = 1000, n_test: int = 500, L: in
     (cycles per step, below Nyquist 0.5) and a uniform random phase."""
     n_train, n_test, L, n_classes = (check_int(v, k) for v, k in
                                      ((n_train, "n_train"), (n_test, "n_test"), (L, "L"), (n_classes, "n_classes")))
-    check_positive(noise + 1e-300, "noise")
+    seed = check_int(seed, "seed", minimum=0)
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating, np.integer)) or not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     if not 0 < f_min < f_max < 0.5:
         raise ValueError(f"f_min, f_max must satisfy 0 < f_min < f_max < 0.5, got {f_min}, {f_max}")
     rng = np.random.default_rng(seed)

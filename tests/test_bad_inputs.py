@@ -1,0 +1,215 @@
+"""Bad-input suite (issue 13): one argument changed at a time from a valid call, for every public function.
+
+For each public function of the covered modules (listed from ``__all__``) a *valid call* is given.
+The suite derives bad variants of each argument from its type (NaN / inf / wrong rank / complex where
+real is required for arrays; negative, zero, fractional, bool and string for integers; NaN, inf and
+negative for positive floats; an unknown option for strings) and requires a ``ValueError`` (or, for a
+wrong Python type, ``TypeError``) whose message names the argument.  A variant that is valid for a
+given function is listed in ``ALLOWED`` with the reason.  A new public function without an entry here
+fails :func:`test_every_public_function_is_covered`, so nothing ships unvalidated.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+CORE = ("ssm", "init", "norms", "stats", "tasks")
+
+rng = np.random.default_rng(0)
+LAM_C = np.array([0.9, 0.5 + 0.3j, -0.2j])          # stable discrete eigenvalues (complex)
+LAM_CH = np.array([[0.9, 0.5 + 0.3j], [0.3, -0.4j]])  # channels layout (H=2, N=2)
+A_D = np.array([[0.5, 0.2], [0.0, -0.3]])
+B2 = np.array([[1.0], [0.5]])
+C2 = np.array([[1.0, -1.0]])
+
+
+def _x(n=6, s=0):
+    return np.random.default_rng(s).normal(size=n)
+
+
+# name -> (positional-or-keyword valid kwargs, kinds: {arg: kind}) where kind is one of
+#   "array" (finite real or complex), "real" (finite real array), "pint" (int >= 1), "nnint" (int >= 0),
+#   "pfloat" (finite > 0), "float" (finite), "option" (string from a fixed set)
+VALID = {
+    "ssm.discretize": (dict(Lambda=np.array([-0.5 + 1j, -0.1]), B=np.ones((2, 1)), dt=0.1, method="zoh"),
+                       {"Lambda": "array", "B": "array", "dt": "pfloat", "method": "option"}),
+    "ssm.discretize_dense": (dict(A=-np.eye(2), B=np.ones((2, 1)), dt=0.1, method="zoh"),
+                             {"A": "array", "B": "array", "dt": "pfloat", "method": "option"}),
+    "ssm.kernel": (dict(Lambda_bar=LAM_C, B_bar=np.ones((3, 1)), C=np.ones((1, 3)), L=8),
+                   {"Lambda_bar": "array", "B_bar": "array", "C": "array", "L": "pint"}),
+    "ssm.impulse_response": (dict(Lambda_bar=LAM_C, B_bar=np.ones((3, 1)), C=np.ones((1, 3)), D=np.zeros((1, 1)), L=8),
+                             {"Lambda_bar": "array", "B_bar": "array", "C": "array", "D": "real", "L": "pint"}),
+    "ssm.linear_scan": (dict(a=np.array([0.9, 0.5]), b=np.ones((5, 2)), method="scan"), {"method": "option"}),
+    "ssm.choose_method": (dict(layout="mimo", H=1, L=8), {"layout": "option"}),
+    "ssm.apply_ssm": (dict(Lambda_bar=LAM_C, B_bar=np.ones((3, 1)), C=np.ones((1, 3)), D=np.zeros((1, 1)),
+                           u=np.ones((8, 1)), method="scan"),
+                      {"Lambda_bar": "array", "B_bar": "array", "C": "array", "D": "real", "u": "real", "method": "option"}),
+    "ssm.apply_ssm_channels": (dict(Lambda_bar=LAM_CH, B_bar=np.ones((2, 2)), C=np.ones((2, 2)), D=np.zeros(2),
+                                    u=np.ones((8, 2)), method="scan"),
+                               {"Lambda_bar": "array", "B_bar": "array", "C": "array", "D": "real", "u": "real",
+                                "method": "option"}),
+    "init.hippo_legs": (dict(N=4), {"N": "pint"}),
+    "init.hippo_legs_nplr": (dict(N=4), {"N": "pint"}),
+    "init.hippo_legs_normal_eig": (dict(N=4), {"N": "pint"}),
+    "init.s4d_lin": (dict(N=4), {"N": "pint"}),
+    "init.s4d_inv": (dict(N=4), {"N": "pint"}),
+    "init.s4d_legs": (dict(N=4), {"N": "pint"}),
+    "init.s4d_real": (dict(N=4), {"N": "pint"}),
+    "init.s5_blocks": (dict(P=4, blocks=2), {"P": "pint", "blocks": "pint"}),
+    "init.lru_ring": (dict(key=0, P=4, r_min=0.5, r_max=0.9), {"P": "pint", "r_min": "float", "r_max": "float"}),
+    "norms.dense_tail_constants": (dict(A=A_D, B=B2), {"A": "array", "B": "array"}),
+    "norms.frequency_response": (dict(A=A_D, B=B2, C=C2, D=np.zeros((1, 1)), w=np.linspace(0, 3, 5)),
+                                 {"A": "array", "B": "array", "C": "array", "D": "array", "w": "real"}),
+    "norms.h2_norm": (dict(A=A_D, B=B2, C=C2, method="auto"), {"A": "array", "B": "array", "C": "array", "method": "option"}),
+    "norms.hinf_norm": (dict(A=A_D, B=B2, C=C2, n_grid=64), {"A": "array", "B": "array", "C": "array", "n_grid": "pint"}),
+    "norms.impulse_response": (dict(A=A_D, B=B2, C=C2, D=np.zeros((1, 1)), n=5),
+                               {"A": "array", "B": "array", "C": "array", "D": "array", "n": "pint"}),
+    "norms.l1_norm": (dict(A=A_D, B=B2, C=C2, norm="inf", rtol=1e-8),
+                      {"A": "array", "B": "array", "C": "array", "norm": "option", "rtol": "pfloat"}),
+    "norms.layer_to_standard": (dict(Lambda_bar=LAM_C, B_bar=np.ones((3, 1)), C=np.ones((1, 3))),
+                                {"Lambda_bar": "array", "B_bar": "array", "C": "array"}),
+    "norms.solve_stein": (dict(A=A_D, Q=np.eye(2)), {"A": "array", "Q": "array"}),
+    "norms.spectral_radius": (dict(A=A_D), {"A": "array"}),
+    "stats.log_slope": (dict(x=np.arange(1.0, 7), y=np.arange(1.0, 7) ** 0.5), {"x": "real", "y": "real"}),
+    "stats.spearman": (dict(x=_x(), y=_x(s=1)), {"x": "real", "y": "real"}),
+    "stats.geometric_mean_ratio": (dict(a=np.arange(1.0, 7), b=np.arange(2.0, 8)), {"a": "real", "b": "real"}),
+    "stats.paired_bootstrap": (dict(a=_x(), b=_x(s=1), n_boot=200, alternative="greater"),
+                               {"a": "real", "b": "real", "n_boot": "pint", "alternative": "option"}),
+    "stats.bootstrap_mean": (dict(x=_x(), n_boot=200, alternative="greater"), {"x": "real", "n_boot": "pint", "alternative": "option"}),
+    "stats.sign_test": (dict(a=_x(), b=_x(s=1), alternative="greater"), {"a": "real", "b": "real", "alternative": "option"}),
+    "stats.paired_permutation": (dict(a=_x(), b=_x(s=1), alternative="greater"), {"a": "real", "b": "real", "alternative": "option"}),
+    "stats.welch": (dict(a=_x(), b=_x(s=1), alternative="greater"), {"a": "real", "b": "real", "alternative": "option"}),
+    "stats.cluster_bootstrap": (dict(x=_x(8), clusters=np.repeat([0, 1, 2, 3], 2), statistic=np.mean, n_boot=200,
+                                     alternative="two-sided"),
+                                {"x": "real", "n_boot": "pint", "alternative": "option"}),
+    "stats.permutation_spearman": (dict(x=_x(), y=_x(s=1), n_perm=200, n_boot=100, alternative="two-sided"),
+                                   {"x": "real", "y": "real", "n_perm": "pint", "alternative": "option"}),
+    "stats.partial_spearman": (dict(x=_x(8), y=_x(8, 1), z=_x(8, 2)), {"x": "real", "y": "real", "z": "real"}),
+    "stats.partial_spearman_test": (dict(x=_x(8), y=_x(8, 1), z=_x(8, 2), n_perm=200, n_boot=100, alternative="two-sided"),
+                                    {"x": "real", "y": "real", "z": "real", "alternative": "option"}),
+    "stats.bootstrap_log_slope": (dict(x=np.arange(1.0, 9), y=np.arange(1.0, 9) ** 0.5, n_boot=200, alternative="two-sided"),
+                                  {"x": "real", "y": "real", "n_boot": "pint", "alternative": "option"}),
+    "tasks.sequential_digits": (dict(seed=0, n_train=100), {"seed": "nnint", "n_train": "pint"}),
+    "tasks.noisy_sinusoids": (dict(seed=0, n_train=20, n_test=10, L=32, n_classes=2, noise=0.5),
+                              {"seed": "nnint", "n_train": "pint", "n_test": "pint", "L": "pint", "n_classes": "pint",
+                               "noise": "float"}),
+}
+
+# public names that are not functions of data, with the reason they are exempt
+EXEMPT = {
+    "ssm.linear_recurrence_op": "the associative operator itself: traced by lax.associative_scan, no concrete input",
+}
+
+# (function, argument, variant) triples that are valid inputs, with the reason
+ALLOWED = {
+    ("norms.h2_norm", "A", "wrong rank"): "a 1-D A is a diagonal system (eigenvalues)",
+    ("norms.hinf_norm", "A", "wrong rank"): "a 1-D A is a diagonal system (eigenvalues)",
+    ("norms.l1_norm", "A", "wrong rank"): "a 1-D A is a diagonal system (eigenvalues)",
+    ("norms.impulse_response", "A", "wrong rank"): "a 1-D A is a diagonal system (eigenvalues)",
+    ("norms.frequency_response", "A", "wrong rank"): "a 1-D A is a diagonal system (eigenvalues)",
+    ("norms.dense_tail_constants", "A", "wrong rank"): "a 1-D A is a diagonal system (eigenvalues)",
+    ("norms.spectral_radius", "A", "wrong rank"): "a 1-D A is a diagonal system (eigenvalues)",
+    ("ssm.kernel", "Lambda_bar", "wrong rank"): "a 2-D Lambda_bar selects the channels layout (then B/C mismatch is named)",
+    ("ssm.impulse_response", "Lambda_bar", "wrong rank"): "as ssm.kernel",
+    ("stats.cluster_bootstrap", "n_boot", "zero"): "n_boot < 100 is refused (message names n_boot)",
+    ("ssm.discretize", "Lambda", "wrong rank"): "a 2-D Lambda (H, N) is the channels layout (then B's shape is named)",
+    ("ssm.apply_ssm", "u", "wrong rank"): "u (..., L, H_in) takes leading batch axes",
+    ("ssm.apply_ssm_channels", "D", "None"): "D=None means no feedthrough (documented)",
+    ("ssm.apply_ssm", "D", "None"): "D=None means no feedthrough (documented)",
+    ("norms.frequency_response", "D", "None"): "D=None means no feedthrough",
+    ("norms.impulse_response", "D", "None"): "D=None means no feedthrough",
+    ("stats.partial_spearman", "z", "wrong rank"): "a 2-D z holds several control variables",
+    ("stats.partial_spearman_test", "z", "wrong rank"): "a 2-D z holds several control variables",
+}
+
+
+def _variants(kind, value):
+    """(label, bad value, exception types) for one argument kind."""
+    out = []
+    if kind in ("array", "real"):
+        a = np.asarray(value)
+        nan = a.astype(np.result_type(a.dtype, float)).copy()
+        nan.flat[0] = np.nan
+        inf = nan.copy()
+        inf.flat[0] = np.inf
+        out += [("nan", nan, (ValueError,)), ("inf", inf, (ValueError,)),
+                ("wrong rank", a[..., None] if a.ndim < 3 else a.reshape(-1), (ValueError,))]
+        if kind == "real":
+            out.append(("complex", a.astype(complex) + 1j, (ValueError,)))
+        out.append(("None", None, (ValueError, TypeError)))
+    elif kind in ("pint", "nnint"):
+        out += [("negative", -1, (ValueError,)), ("fraction", 2.5, (ValueError, TypeError)),
+                ("bool", True, (ValueError, TypeError)), ("string", "3", (ValueError, TypeError))]
+        if kind == "pint":
+            out.append(("zero", 0, (ValueError,)))
+    elif kind == "pfloat":
+        out += [("nan", float("nan"), (ValueError,)), ("inf", float("inf"), (ValueError,)), ("negative", -1.0, (ValueError,)),
+                ("zero", 0.0, (ValueError,))]
+    elif kind == "float":
+        out += [("nan", float("nan"), (ValueError,)), ("inf", float("inf"), (ValueError,))]
+    elif kind == "option":
+        out.append(("unknown option", "bogus", (ValueError,)))
+    return out
+
+
+def _resolve(qual):
+    mod, name = qual.split(".")
+    return getattr(importlib.import_module(f"ssmtheory.{mod}"), name)
+
+
+CASES = [
+    pytest.param(qual, arg, label, bad, exc, id=f"{qual}-{arg}-{label}")
+    for qual, (kw, kinds) in VALID.items()
+    for arg, kind in kinds.items()
+    for label, bad, exc in _variants(kind, kw[arg])
+    if (qual, arg, label) not in ALLOWED
+]
+
+
+def _public(modname):
+    mod = importlib.import_module(f"ssmtheory.{modname}")
+    names = getattr(mod, "__all__", None)
+    assert names is not None, f"ssmtheory.{modname} has no __all__"
+    return [n for n in names if inspect.isfunction(getattr(mod, n))]
+
+
+def test_every_public_function_is_covered():
+    missing = [f"{m}.{n}" for m in CORE for n in _public(m) if f"{m}.{n}" not in VALID and f"{m}.{n}" not in EXEMPT]
+    assert not missing, f"public functions without a bad-input entry: {missing}"
+
+
+@pytest.mark.parametrize("qual", sorted(VALID))
+def test_valid_call_succeeds(qual):
+    kw, _ = VALID[qual]
+    _resolve(qual)(**kw)
+
+
+@pytest.mark.parametrize("qual, arg, label, bad, exc", CASES)
+def test_bad_argument_is_refused_by_name(qual, arg, label, bad, exc):
+    kw, _ = VALID[qual]
+    with pytest.raises(exc) as ei:
+        _resolve(qual)(**dict(kw, **{arg: bad}))
+    if ei.type is ValueError:
+        assert re.search(rf"\b{re.escape(arg)}\b", str(ei.value)), f"message does not name {arg!r}: {ei.value}"
+
+
+@settings(max_examples=30, deadline=None)
+@given(i=st.integers(0, 5), val=st.sampled_from([np.nan, np.inf, -np.inf]))
+def test_nonfinite_entry_anywhere_is_refused(i, val):
+    """Hypothesis: a non-finite value at any position of a data vector is refused, never averaged in."""
+    from ssmtheory import stats
+
+    x = _x()
+    x[i] = val
+    for fn in (stats.spearman, stats.log_slope):
+        with pytest.raises(ValueError):
+            fn(np.abs(x) + 1, np.arange(1.0, 7))
+    with pytest.raises(ValueError):
+        stats.paired_bootstrap(x, _x(s=1), n_boot=200)
