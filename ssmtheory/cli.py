@@ -655,7 +655,13 @@ def _cmd_publish(args) -> int:
     docs.mkdir(parents=True, exist_ok=True)
     no_html = False
     for kind, a, b in actions:
-        if kind == "copy":
+        if kind == "copy" and Path(a).suffix == ".ipynb":  # unpaired copy: Lab must not pair it with a .py
+            import nbformat
+
+            book = nbformat.read(str(a), as_version=4)
+            book.metadata.pop("jupytext", None)
+            paths.atomic_write_text(b, nbformat.writes(book) + "\n")
+        elif kind == "copy":
             paths.atomic_write_bytes(b, Path(a).read_bytes())
         elif kind == "remove":
             Path(a).unlink()
