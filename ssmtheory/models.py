@@ -297,6 +297,8 @@ def init_params(key, cfg: DeepSSMConfig) -> dict:
     """Initial parameters: ``{"encoder": {W, b}, "layers": [{"ssm": {...}, "glu"?: {W, b}, "norm"?: {scale, bias}}], "decoder": {W, b}}``."""
     if not isinstance(cfg, DeepSSMConfig):
         raise ValueError(f"cfg must be a DeepSSMConfig, got {type(cfg).__name__}")
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        key = jax.random.PRNGKey(int(key))  # an integer seed is accepted, like init.lru_ring
     k_enc, k_dec, k_layers = jax.random.split(key, 3)
     H = cfg.d_model
     layers = []
@@ -376,6 +378,8 @@ def apply(params: dict, u, cfg: DeepSSMConfig, ssm_input_hook=None, return_ssm_i
         raise ValueError(f"cfg must be a DeepSSMConfig, got {type(cfg).__name__}")
     if not hasattr(u, "shape"):
         u = np.asarray(u)
+    if np.iscomplexobj(u):
+        raise ValueError(f"u must be real, got dtype {u.dtype}")
     if u.ndim < 2 or u.shape[-1] != cfg.d_input or u.shape[-2] < 1:
         raise ValueError(f"u must have shape (..., L, d_input) with d_input={cfg.d_input}, got {tuple(u.shape)}")
     if len(params.get("layers", ())) != cfg.n_layers:

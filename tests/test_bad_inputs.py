@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-CORE = ("ssm", "init", "norms", "stats", "tasks")
+CORE = ("ssm", "init", "norms", "stats", "tasks", "models", "train")
 
 rng = np.random.default_rng(0)
 LAM_C = np.array([0.9, 0.5 + 0.3j, -0.2j])          # stable discrete eigenvalues (complex)
@@ -102,6 +102,53 @@ VALID = {
                                "noise": "float"}),
 }
 
+def _model():
+    import jax
+
+    from ssmtheory import models
+
+    cfg = models.DeepSSMConfig(d_input=1, d_model=4, d_output=3, n_layers=1, d_state=2, method="scan")
+    return cfg, models.init_params(jax.random.PRNGKey(0), cfg)
+
+
+_CFG, _PARAMS = _model()
+_U = np.ones((2, 6, 1), dtype=np.float32)
+_Y = np.array([0, 2])
+
+
+def _loss(p, x, y):
+    from ssmtheory import models, train
+
+    return train.cross_entropy(models.apply(p, x, _CFG), y)
+
+
+VALID.update({
+    "models.init_params": (dict(key=0, cfg=_CFG), {}),
+    "models.apply": (dict(params=_PARAMS, u=_U, cfg=_CFG), {"u": "real"}),
+    "models.layer_systems": (dict(params=_PARAMS, cfg=_CFG), {}),
+    "models.count_params": (dict(params=_PARAMS), {}),
+    "train.mse": (dict(pred=np.ones((3, 2)), y=np.zeros((3, 2))), {}),
+    "train.cross_entropy": (dict(logits=np.zeros((2, 3)), labels=_Y), {}),
+    "train.accuracy": (dict(logits=np.zeros((2, 3)), labels=_Y), {}),
+    "train.make_loss": (dict(apply_fn=lambda p, x, c: x, cfg=_CFG, kind="mse"), {"kind": "option"}),
+    "train.evaluate": (dict(loss_fn=_loss, params=_PARAMS, data=(_U, _Y), batch_size=2), {"batch_size": "pint"}),
+    "train.fit": (dict(loss_fn=_loss, params=_PARAMS, data=(_U, _Y), steps=2, batch_size=2, seed=0),
+                  {"steps": "pint", "batch_size": "pint", "seed": "nnint"}),
+})
+
+# bad values that the kinds above do not derive, one per function
+EXTRA = [
+    ("models.apply", "u", "wrong width", np.ones((2, 6, 3), dtype=np.float32)),
+    ("train.mse", "y", "shape mismatch", np.zeros((3, 3))),
+    ("train.cross_entropy", "labels", "label -1", np.array([0, -1])),
+    ("train.cross_entropy", "labels", "label >= classes", np.array([0, 3])),
+    ("train.accuracy", "labels", "shape mismatch", np.array([0, 1, 2])),
+    ("train.fit", "data", "label -1", (_U, np.array([0, -1]))),
+    ("train.fit", "data", "X/Y length mismatch", (_U, np.array([0, 1, 2]))),
+    ("train.evaluate", "data", "X/Y length mismatch", (_U, np.array([0, 1, 2]))),
+    ("models.init_params", "cfg", "not a config", {"d_model": 4}),
+]
+
 # public names that are not functions of data, with the reason they are exempt
 EXEMPT = {
     "ssm.linear_recurrence_op": "the associative operator itself: traced by lax.associative_scan, no concrete input",
@@ -121,6 +168,7 @@ ALLOWED = {
     ("stats.cluster_bootstrap", "n_boot", "zero"): "n_boot < 100 is refused (message names n_boot)",
     ("ssm.discretize", "Lambda", "wrong rank"): "a 2-D Lambda (H, N) is the channels layout (then B's shape is named)",
     ("ssm.apply_ssm", "u", "wrong rank"): "u (..., L, H_in) takes leading batch axes",
+    ("models.apply", "u", "wrong rank"): "u (..., L, d_input) takes leading batch axes",
     ("ssm.apply_ssm_channels", "D", "None"): "D=None means no feedthrough (documented)",
     ("ssm.apply_ssm", "D", "None"): "D=None means no feedthrough (documented)",
     ("norms.frequency_response", "D", "None"): "D=None means no feedthrough",
@@ -198,6 +246,14 @@ def test_bad_argument_is_refused_by_name(qual, arg, label, bad, exc):
         _resolve(qual)(**dict(kw, **{arg: bad}))
     if ei.type is ValueError:
         assert re.search(rf"\b{re.escape(arg)}\b", str(ei.value)), f"message does not name {arg!r}: {ei.value}"
+
+
+@pytest.mark.parametrize("qual, arg, label, bad", EXTRA, ids=[f"{q}-{a}-{lab}" for q, a, lab, _ in EXTRA])
+def test_bad_value_is_refused(qual, arg, label, bad):
+    kw, _ = VALID[qual]
+    with pytest.raises((ValueError, TypeError)) as ei:
+        _resolve(qual)(**dict(kw, **{arg: bad}))
+    assert ei.type is TypeError or re.search(rf"\b({re.escape(arg)}|labels|pred|y|X|Y|u|cfg)\b", str(ei.value)), str(ei.value)
 
 
 @settings(max_examples=30, deadline=None)
