@@ -550,34 +550,72 @@ def _cmd_report(args) -> int:
 
 
 # ------------------------------------------------------------------------- publish
+def _code_sources(path: Path) -> list[str] | None:
+    """The code cells of a notebook, without papermill's injected-parameters cell (None if unreadable)."""
+    import nbformat
+
+    try:
+        book = nbformat.read(str(path), as_version=4)
+    except Exception:  # noqa: BLE001
+        return None
+    return [c.source.strip() for c in book.cells
+            if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
+
+
+def _entry_from_executed(results: Path, nb: Path) -> dict | None:
+    """A run.json entry for a notebook executed straight with papermill into ``results`` (no ``ssmtheory run``)."""
+    import nbformat
+
+    ex = results / "executed" / f"{nb.stem}.ipynb"
+    if not ex.is_file():
+        return None
+    try:
+        meta = nbformat.read(str(ex), as_version=4).metadata.get("papermill", {})
+    except Exception:  # noqa: BLE001
+        return None
+    params = dict(meta.get("parameters") or {})
+    env = os.environ.get("SSMTHEORY_FIG_DIR")
+    fig_dir = Path(env) if env else results / "figures"
+    figs = sorted(p.name for p in fig_dir.glob(f"{nb.stem}-*") if p.is_file()) if fig_dir.is_dir() else []
+    ok = not meta.get("exception") and meta.get("end_time") is not None
+    return {"status": "ok" if ok else "failed", "profile": params.get("profile"), "parameters": params,
+            "figures": figs, "fig_dir": str(fig_dir), "source": "papermill metadata"}
+
+
 def publish_problems(results: Path, available: list[Path]) -> list[str]:
-    """Why the run in ``results`` may not be published (empty: it is a complete, passing full-profile run)."""
+    """Why the run in ``results`` may not be published (empty: it is a complete, passing full-profile run).
+
+    Notebooks run by ``ssmtheory run`` are described by ``<results>/run.json``; notebooks executed
+    straight with papermill into ``<results>/executed/`` (SSMTHEORY_RESULTS_DIR=<results>) are
+    judged from the papermill metadata of the executed copy.  Either way the executed copy must
+    hold the current notebook's code.
+    """
     from . import claims
 
     problems = []
     manifest = _load_json(results / "run.json", None)
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("notebooks"), dict):
-        return [f"{results / 'run.json'} is missing: run `ssmtheory run --profile full` (make full) first"]
-    entries = manifest["notebooks"]
+    entries = manifest.get("notebooks", {}) if isinstance(manifest, dict) else {}
     try:
         records = claims.load_all(results)
     except (ValueError, OSError) as exc:
         return [f"cannot read the claims in {results / 'claims'}: {exc}"]
     for nb in available:
-        e = entries.get(nb.stem)
+        e = entries.get(nb.stem) or _entry_from_executed(results, nb)
         if e is None:
-            problems.append(f"{nb.stem}: not run in {results}")
+            problems.append(f"{nb.stem}: not run in {results} (run `ssmtheory run --profile full`, i.e. make full)")
             continue
         if e.get("status") != "ok":
             problems.append(f"{nb.stem}: last run {e.get('status')}")
             continue
         if e.get("profile") != "full":
             problems.append(f"{nb.stem}: ran at profile {e.get('profile')!r}, not 'full'")
-        if e.get("parameters") != {"profile": "full"}:
-            extra = {k: v for k, v in (e.get("parameters") or {}).items() if k != "profile"}
-            if extra:
-                problems.append(f"{nb.stem}: ran with non-default parameters {extra}")
-        if e.get("notebook_sha256") and e["notebook_sha256"] != _sha256(nb):
+        extra = {k: v for k, v in (e.get("parameters") or {}).items() if k != "profile"}
+        if extra:
+            problems.append(f"{nb.stem}: ran with non-default parameters {extra}")
+        executed = results / "executed" / f"{nb.stem}.ipynb"
+        if not executed.is_file():
+            problems.append(f"{nb.stem}: executed notebook missing")
+        elif _code_sources(executed) != _code_sources(nb):
             problems.append(f"{nb.stem}: the notebook changed since it ran")
         recs = [r for r in records if r.get("notebook") == nb.stem]
         if not recs:
@@ -591,8 +629,6 @@ def publish_problems(results: Path, available: list[Path]) -> list[str]:
         missing = [f for f in e.get("figures", []) if not (fig_dir / f).is_file()]
         if missing:
             problems.append(f"{nb.stem}: figures missing from {fig_dir}: {', '.join(missing)}")
-        if not (results / "executed" / f"{nb.stem}.ipynb").is_file():
-            problems.append(f"{nb.stem}: executed notebook missing")
     stems = {nb.stem for nb in available}
     extra = sorted({r.get("notebook") for r in records} - stems)
     if extra:
@@ -631,11 +667,12 @@ def _cmd_publish(args) -> int:
             print(f"  - {p}", file=sys.stderr)
         return 2
     manifest = _load_json(results / "run.json", {})
+    entries = manifest.get("notebooks", {}) if isinstance(manifest, dict) else {}
     gallery = dest / "figures"
     docs = dest / "docs" / "executed"
     actions = []
     for nb in available:
-        e = manifest["notebooks"][nb.stem]
+        e = entries.get(nb.stem) or _entry_from_executed(results, nb)
         fig_dir = Path(e.get("fig_dir") or results / "figures")
         keep = set(e.get("figures", []))
         for f in sorted(keep):

@@ -183,7 +183,7 @@ def _fake_run(tree, profile="full", params=None, status="ok", figures=("00_a-x.p
 def test_publish_refuses_incomplete_runs(tree, capsys):
     args = ["publish", "--results-dir", str(tree["res"]), "--dest", str(tree["tmp"]), "--notebooks-dir", str(tree["nbdir"])]
     assert cli.main(args) == 2
-    assert "run.json is missing" in capsys.readouterr().err
+    assert "00_a: not run in" in capsys.readouterr().err
     _fake_run(tree, profile="quick")
     assert cli.main(args) == 2
     assert "not 'full'" in capsys.readouterr().err
@@ -221,6 +221,31 @@ def test_publish_complete_full_run(tree, capsys):
     assert "core.00_a" in text and "core.01_b" in text
     assert (dest / "REPORT.html").exists()
     assert (dest / "docs" / "executed" / "00_a.ipynb").exists()
+
+
+def test_publish_from_plain_papermill_outputs(tree, capsys):
+    """SSMTHEORY_RESULTS_DIR=<results> papermill ... <results>/executed/NN.ipynb -p profile full, no run.json."""
+    _fake_run(tree)
+    (tree["res"] / "run.json").unlink()
+    for nb in cli.discover_notebooks(tree["nbdir"]):
+        ex = tree["res"] / "executed" / f"{nb.stem}.ipynb"
+        book = nbformat.read(str(ex), as_version=4)
+        inj = nbformat.v4.new_code_cell('profile = "full"')
+        inj.metadata["tags"] = ["injected-parameters"]
+        book.cells.insert(1, inj)
+        book.metadata["papermill"] = {"parameters": {"profile": "full"}, "exception": None, "end_time": "2026-01-01"}
+        nbformat.write(book, str(ex))
+    args = ["publish", "--results-dir", str(tree["res"]), "--dest", str(tree["tmp"]), "--notebooks-dir", str(tree["nbdir"])]
+    assert cli.main(args) == 0, capsys.readouterr().err
+    assert (tree["tmp"] / "figures" / "00_a-x.png").exists()
+    published = nbformat.read(str(tree["tmp"] / "docs" / "executed" / "00_a.ipynb"), as_version=4)
+    assert "jupytext" not in published.metadata  # the copy is not paired with a .py
+    ex = tree["res"] / "executed" / "01_b.ipynb"
+    book = nbformat.read(str(ex), as_version=4)
+    book.metadata["papermill"]["exception"] = True
+    nbformat.write(book, str(ex))
+    assert cli.main(args) == 2
+    assert "01_b: last run failed" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------- expect-update
