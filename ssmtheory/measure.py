@@ -52,7 +52,7 @@ import optax
 from . import models as _models
 from . import ssm as _ssm
 from . import train as _train
-from ._validate import check_choice, check_int, check_positive
+from ._validate import check_choice, check_int, check_positive, is_concrete
 
 __all__ = [
     "input_stats",
@@ -99,7 +99,18 @@ def output_at_T(k, x):
 
 
 # --------------------------------------------------------------------------------------------- tau
+def _check_sigma(sigma):
+    """``sigma`` is a standard deviation: concrete values must be finite and >= 0."""
+    if is_concrete(sigma):
+        a = np.asarray(sigma)
+        if not np.all(np.isfinite(a)):
+            raise ValueError("sigma contains NaN or inf")
+        if np.any(a < 0):
+            raise ValueError(f"sigma must be non-negative (a standard deviation), min = {a.min():.3g}")
+
+
 def _check_stats(k, mu, sigma):
+    _check_sigma(sigma)
     if k.ndim not in (1, 2, 3):
         raise ValueError(f"k must be (L,), (L, H) or (L, H_out, H_in), got shape {tuple(k.shape)}")
     want = k.shape[:1] if k.ndim == 1 else (k.shape[0], k.shape[-1])
@@ -149,6 +160,7 @@ def psi(kernels, mu, sigma) -> float:
     kernels = jnp.asarray(kernels)
     if kernels.ndim != 2:
         raise ValueError(f"kernels must be (M, L), got {tuple(kernels.shape)}")
+    _check_sigma(sigma)
     a, m = jax.vmap(lambda k: tau_parts(k, mu, sigma))(kernels)
     return float(jnp.max(a) + jnp.max(m))
 
@@ -264,10 +276,10 @@ def scale_rule(params, cfg: _models.DeepSSMConfig, x, eps: float = 1e-30):
 
 
 # --------------------------------------------------------------------------------------------- training
-@partial(jax.jit, static_argnames=("loss_fn", "steps", "batch_size", "member_data"))
-def _fit_population(loss_fn, params, lam, X, Y, key, lr, steps, batch_size, member_data):
+@partial(jax.jit, static_argnames=("loss_fn", "steps", "batch_size", "member_data", "project", "project_every"))
+def _fit_population(loss_fn, params, lam, X, Y, key, lr, steps, batch_size, member_data, project, project_every):
     opt = optax.adam(lr)
-    M = lam.shape[0]
+    M = jax.tree_util.tree_leaves(lam)[0].shape[0]
     n = X.shape[1] if member_data else X.shape[0]
 
     def member_loss(p, l, xs, ys, idx):
@@ -281,6 +293,11 @@ def _fit_population(loss_fn, params, lam, X, Y, key, lr, steps, batch_size, memb
 
     def step(carry, t):
         p, s = carry
+        if project is not None:
+            # Liu & Li's Algorithm 1 "rescale every epoch": apply the projection at t = E, 2E, ...
+            do = (t > 0) & (t % project_every == 0)
+            pp = jax.vmap(lambda p_, l_, x_, y_: project(p_, x_, y_, l_), in_axes=(0, 0, xa, xa))(p, lam, X, Y)
+            p = jax.tree_util.tree_map(lambda a, b: jnp.where(do, a, b), pp, p)
         if batch_size is None:
             loss, g = jax.vmap(lambda p_, l_, x_, y_: vg(p_, l_, x_, y_, None), in_axes=(0, 0, xa, xa))(p, lam, X, Y)
         else:
@@ -294,25 +311,46 @@ def _fit_population(loss_fn, params, lam, X, Y, key, lr, steps, batch_size, memb
 
 
 def fit_population(loss_fn: Callable, params, lam, data, steps: int, lr: float = 1e-2, batch_size: int | None = None,
-                   seed: int = 0, member_data: bool = False):
+                   seed: int = 0, member_data: bool = False, project: Callable | None = None,
+                   project_every: int | None = None):
     """Train ``M`` copies of a model at once (one compiled, ``vmap``-ed Adam loop), member ``i`` minimizing
     ``loss_fn(params_i, xb, yb, lam[i])``.
 
-    ``params``: pytree with a leading member axis ``M``; ``lam (M,)``; ``data = (X, Y)`` shared by all members,
-    or with a leading member axis when ``member_data=True``.  ``batch_size=None`` is full-batch gradient
-    descent; otherwise each member draws its own minibatch (without replacement) per step from ``seed``.
-    Returns ``(params, losses (steps, M))`` (loss at the pre-update parameters).  Deterministic.
+    ``params``: pytree with a leading member axis ``M``; ``lam``: ``(M,)``, or a pytree (e.g. a dict) of arrays
+    with leading axis ``M`` (per-member hyper-parameters and auxiliary data, passed whole to ``loss_fn``);
+    ``data = (X, Y)`` shared by all members (``X.shape[0] == Y.shape[0]`` examples), or with a leading member
+    axis when ``member_data=True`` (``X (M, n, ...)``, ``Y (M, n, ...)``).  ``batch_size=None`` is full-batch
+    gradient descent; otherwise each member draws its own minibatch (without replacement) per step from
+    ``seed``.  ``project(params_i, X_i, Y_i, lam_i) -> params_i`` (optional) is applied before the update at
+    steps ``project_every, 2 project_every, ...`` (e.g. Liu & Li's Algorithm 1 rescaling every epoch); the Adam
+    state is kept.  Returns ``(params, losses (steps, M))`` (loss at the pre-update parameters).  Deterministic.
     """
-    lam = jnp.asarray(lam)
-    if lam.ndim != 1:
+    leaves = jax.tree_util.tree_leaves(lam)
+    if not leaves:
+        raise ValueError("lam must be an (M,) array or a pytree of arrays with leading axis M")
+    lam = jax.tree_util.tree_map(jnp.asarray, lam)
+    leaves = jax.tree_util.tree_leaves(lam)
+    if isinstance(lam, jax.Array) and lam.ndim != 1:
         raise ValueError(f"lam must be (M,), got shape {tuple(lam.shape)}")
-    M = lam.shape[0]
+    M = leaves[0].shape[0] if leaves[0].ndim else None
+    if M is None or any(leaf.ndim == 0 or leaf.shape[0] != M for leaf in leaves):
+        raise ValueError("every lam leaf must have the same leading member axis M")
     for leaf in jax.tree_util.tree_leaves(params):
         if leaf.shape[:1] != (M,):
             raise ValueError(f"every params leaf must have leading axis M={M}, got {tuple(leaf.shape)}")
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ValueError("data must be a pair (X, Y)")
     X, Y = (jnp.asarray(a) for a in data)
-    if member_data and (X.shape[0] != M or Y.shape[0] != M):
-        raise ValueError(f"with member_data=True, X and Y need leading axis M={M}")
+    if X.ndim < 1 or Y.ndim < 1:
+        raise ValueError(f"X and Y need an example axis, got shapes {tuple(X.shape)} and {tuple(Y.shape)}")
+    if member_data:
+        if X.shape[0] != M or Y.shape[0] != M:
+            raise ValueError(f"with member_data=True, X and Y need leading axis M={M}")
+        if X.ndim < 2 or Y.ndim < 2 or X.shape[1] != Y.shape[1]:
+            raise ValueError(f"X and Y must hold the same number of examples per member, got X {tuple(X.shape)} "
+                             f"and Y {tuple(Y.shape)}")
+    elif X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X and Y must hold the same number of examples, got {X.shape[0]} and {Y.shape[0]}")
     steps = check_int(steps, "steps")
     n = X.shape[1] if member_data else X.shape[0]
     if batch_size is not None:
@@ -320,5 +358,9 @@ def fit_population(loss_fn: Callable, params, lam, data, steps: int, lr: float =
         if batch_size > n:
             raise ValueError(f"batch_size must be <= number of examples ({n}), got {batch_size}")
     check_positive(lr, "lr")
+    if (project is None) != (project_every is None):
+        raise ValueError("pass project and project_every together")
+    if project_every is not None:
+        project_every = check_int(project_every, "project_every")
     return _fit_population(loss_fn, params, lam, X, Y, jax.random.PRNGKey(check_int(seed, "seed", minimum=0)),
-                           float(lr), steps, batch_size, bool(member_data))
+                           float(lr), steps, batch_size, bool(member_data), project, project_every)

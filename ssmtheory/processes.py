@@ -14,6 +14,23 @@ Estimated statistics come from samples: :func:`ssmtheory.measure.input_stats`.
 * :func:`same_marginals_pair` white N(0,1) and a stationary AR(1) with N(0,1) marginals: the same
   per-time mean and variance, different correlations (Liu & Li's measure cannot tell them apart)
 * :func:`standard_patterns` the six temporal patterns of the scaling-rule experiment
+* :func:`equal_rms_patterns` patterns rescaled to the same total RMS (spread from temporal structure only)
+
+Continuous-time processes on a horizon ``[0, T]``, sampled at ``s_i = (i + 1) T / L`` (``i = 0..L-1``, so the
+last sample is at ``s = T``, Liu & Li's read-out time; ``Delta = T / L``), for the theorem's setting:
+
+* :func:`gaussian_process` any mean function and covariance kernel (sampled by Cholesky)
+* :func:`brownian_on`   Brownian motion ``sigma W(s)``, ``K(s, t) = sigma^2 min(s, t)``
+* :func:`reversed_brownian` ``sigma W(T - s)``: the same total energy as Brownian motion, reversed in time
+* :func:`ou`            Ornstein-Uhlenbeck ``dx = -theta x ds + sigma dW`` (stationary or from ``x(0) = 0``)
+* :func:`white_on`      i.i.d. ``N(mean, sigma^2)`` samples at any resolution — **outside** the Hölder assumption
+* :func:`heavy_tailed`  a multivariate-t version of any process: the same mean and covariance, not Gaussian
+
+``Process.holder`` records whether the continuous-time mean and covariance are Hölder continuous
+(Liu & Li's assumption as restated by Honarpisheh et al., arXiv 2502.01473, Remark 4.1): ``True`` for the
+Gaussian processes above with continuous ``mu`` and ``K``, ``False`` for white noise (its covariance
+``1{s = t}`` is not continuous, so its samples at finer resolution are not the same continuous-time object),
+``None`` for the index-grid processes whose continuous-time reading is not fixed.
 
 ``eps_t`` are i.i.d. N(0, 1).  Samples are NumPy float64 arrays ``(n, L)``; ``seed`` is an int or a
 ``numpy.random.Generator``.
@@ -22,6 +39,7 @@ Estimated statistics come from samples: :func:`ssmtheory.measure.input_stats`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -39,6 +57,14 @@ __all__ = [
     "ar1",
     "same_marginals_pair",
     "standard_patterns",
+    "equal_rms_patterns",
+    "gaussian_process",
+    "brownian_on",
+    "reversed_brownian",
+    "ou",
+    "white_on",
+    "rescaled",
+    "heavy_tailed",
 ]
 
 
@@ -61,6 +87,7 @@ class Process:
     var_fn: Callable[[int], np.ndarray]
     cov_fn: Callable[[int], np.ndarray]
     sample_fn: Callable[[np.random.Generator, int, int], np.ndarray]
+    holder: bool | None = None
 
     def mean(self, L: int) -> np.ndarray:
         L = check_int(L, "L")
@@ -77,6 +104,16 @@ class Process:
     def sample(self, seed, n: int, L: int) -> np.ndarray:
         n, L = check_int(n, "n"), check_int(L, "L")
         return np.asarray(self.sample_fn(_rng(seed), n, L), np.float64)
+
+    def second_moment(self, L: int) -> np.ndarray:
+        """``E[x x^T] = K + mu mu^T``, ``(L, L)``."""
+        mu = self.mean(L)
+        return self.cov(L) + np.outer(mu, mu)
+
+    def rms(self, L: int) -> float:
+        """Total RMS ``sqrt(mean_t E[x_t^2])``."""
+        m, s = self.mean(L), self.std(L)
+        return float(np.sqrt(np.mean(m**2 + s**2)))
 
 
 def modulated_noise(mean_fn: Callable[[np.ndarray], np.ndarray], std_fn: Callable[[np.ndarray], np.ndarray],
@@ -184,3 +221,148 @@ def standard_patterns() -> dict[str, Process]:
     ps = [white_noise(1.0), offset_noise(5.0, 0.0, 1.0), brownian(1.0), ar1(0.99, 1.0),
           sinusoid_noise(3.0, 4.0, 0.1), tiny_noise(0.01)]
     return {p.name: p for p in ps}
+
+
+def rescaled(p: Process, factor: float, name: str | None = None) -> Process:
+    """``factor * x``: mean and std times ``|factor|``-scaled, covariance times ``factor^2``."""
+    f = float(factor)
+    if not np.isfinite(f) or f == 0:
+        raise ValueError(f"factor must be finite and non-zero, got {factor!r}")
+    return Process(name or f"{f:g}·({p.name})", p.description, lambda L: f * p.mean(L), lambda L: f**2 * p.std(L) ** 2,
+                   lambda L: f**2 * p.cov(L), lambda rng, n, L: f * p.sample_fn(rng, n, L), p.holder)
+
+
+def equal_rms_patterns(L: int, patterns: dict[str, Process] | None = None) -> dict[str, Process]:
+    """Each pattern (default :func:`standard_patterns` plus a time-reversed Brownian motion and a noise burst
+    in the first half) rescaled to total RMS ``sqrt(mean_t E[x_t^2]) = 1`` at length ``L``: any remaining
+    spread of a read-out's scale comes from temporal structure (where the mean and variance sit in time), not
+    from the overall size of the input."""
+    L = check_int(L, "L")
+    if patterns is None:
+        patterns = dict(standard_patterns())
+        for q in (reversed_brownian(1.0, 1.0),
+                  modulated_noise(lambda s: 0 * s, lambda s: (s < 0.5) * 1.0, "noise burst in the first half")):
+            patterns[q.name] = q
+    out = {}
+    for nm, p in patterns.items():
+        if nm.startswith("tiny white"):
+            continue  # a rescaled copy of white noise: the same pattern
+        out[nm] = rescaled(p, 1.0 / p.rms(L), name=nm)
+    return out
+
+
+# --------------------------------------------------------------------------------------------- continuous time
+def _grid(L: int, T: float) -> np.ndarray:
+    return (np.arange(L) + 1.0) * (T / L)
+
+
+def _check_T(T):
+    if not (isinstance(T, (int, float, np.floating, np.integer)) and np.isfinite(T) and T > 0):
+        raise ValueError(f"T must be a positive finite number, got {T!r}")
+    return float(T)
+
+
+def gaussian_process(name: str, mean_fn: Callable[[np.ndarray], np.ndarray],
+                     cov_fn: Callable[[np.ndarray, np.ndarray], np.ndarray], T: float = 1.0,
+                     holder: bool | None = True, description: str = "") -> Process:
+    """A Gaussian process on ``[0, T]`` with mean ``mean_fn(s)`` and covariance ``cov_fn(s[:, None], s[None, :])``,
+    sampled at ``s_i = (i + 1) T / L``.  Samples by a Cholesky factor of ``K`` (a relative jitter of
+    ``1e-12 max K`` keeps a semi-definite ``K`` factorable; it changes the covariance by less than round-off
+    in the tests).  ``holder`` says whether ``mean_fn``, ``cov_fn`` are Hölder continuous (the user's claim)."""
+    T = _check_T(T)
+
+    def mean(L):
+        return np.asarray(mean_fn(_grid(L, T)), np.float64) * np.ones(L)
+
+    def cov(L):
+        s = _grid(L, T)
+        K = np.asarray(cov_fn(s[:, None], s[None, :]), np.float64)
+        return 0.5 * (K + K.T)
+
+    @lru_cache(maxsize=4)
+    def chol(L):
+        K = cov(L)
+        return np.linalg.cholesky(K + 1e-12 * np.abs(K).max() * np.eye(L))
+
+    def sample(rng, n, L):
+        return mean(L) + rng.standard_normal((n, L)) @ chol(L).T
+
+    return Process(name, description or name, mean, lambda L: np.diag(cov(L)).copy(), cov, sample, holder)
+
+
+def brownian_on(sigma: float = 1.0, T: float = 1.0, drift: Callable | None = None, name: str | None = None) -> Process:
+    """``mu(s) + sigma W(s)`` on ``[0, T]``: ``K(s, t) = sigma^2 min(s, t)`` (Lipschitz, so Hölder);
+    ``drift`` an optional mean function of ``s``."""
+    nm = name or f"Brownian σ={sigma:g}"
+    return gaussian_process(nm, drift if drift is not None else (lambda s: 0 * s),
+                            lambda s, t: sigma**2 * np.minimum(s, t), T)
+
+
+def reversed_brownian(sigma: float = 1.0, T: float = 1.0, name: str | None = None) -> Process:
+    """``sigma W(T - s)`` (plus ``sigma^2 Delta`` so the last sample has the variance of one step):
+    ``K(s, t) = sigma^2 (min(T - s, T - t) + T / L)`` — the variance sits early in the window."""
+    T = _check_T(T)
+    nm = name or f"reversed Brownian σ={sigma:g}"
+
+    def cov(L):
+        s = _grid(L, T)
+        return sigma**2 * (np.minimum(T - s[:, None], T - s[None, :]) + T / L)
+
+    @lru_cache(maxsize=4)
+    def chol(L):
+        K = cov(L)
+        return np.linalg.cholesky(K + 1e-12 * np.abs(K).max() * np.eye(L))
+
+    def sample(rng, n, L):
+        return rng.standard_normal((n, L)) @ chol(L).T
+
+    return Process(nm, nm, lambda L: np.zeros(L), lambda L: np.diag(cov(L)).copy(), cov, sample, True)
+
+
+def ou(theta: float, sigma: float = 1.0, T: float = 1.0, stationary: bool = True, mean: Callable | None = None,
+       name: str | None = None) -> Process:
+    """Ornstein-Uhlenbeck ``dx = -theta x ds + sigma dW`` on ``[0, T]`` (plus an optional mean function).
+
+    ``stationary=True``: ``K(s, t) = sigma^2 / (2 theta) exp(-theta |s - t|)``; from ``x(0) = 0``:
+    ``K(s, t) = sigma^2 / (2 theta) (exp(-theta |s - t|) - exp(-theta (s + t)))``.  Both are Lipschitz.
+    """
+    if not (np.isfinite(theta) and theta > 0):
+        raise ValueError(f"theta must be positive and finite, got {theta!r}")
+    v = sigma**2 / (2 * theta)
+    if stationary:
+        def cov(s, t):
+            return v * np.exp(-theta * np.abs(s - t))
+    else:
+        def cov(s, t):
+            return v * (np.exp(-theta * np.abs(s - t)) - np.exp(-theta * (s + t)))
+    nm = name or (f"OU θ={theta:g}" + ("" if stationary else " from 0") + (" + mean" if mean is not None else ""))
+    return gaussian_process(nm, mean if mean is not None else (lambda s: 0 * s), cov, T)
+
+
+def white_on(sigma: float = 1.0, mean: float = 0.0, T: float = 1.0, name: str | None = None) -> Process:
+    """White noise ``mean + sigma eps_i`` at every resolution: ``K(s, t) = sigma^2 1{s = t}`` is **not**
+    continuous, so this is outside the Hölder assumption (``holder=False``): refining the grid does not
+    approach a continuous-time process with finite ``K(s, s)`` and continuous paths."""
+    _check_T(T)
+    p = white_noise(sigma, mean, name=name or f"white σ={sigma:g}")
+    return Process(p.name, p.description, p.mean_fn, p.var_fn, p.cov_fn, p.sample_fn, False)
+
+
+def heavy_tailed(p: Process, nu: float = 2.5, name: str | None = None) -> Process:
+    """``mu + sqrt(W) (x - mu)`` with ``x ~ p`` and one ``W = V / E[V]`` per path, ``V ~ InvGamma(nu/2, nu/2)``
+    (a multivariate Student-t path for ``nu > 2``): **the same mean and covariance** as ``p`` (``E W = 1``), but
+    heavy-tailed, so outside a Gaussian-input theorem.  For ``nu <= 4`` the fourth moment is infinite and an empirical
+    second moment converges more slowly than ``n^{-1/2}`` (like ``n^{-(1 - 2/nu)}``)."""
+    nu = float(nu)
+    if not (np.isfinite(nu) and nu > 2):
+        raise ValueError(f"nu must exceed 2 (finite variance), got {nu!r}")
+    ev = nu / (nu - 2)
+
+    def sample(rng, n, L):
+        x = p.sample_fn(rng, n, L)
+        mu = p.mean(L)
+        w = (nu / 2) / rng.gamma(nu / 2, 1.0, size=(n, 1)) / ev  # InvGamma(nu/2, nu/2) / E
+        return mu + np.sqrt(w) * (x - mu)
+
+    nm = name or f"t_{nu:g} version of {p.name}"
+    return Process(nm, nm, p.mean_fn, p.var_fn, p.cov_fn, sample, p.holder)

@@ -175,3 +175,44 @@ def test_fit_population_matches_independent_runs():
     o2, _ = measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=20, batch_size=4, seed=1)
     o3, _ = measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=20, batch_size=4, seed=1)
     np.testing.assert_array_equal(o2["w"], o3["w"])
+
+
+def test_negative_sigma_raises():
+    k = _s4d_kernel(3)
+    sd = np.full(L, 0.5); sd[4] = -0.1
+    for f in (measure.tau_parts, measure.tau):
+        with pytest.raises(ValueError, match="sigma"):
+            f(k, np.zeros(L), sd)
+    with pytest.raises(ValueError, match="sigma"):
+        measure.psi(np.stack([k, k]), np.zeros(L), sd)
+
+
+def test_fit_population_rejects_mismatched_data_and_accepts_pytree_lam():
+    X = jnp.asarray(RNG.normal(size=(12, 5))); Y = X @ jnp.arange(5.0)
+    loss = lambda p, xb, yb, lam: jnp.mean((xb @ p["w"] - yb) ** 2) + lam * jnp.sum(p["w"] ** 2)  # noqa: E731
+    P = {"w": jnp.zeros((2, 5))}
+    with pytest.raises(ValueError, match="same number of examples"):
+        measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (X, Y[:7]), steps=3)
+    with pytest.raises(ValueError, match="same number of examples"):
+        measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (jnp.stack([X, X]), jnp.stack([Y[:7], Y[:7]])), steps=3,
+                               member_data=True)
+    with pytest.raises(ValueError, match="leading member axis"):
+        measure.fit_population(loss, P, {"a": jnp.zeros(2), "b": jnp.zeros(3)}, (X, Y), steps=3)
+    # a dict of per-member hyper-parameters gives the same result as the plain (M,) form
+    loss_d = lambda p, xb, yb, aux: loss(p, xb, yb, aux["lam"])  # noqa: E731
+    o1, _ = measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=30, lr=0.05)
+    o2, _ = measure.fit_population(loss_d, P, {"lam": jnp.array([0.0, 1.0])}, (X, Y), steps=30, lr=0.05)
+    np.testing.assert_allclose(o1["w"], o2["w"], rtol=1e-12)
+
+
+def test_fit_population_projection_hook():
+    X = jnp.asarray(RNG.normal(size=(12, 5))); Y = X @ jnp.arange(5.0)
+    loss = lambda p, xb, yb, lam: jnp.mean((xb @ p["w"] - yb) ** 2)  # noqa: E731
+    proj = lambda p, xb, yb, lam: {"w": p["w"] / jnp.maximum(1.0, jnp.linalg.norm(p["w"]))}  # noqa: E731
+    out, _ = measure.fit_population(loss, {"w": jnp.zeros((1, 5))}, jnp.zeros(1), (X, Y), steps=201, lr=0.05,
+                                    project=proj, project_every=10)
+    free, _ = measure.fit_population(loss, {"w": jnp.zeros((1, 5))}, jnp.zeros(1), (X, Y), steps=201, lr=0.05)
+    assert float(jnp.linalg.norm(free["w"])) > 2.0
+    assert float(jnp.linalg.norm(out["w"])) < 1.5  # projected onto the unit ball at step 200, one update after
+    with pytest.raises(ValueError, match="together"):
+        measure.fit_population(loss, {"w": jnp.zeros((1, 5))}, jnp.zeros(1), (X, Y), steps=2, project=proj)
