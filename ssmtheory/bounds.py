@@ -1,39 +1,44 @@
-"""Length-independent PAC bounds for deep stable SSMs (Rácz, Petreczky, Daróczy, arXiv 2405.20278).
+"""Length-independent Rademacher PAC bounds for deep stable SSMs (Rácz, Petreczky, Daróczy, arXiv 2405.20278).
 
-**Status of the formulas.**  The paper's full text was not available to us.  What is *verified*
-(abstract, TL;DR, sibling paper 2405.10054): the bound holds for stacks of stable, non-selective
-LTI SSM blocks and position-wise neural nets, it does not depend on the sequence length ``T``, it
-decreases as the stability margin grows, it is built by Rademacher contraction with ``H_2`` / ``l_1``
-impulse-response norms, and the gap scales as ``O(1/sqrt(N))``.  **Every constant below is our
-reconstruction [R]**, derived in notebook 01 (lemmas L1-L7 of ``shared/papers/racz-2024.md``) and
-tested against brute force and a Monte Carlo Rademacher estimate in ``tests/test_bounds.py``.
+**Status of the formulas.**  The paper's full text was not available to us.  *Verified* (abstract, TL;DR):
+stacks of stable, non-selective LTI SSM blocks and position-wise nets, a bound that does not depend on the
+sequence length ``T``, built by Rademacher contraction, decreasing in the stability margin, ``O(1/sqrt(N))``.
+*Secondary* (Honarpisheh et al., arXiv 2502.01473, Remark 4.1 and Table 1): inputs of **finite energy**
+``sum_t ||u_t||_2^2 < inf``, the **l1 norm of each block's impulse response** and the **H2 norm** of its
+transfer function.  **Every constant and proof below is our reconstruction [R]**, derived in notebook 01 and
+tested against brute force and Monte Carlo (``tests/test_bounds.py``, ``tests/test_rademacher.py``).
 
-Architecture covered (anything else raises ``ValueError`` in :func:`bound_for_model`)::
+Architecture covered (anything else raises ``ValueError`` in :func:`check_architecture`)::
 
-    v_0,t = W_enc^T u_t + b_enc                     (linear encoder, bias folded into the input as (u_t, 1))
+    v_0,t = W_enc^T u_t + b_enc                     (linear encoder)
     z_l   = Sigma_l(v_{l-1})                        (stable diagonal LTI SSM block, l = 1..L)
     v_l   = phi(z_l)        or  v_{l-1} + phi(z_l)  (coordinate-wise L_phi-Lipschitz, phi(0) = 0; residual optional)
     f(u)  = w^T v_L,T + b   or  w^T mean_t v_L,t + b
 
-with no LayerNorm and no GLU (not globally Lipschitz / not coordinate-wise), ``||u_t||_2 <= K_u``
-and a loss ``ell(., y)`` with values in ``[0, c_loss]`` that is ``L_loss``-Lipschitz (clipped square
-loss ``min((yhat - y)^2, c)``: ``L_loss = 2 sqrt(c)``; see :func:`clipped_square_loss`).
+no LayerNorm, no GLU; a loss with values in ``[0, c_loss]``, ``L_loss``-Lipschitz (clipped square loss).
 
-The bound [R]: with probability ``>= 1 - delta`` over an i.i.d. sample of size ``N``, every model of
-the class satisfies::
+**The paper form** (:func:`paper_form_bound`, :func:`paper_form_complexity`), inputs with
+``sum_t ||u_t||_2^2 <= K^2``: with probability ``>= 1 - delta``::
 
-    E ell - (1/N) sum_i ell_i  <=  ( 2 L_loss (K a ||w||_1 prod_l c_l + |b|) + 4 c_loss sqrt(2 ln(4/delta)) ) / sqrt(N)
+    E ell - mean_i ell_i <= ( 2 L_loss (K a ||w||_1 prod_{l<L} (2 L_phi E_l) (2 L_phi H_L) + |b|) + 4 c_loss sqrt(2 ln(4/delta)) ) / sqrt(N)
 
-    K    = sqrt(K_u^2 + 1)                     (input with the bias coordinate; L1: M(id) <= sqrt(N) K)
-    a    = ||[W_enc; b_enc]^T||_inf            (L3: linear map, max absolute row sum)
-    c_l  = 2 L_phi E_l                         (L2 + L4; residual block: 1 + 2 L_phi E_l)
-    E_l  = ||D||_inf + sum_j ||C[:,j]||_inf ||B[j,:]||_1 / (1 - |lambda_j|)   (l1 envelope, L2)
+    E_l = sum_k ||h^l_k||_inf        true l1 norm of an inner block (upper end of norms.l1_norm; Young's inequality)
+    H_L = sqrt(q) ||Sigma_L||_{H2}   last block at the readout time (Cauchy-Schwarz)
+
+**Our per-step extension** (:func:`bound_for_model`), inputs with ``||u_t||_2 <= K_u`` (not the paper's
+assumption): the supremum over time outside the expectation and l1 for every block::
+
+    E ell - mean_i ell_i <= ( 2 L_loss (K a ||w||_1 prod_l c_l + |b|) + 4 c_loss sqrt(2 ln(4/delta)) ) / sqrt(N)
+    K = sqrt(K_u^2 + 1) (bias folded in),  c_l = 2 L_phi E_l  (residual: 1 + 2 L_phi E_l)
+
+with ``E_l`` the true l1 norm (default) or the looser per-mode envelope :func:`l1_envelope`
+``||D||_inf + sum_j ||C[:,j]||_inf ||B[j,:]||_1 / (1 - |lambda_j|)``.
 
 ``||M||_inf`` is the max absolute row sum throughout; ``(A, B, C, D)`` is the block in the control
-convention of :mod:`ssmtheory.norms` (``h_0 = D``, ``h_k = C A^{k-1} B``).  For a *data-chosen*
-model the constants must be those of a class fixed in advance: :func:`bound_for_model` with a
-:class:`NormGrid` rounds every norm up to a geometric grid and replaces ``delta`` by
-``delta / |grid|`` (union bound), and then uses the class envelope ``d + beta / (1 - gamma)``.
+convention of :mod:`ssmtheory.norms` (``h_0 = D``, ``h_k = C A^{k-1} B``).  For a *data-chosen* model
+the constants must be those of a class fixed in advance: pass a :class:`NormGrid`, which rounds every
+norm up to a geometric grid, uses the class ``S(gamma, beta, d)`` (l1 ``d + beta/(1-gamma)``, H2
+``sqrt(d^2 + beta^2/(1-gamma^2))``) and replaces ``delta`` by ``delta / |grid|`` (union bound).
 """
 
 from __future__ import annotations
@@ -73,6 +78,11 @@ __all__ = [
     "mc_rademacher_envelope_class",
     "envelope_class_complexity_bound",
     "teacher_student",
+    "l1_upper",
+    "h2_row_upper",
+    "class_h2_envelope",
+    "paper_form_complexity",
+    "paper_form_bound",
 ]
 
 #: Lipschitz constants of the coordinate-wise nonlinearities the bound covers (all have phi(0) = 0).
@@ -326,7 +336,7 @@ def union_over_time_factor(T: int) -> float:
 
 def energy_h2_numerator(K_u: float, T: int, w_l1: float, constants_l1, last_h2_constant: float, lipschitz_loss: float,
                         encoder_norm: float = 1.0, bias_abs: float = 0.0) -> float:
-    """Comparator (iii) [R], the plain-H2 energy route: ``K = sqrt(T (K_u^2 + 1))``.
+    """The paper's energy route applied outside its assumption [R]: per-step inputs give ``K = sqrt(T (K_u^2 + 1))``.
 
     Energy version of M: ``M_2(V) = (E sup_f sum_t ||sum_i sigma_i v_t^i||_inf^2)^{1/2} <= sqrt(N T) K``
     for per-step bounded inputs (the pitfall).  Intermediate blocks propagate energy with Young's
@@ -396,8 +406,9 @@ def paper_form_bound(params, cfg, N: int, delta: float = 0.05, K: float = 1.0, c
     * ``grid=None``: the class is the model's own impulse-response envelope (valid for a model fixed
       before the data, heuristic for a trained one).  ``grid=NormGrid(...)``: norms rounded to the grid,
       blocks replaced by the class ``S(gamma, beta, d)`` (``E = d + beta/(1-gamma)``,
-      ``H = sqrt(d^2 + beta^2/(1-gamma^2))``, times ``sqrt(q)`` is not needed: the class envelope is
-      already in the inf norm) and ``delta' = delta / grid.size(L)`` (union bound): valid for data-chosen models.
+      ``H = sqrt(d^2 + beta^2/(1-gamma^2))``; no ``sqrt(q)``: the class envelope already bounds the inf
+      norm) and ``delta' = delta / grid.size(L)`` (union bound): valid for data-chosen models.  This is
+      the same grid as :func:`bound_for_model`'s.
     * An unstable block gives ``bound = inf``.
     """
     import jax
