@@ -44,8 +44,10 @@ import numpy as np
 __all__ = [
     "sigma_min",
     "sigma_min_reference",
+    "sigma_min_mpmath",
     "schur_triangular",
     "is_normal",
+    "departure_from_normality",
     "roundoff_floor",
     "pseudospectrum",
     "eigvec_condition",
@@ -63,11 +65,43 @@ def roundoff_floor(A) -> float:
     return FLOOR_FACTOR * float(np.linalg.norm(np.asarray(A), 2))
 
 
-def is_normal(A, rtol: float = 1e-12) -> bool:
-    """``||A A^* - A^* A||_F <= rtol ||A||_F^2``."""
+def departure_from_normality(A) -> float:
+    """Henrici's departure from normality ``||N||_F`` of the complex Schur form ``A = U (D + N) U^*`` (``N`` strictly upper).
+
+    Triangular ``A`` needs no factorization (its own strict triangle).  For every ``z``,
+    ``|sigma_min(zI - A) - dist(z, Lambda(A))| <= ||N||_2 <= ||N||_F`` (Weyl), so this is exactly the error of the
+    normal fast path.
+    """
+    import scipy.linalg
+
     A = np.asarray(A)
-    nrm = np.linalg.norm(A) ** 2
-    return bool(np.linalg.norm(A @ A.conj().T - A.conj().T @ A) <= rtol * max(nrm, 1e-300))
+    if np.array_equal(A, np.triu(A)):
+        return float(np.linalg.norm(np.triu(A, 1)))
+    if np.array_equal(A, np.tril(A)):
+        return float(np.linalg.norm(np.tril(A, -1)))
+    T, _ = scipy.linalg.schur(A.astype(np.complex128), output="complex")
+    return float(np.linalg.norm(np.triu(T, 1)))
+
+
+def is_normal(A, atol: float | None = None) -> bool:
+    """Whether the normal fast path ``sigma_min(zI - A) = dist(z, Lambda(A))`` is exact to ``atol``.
+
+    Tied to the floor it protects: ``atol`` defaults to :func:`roundoff_floor` ``(A) = 1e-12 ||A||_2``, and the test is
+    :func:`departure_from_normality` ``(A) <= atol``, which bounds the fast path's error at every ``z`` (Weyl).  A normal
+    matrix computed in float64 has a departure of ``O(eps ||A||)``, far below the floor.
+    """
+    A = np.asarray(A)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be square, got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("A must be finite")
+    atol = roundoff_floor(A) if atol is None else float(atol)
+    # cheap rejection first: ||A A^* - A^* A||_F <= 2 ||A||_2 ||N||_F... so a large commutator means not normal
+    nA = float(np.linalg.norm(A, 2))
+    comm = float(np.linalg.norm(A @ A.conj().T - A.conj().T @ A))
+    if comm > 2.0 * nA * atol * 10 + 1e-300 and comm > 1e3 * np.finfo(float).eps * nA * nA * A.shape[0]:
+        return False
+    return departure_from_normality(A) <= atol
 
 
 def schur_triangular(A):
@@ -89,6 +123,33 @@ def schur_triangular(A):
         return A.T.astype(np.complex128)
     T, _ = scipy.linalg.schur(A.astype(np.complex128), output="complex")
     return np.triu(T)
+
+
+def sigma_min_mpmath(A, z, dps: int = 50, max_n: int = 40) -> float:
+    """Oracle: ``sigma_min(zI - A)`` for the float64 matrix ``A`` as given, by an mpmath SVD at ``dps`` digits.
+
+    For values below the float64 round-off floor (e.g. HiPPO-LegS between its eigenvalues).  ``O(N^3)`` in mpmath:
+    refused for ``N > max_n``.
+    """
+    import mpmath as mp
+
+    A = np.asarray(A)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be square, got shape {A.shape}")
+    if A.shape[0] > max_n:
+        raise ValueError(f"A is {A.shape[0]} x {A.shape[0]}: too large for the mpmath oracle (max_n = {max_n})")
+    z = complex(z)
+    if not np.all(np.isfinite(A)) or not np.isfinite(z):
+        raise ValueError("A and z must be finite")
+    N = A.shape[0]
+    with mp.workdps(int(dps)):
+        M = mp.matrix(N, N)
+        for i in range(N):
+            for j in range(N):
+                a = complex(A[i, j])
+                M[i, j] = (mp.mpc(z.real, z.imag) if i == j else 0) - mp.mpc(a.real, a.imag)
+        sv = mp.svd_c(M, compute_uv=False)
+        return float(min(sv[i] for i in range(N)))
 
 
 def sigma_min_reference(A, z):
@@ -372,7 +433,81 @@ def _lanczos_grid_chunk(U, L, diagT, z, m, tol, bs):
     return out
 
 
-def _sigma_lanczos_grid(T, z, tol=1e-12, max_iter=100, chunk=None, bs=8, mem_bytes=2**32):
+def _lanczos_grid_chunk_plain(U, L, diagT, z, m, tol, bs):
+    """Plain (three-term, locally re-orthogonalized) inverse Lanczos for the points ``z`` of one chunk.
+
+    Only the two latest Lanczos vectors are kept.  Loss of orthogonality in plain Lanczos only produces spurious
+    copies of already converged Ritz values (Paige), so the LARGEST Ritz value -- all we need -- is unaffected; this
+    removes the full re-orthogonalization, which cost more than the triangular solves (measured at N = 64)."""
+    N = U.shape[0]
+    K = z.size
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        dinv = 1.0 / (diagT[:, None] - z[None, :])
+    dinvc = dinv.conj()
+    rng = np.random.default_rng(12345)
+    v0 = rng.normal(size=N) + 1j * rng.normal(size=N)
+    v0 /= np.linalg.norm(v0)
+    v = np.repeat(v0[:, None], K, 1)
+    v_prev = np.zeros_like(v)
+    alpha = np.zeros((K, m))
+    beta = np.zeros((K, m))
+    theta = np.zeros(K)
+    out = np.zeros(K)
+    idx = np.arange(K)
+    c = None
+    with np.errstate(all="ignore"):
+        for j in range(m):
+            w = _grid_solve_lower(L, dinvc, v if c is None else v * c, bs)
+            if c is None:
+                c = 1.0 / _cnorm(w)  # scale so that M' = c S^{-1} S^{-*} has eigenvalues ~ 1/sigma (no overflow)
+                w *= c
+            w = _grid_solve_upper(U, dinv, w, bs)
+            a = np.einsum("nk,nk->k", v.conj(), w).real
+            w -= v * a
+            if j > 0:
+                w -= v_prev * beta[:, j - 1]
+            h = np.einsum("nk,nk->k", v.conj(), w)  # one local re-orthogonalization against v
+            w -= v * h
+            a = a + h.real
+            alpha[:, j] = a
+            b = _cnorm(w)
+            beta[:, j] = b
+            # largest Ritz value theta, its residual res = beta_j |y_j| (some eigenvalue of M' lies within res of
+            # theta) and the Ritz gap; converged when min(res, res^2 / gap) <= tol * theta (Kato-Temple)
+            if j == 0:
+                th, res, gap = a.copy(), b.copy(), np.zeros(a.shape)  # no gap estimate yet
+                fin = np.isfinite(th)
+            else:
+                Tj = np.zeros((idx.size, j + 1, j + 1))
+                r = np.arange(j + 1)
+                Tj[:, r, r] = alpha[:, : j + 1]
+                Tj[:, r[:-1], r[1:]] = beta[:, :j]
+                Tj[:, r[1:], r[:-1]] = beta[:, :j]
+                fin = np.isfinite(Tj).all(axis=(1, 2))
+                Tj[~fin] = 0.0
+                ev, Y = np.linalg.eigh(Tj)
+                th, res, gap = ev[:, -1], b * np.abs(Y[:, -1, -1]), ev[:, -1] - ev[:, -2]
+                th[~fin] = np.nan
+            bad = ~np.isfinite(th)
+            err = np.where(gap > 0, np.minimum(res, res * res / np.where(gap > 0, gap, 1.0)), res)
+            conv = (err <= tol * np.abs(th)) | (b <= 1e-14 * np.abs(th)) | bad | (j == m - 1)
+            theta = th
+            if conv.any():
+                o = 1.0 / np.sqrt(th[conv]) / np.sqrt(1.0 / c[conv])  # lambda_max(M) = theta / c
+                o[bad[conv] | ~np.isfinite(o)] = 0.0  # z at (or numerically at) an eigenvalue: below the floor
+                out[idx[conv]] = o
+                keep = ~conv
+                if not keep.any():
+                    break
+                idx = idx[keep]
+                v, w = np.compress(keep, v, 1), np.compress(keep, w, 1)
+                dinv, dinvc = np.compress(keep, dinv, 1), np.compress(keep, dinvc, 1)
+                b, c, alpha, beta, theta = b[keep], c[keep], alpha[keep], beta[keep], theta[keep]
+            v_prev, v = v, w / b
+    return out
+
+
+def _sigma_lanczos_grid(T, z, tol=1e-12, max_iter=100, chunk=None, bs=16, mem_bytes=2**32, reorth: bool = False):
     """Inverse Lanczos on ``M = (T - zI)^{-1} (T - zI)^{-*}`` vectorized across ALL points (NumPy).
 
     Every step advances all still-unconverged points together: the two triangular substitutions are row loops
@@ -393,11 +528,12 @@ def _sigma_lanczos_grid(T, z, tol=1e-12, max_iter=100, chunk=None, bs=8, mem_byt
     m = int(max(1, min(N, max_iter)))
     zf = z.reshape(-1)
     if chunk is None:
-        chunk = max(1024, int(mem_bytes // (2 * 16 * (m + 1) * N)))
+        chunk = 1024 if not reorth else max(1024, int(mem_bytes // (2 * 16 * (m + 1) * N)))
+    fn = _lanczos_grid_chunk if reorth else _lanczos_grid_chunk_plain
     out = np.empty(zf.size)
     with _single_thread_blas():
         for s in range(0, zf.size, chunk):
-            out[s : s + chunk] = _lanczos_grid_chunk(U, L, diagT, zf[s : s + chunk], m, tol, bs)
+            out[s : s + chunk] = fn(U, L, diagT, zf[s : s + chunk], m, tol, bs)
     return out
 
 
@@ -420,23 +556,33 @@ class _nullctx:
 
 
 def sigma_min(A, z, method: str = "auto", normal: bool | None = None, chunk: int = 512, tol: float = 1e-14,
-              max_iter: int = 40, svd_max_n: int = 512, grid_tol: float = 1e-12, grid_max_iter: int = 100,
+              max_iter: int = 40, svd_max_n: int = 512, grid_tol: float = 1e-10, grid_max_iter: int = 100,
               grid_min_points: int = 64):
     """``sigma_min(z_i I - A)`` for every complex point of ``z``: float64 array of ``z``'s shape.
 
-    ``method``: ``"auto"`` (normal fast path if ``A`` is normal; else, for at least ``grid_min_points`` points,
-    the grid-vectorized inverse Lanczos ``"lanczos_grid"``; for fewer points the SVD of the triangular factor if
-    ``N <= svd_max_n``, else ``"lanczos_grid"``), ``"normal"``, ``"svd"``, ``"lanczos"`` (jitted per-chunk JAX
+    ``method``: ``"auto"`` (normal fast path if ``A`` is normal; else the grid-vectorized inverse Lanczos
+    ``"lanczos_grid"`` for triangular ``A`` or at least ``grid_min_points`` points; for fewer points of a dense ``A``
+    the SVD of its Schur factor if ``N <= svd_max_n``), ``"normal"``, ``"svd"``, ``"lanczos"`` (jitted per-chunk JAX
     Lanczos), ``"lanczos_grid"``.  ``normal=True/False`` overrides the normality test.  ``"lanczos"``: ``chunk``
     points per jitted call, at most ``max_iter`` steps, stopping when every point's largest Ritz value changed
     by less than ``tol`` (relative); needs ``jax_enable_x64`` for float64 accuracy (enabled locally if
     possible).  ``"lanczos_grid"`` (NumPy, all points at once): at most ``grid_max_iter`` steps per point, each point
-    stopping when its largest Ritz value changed by at most ``grid_tol`` (relative).
+    stopping when the Kato-Temple bound ``min(r, r^2 / gap)`` on the error of its largest Ritz value ``theta`` (``r``
+    the Ritz residual) is at most ``grid_tol * theta``; ``grid_tol = 1e-10`` gives ``sigma`` to about ``1e-10`` relative
+    above the round-off floor (plain three-term Lanczos; ``_sigma_lanczos_grid(..., reorth=True)`` keeps the fully
+    re-orthogonalized variant).
+
+    Raises ``ValueError`` if ``A`` or any point of ``z`` is not finite (a NaN point must not be reported as a
+    point on the spectrum).
     """
     A = np.asarray(A)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be square, got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("A must be finite")
     z = np.asarray(z, np.complex128)
+    if not np.all(np.isfinite(z)):
+        raise ValueError(f"z must be finite: {int(np.sum(~np.isfinite(z)))} non-finite point(s)")
     shape = z.shape
     N = A.shape[0]
     if method not in ("auto", "normal", "svd", "lanczos", "lanczos_grid"):
@@ -450,7 +596,10 @@ def sigma_min(A, z, method: str = "auto", normal: bool | None = None, chunk: int
         return out.reshape(shape)
     T = schur_triangular(A)
     if method == "auto":
-        method = "svd" if (z.size < grid_min_points and N <= svd_max_n) else "lanczos_grid"
+        # triangular input (no Schur factor): inverse Lanczos keeps full relative accuracy even below the round-off
+        # floor (mpmath oracle test), where an SVD of zI - T does not; for a dense Schur factor few points go to the SVD
+        tri = np.array_equal(A, np.triu(A)) or np.array_equal(A, np.tril(A))
+        method = "svd" if (z.size < grid_min_points and N <= svd_max_n and not tri) else "lanczos_grid"
     if method == "lanczos_grid":
         return _sigma_lanczos_grid(T, z, tol=grid_tol, max_iter=grid_max_iter).reshape(shape)
     if method == "svd":
@@ -507,7 +656,10 @@ def _hippo_eigvecs_mp(N: int, dps: int):
         return V
 
 
-def hippo_eigvec_condition_exact(N: int, dps: int | None = None) -> float:
+HIPPO_EXACT_MAX_N = 96
+
+
+def hippo_eigvec_condition_exact(N: int, dps: int | None = None, max_n: int = HIPPO_EXACT_MAX_N) -> float:
     """Exact ``log2 kappa_2(V_H)`` of HiPPO-LegS (unit columns) in mpmath extended precision.
 
     The eigenvectors of the lower-triangular ``A_H`` (eigenvalues ``-1..-N``) are obtained by exact
@@ -516,6 +668,11 @@ def hippo_eigvec_condition_exact(N: int, dps: int | None = None) -> float:
     """
     import mpmath as mp
 
+    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
+        raise ValueError(f"N must be a positive integer, got {N!r}")
+    if N > max_n:
+        raise ValueError(f"N = {N} is too large for the mpmath computation (O(N^3) operations at N + 40 digits: "
+                         f"about 1 s at N = 48, hours at N = 2000); N must be <= max_n = {max_n} (raise max_n deliberately)")
     dps = int(dps if dps is not None else N + 40)
     with mp.workdps(dps):
         V = _hippo_eigvecs_mp(int(N), dps)
@@ -540,11 +697,65 @@ def resolvent_norm_imag(A, omega, **kw):
     return 1.0 / sigma_min(A, 1j * np.asarray(omega, float), **kw)
 
 
-def stability_radius(A, omega_max: float | None = None, n_grid: int = 400, **kw):
-    """``(r, omega*)``: ``r = min_omega sigma_min(i omega I - A)`` (``A`` stable), by a grid on
-    ``[-omega_max, omega_max]`` (default ``2 ||A||_2``; only ``omega >= 0`` for real ``A``: symmetric) refined by a
-    bounded scalar minimization around the best grid point.  ``sup_omega ||(i omega - A)^{-1}||_2 = 1 / r``.
+def _hamiltonian_imag_eigs(A, gamma, tol):
+    """Frequencies ``omega`` (sorted) with ``sigma(i omega I - A) = gamma`` for some singular value: the purely imaginary
+    eigenvalues ``i omega`` of Byers' Hamiltonian ``[[A, -gamma I], [gamma I, -A^*]]``."""
+    N = A.shape[0]
+    Hm = np.block([[A, -gamma * np.eye(N)], [gamma * np.eye(N), -A.conj().T]])
+    ev = np.linalg.eigvals(Hm)
+    scale = max(float(np.linalg.norm(A, 2)), gamma, 1.0)
+    return np.sort(ev.imag[np.abs(ev.real) <= tol * scale])
+
+
+def stability_radius(A, method: str = "bb", tol: float = 1e-10, max_iter: int = 50, omega_max: float | None = None,
+                     n_grid: int = 400, **kw):
+    """``(r, omega*)``: the complex stability radius (distance to instability) ``r = min_omega sigma_min(i omega I - A)``.
+
+    ``sup_omega ||(i omega I - A)^{-1}||_2 = 1 / r``.  An unstable or marginal ``A`` (some ``Re lambda >= 0``) has
+    ``r = 0`` (returned with ``omega*`` = the imaginary part of its rightmost eigenvalue), so ``A`` and ``-A`` never
+    share a value.
+
+    ``method="bb"`` (default): Boyd-Balakrishnan's quadratically convergent iteration on Byers' Hamiltonian
+    ``H(gamma) = [[A, -gamma I], [gamma I, -A^*]]`` (``i omega`` is an eigenvalue iff ``gamma`` is a singular value of
+    ``i omega I - A``): start from the best of ``omega = 0`` and the eigenvalue frequencies, then repeatedly take
+    ``gamma = (1 - 2 tol) r_best``, find the frequencies where ``sigma_min`` crosses ``gamma`` and evaluate it at the
+    midpoints of consecutive crossings; stop when ``H(gamma)`` has no imaginary eigenvalue (so ``r >= gamma``), i.e.
+    relative accuracy ``2 tol``.  ``method="grid"``: a grid on ``[-omega_max, omega_max]`` (default ``2 ||A||_2``; only
+    ``omega >= 0`` for real ``A``) refined by bounded scalar minimization (the check).
     """
+    A = np.asarray(A)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be square, got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("A must be finite")
+    if method not in ("bb", "grid"):
+        raise ValueError(f"method must be 'bb' or 'grid', got {method!r}")
+    lam = np.linalg.eigvals(A)
+    if lam.real.max() >= 0:
+        return 0.0, float(lam[np.argmax(lam.real)].imag)
+    smin = lambda w: float(np.linalg.svd(1j * w * np.eye(A.shape[0]) - A, compute_uv=False)[-1])
+    if method == "grid":
+        return _stability_radius_grid(A, omega_max, n_grid, **kw)
+    Ac = A.astype(np.complex128)
+    cand = np.unique(np.concatenate([[0.0], lam.imag]))
+    vals = np.array([smin(w) for w in cand])
+    best, w_best = float(vals.min()), float(cand[np.argmin(vals)])
+    for _ in range(max_iter):
+        gamma = (1.0 - 2.0 * tol) * best
+        om = _hamiltonian_imag_eigs(Ac, gamma, 1e-8)
+        if om.size < 2:
+            break
+        mids = 0.5 * (om[:-1] + om[1:])
+        mv = np.array([smin(w) for w in mids])
+        k = int(np.argmin(mv))
+        if mv[k] >= best:
+            break
+        best, w_best = float(mv[k]), float(mids[k])
+    return best, w_best
+
+
+def _stability_radius_grid(A, omega_max: float | None = None, n_grid: int = 400, **kw):
+    """Grid + refinement estimate of ``min_omega sigma_min(i omega I - A)`` (see :func:`stability_radius`)."""
     from scipy.optimize import minimize_scalar
 
     A = np.asarray(A)

@@ -47,7 +47,17 @@ __all__ = [
     "transfer_dense",
     "sup_abs_diff",
     "l2_output_error",
-    "train_robustness",
+    "hippo_resolvent_B",
+    "normal_resolvent_B",
+    "perturbed_resolvent_diff",
+    "thm3_deviation",
+    "thm3_scaling",
+    "worst_aligned_perturbation",
+    "realization_error",
+    "ginibre_kappa",
+    "released_source",
+    "load_released",
+    "perturbation_structure",
 ]
 
 
@@ -176,7 +186,8 @@ def l2_output_error(sys1, sys2, u: str = "exp"):
     ``sys = (A, B, C)`` with ``A`` a matrix or a 1-D array (diagonal).  The difference system
     ``A_d = diag(A_1, A_2)``, ``B_d = [B_1; B_2]``, ``C_d = [C_1, -C_2]`` is driven by the impulse or, for ``e^{-t}``,
     preceded by the one-state filter ``w' = -w + delta``; ``||y||^2 = C P C^*`` with the controllability Gramian
-    ``A P + P A^* + B B^* = 0`` (``scipy.linalg.solve_continuous_lyapunov``).
+    ``A P + P A^* + B B^* = 0`` (``scipy.linalg.solve_continuous_lyapunov``).  Raises ``ValueError`` unless both
+    systems are (strictly) stable: the Lyapunov equation of an unstable system has a solution, but not the Gramian.
     """
     import scipy.linalg
 
@@ -185,6 +196,12 @@ def l2_output_error(sys1, sys2, u: str = "exp"):
         return np.diag(a) if a.ndim == 1 else a
 
     A1, A2 = mat(sys1[0]).astype(complex), mat(sys2[0]).astype(complex)
+    for nm, M in (("sys1", A1), ("sys2", A2)):
+        if not np.all(np.isfinite(M)):
+            raise ValueError(f"{nm}[0] (A) must be finite")
+        mr = float(np.linalg.eigvals(M).real.max())
+        if mr >= 0:
+            raise ValueError(f"{nm} must be stable (max Re lambda = {mr:.3g} >= 0): its L2 output norm is infinite")
     n1, n2 = A1.shape[0], A2.shape[0]
     Ad = np.zeros((n1 + n2, n1 + n2), complex)
     Ad[:n1, :n1], Ad[n1:, n1:] = A1, A2
@@ -293,83 +310,258 @@ def ptd_sweep(A, gammas, steps: int = 2000, lr: float = 1e-3, seed: int = 0, **k
 
 
 # ---------------------------------------------------------------------------------------------------
-# robustness experiment (claim 5)
+# Theorem 3 in its own normalization (unit B, worst-case or Gaussian unit C, absolute eps = ||E||_2)
 # ---------------------------------------------------------------------------------------------------
-def train_robustness(ptd_lambda, ptd_V, seeds=(0, 1, 2), d_model: int = 32, epochs: int = 6, batch: int = 64,
-                     lr: float = 1e-2, noise: float = 0.1, omega: float | None = None, n_train: int = 1200, task_seed: int = 0):
-    """Train 2-layer S5-type diagonal SSMs on ``tasks.sequential_digits`` with the S4D-LegS initialization
-    (``init.s5_blocks``: eigenvalues of ``A_N``, unitary ``V``) and with the PTD initialization
-    (``Lambda = ptd_lambda``, ``B_tilde = V^{-1} B``, ``C_tilde = C V``, same random ``B, C, D``, ``log_dt``, encoder),
-    all ``2 x len(seeds)`` models trained in one vmapped, jitted AdamW loop.  Then evaluates the clean test accuracy
-    and the accuracy with the PTD paper's test-time noise ``u <- u + noise * U cos(omega * Delta * k)`` added to
-    every layer's SSM input (``U ~ Unif[0, 1)`` per example and channel, constant in time; ``Delta`` the layer's
-    geometric-mean step; ``omega`` defaults to ``omega_max(P)`` of the HiPPO normal part, where S4D's spike sits).
-    Returns a dict of arrays ``acc_clean``, ``acc_noisy`` of shape ``(2, n_seeds)`` (row 0: S4D, row 1: PTD).
+def _unit_B(N: int):
+    _, B = _init.hippo_legs(int(N))
+    return B / np.linalg.norm(B)
+
+
+def hippo_resolvent_B(N: int, s):
+    """``X[:, j] = (s_j I - A_H)^{-1} B_hat`` (``B_hat = B_H / ||B_H||_2``), shape ``(N, len(s))``, in ``O(N)`` per point.
+
+    Sherman-Morrison with ``B_hat`` parallel to ``P``: ``(sI - A_H)^{-1} P = (sI - A_N)^{-1} P / (1 + q(s))``,
+    evaluated in the unitary eigenbasis of ``A_N`` (no ill-conditioned eigenvectors involved).
     """
-    import jax
-    import jax.numpy as jnp
-    import optax
+    lam, V, P, B = _nplr_eig(int(N))
+    s = np.asarray(s, complex).reshape(-1)
+    b = V.conj().T @ (B / np.linalg.norm(B))
+    XN = V @ (b[:, None] / (s[None, :] - lam[:, None]))
+    return XN / (1.0 + q_nplr(N, s))[None, :]
 
-    from . import models, param, tasks
 
-    P = len(ptd_lambda)
-    omega = omega_max(P) if omega is None else float(omega)
-    cfg = models.DeepSSMConfig(d_input=1, d_model=d_model, d_output=10, n_layers=2, d_state=P, block="s5",
-                               init="legs", reparam="exp", dtype=jnp.float32, method="fft")
-    data = tasks.sequential_digits(seed=task_seed, n_train=n_train)
-    Vp = np.asarray(ptd_V)
-    Vpinv = np.linalg.inv(Vp)
-    lam_n, Vn, _ = _init.s5_blocks(P, 1)
-    plist = []
-    for init_kind in ("s4d", "ptd"):
-        for sd in seeds:
-            p = models.init_params(jax.random.PRNGKey(int(sd)), cfg)
-            if init_kind == "ptd":
-                for lp in p["layers"]:
-                    s = lp["ssm"]
-                    Bt = np.asarray(s["B_re"], np.float64) + 1j * np.asarray(s["B_im"], np.float64)
-                    Ct = np.asarray(s["C_re"], np.float64) + 1j * np.asarray(s["C_im"], np.float64)
-                    B = Vn @ Bt  # undo the unitary S4D transform: the same random B, C
-                    C = Ct @ Vn.conj().T
-                    Bp, Cp = Vpinv @ B, C @ Vp
-                    re = np.minimum(np.asarray(ptd_lambda).real, -1e-6)
-                    s["w"] = jnp.asarray(param.inverse_reparam("exp", re), jnp.float32)
-                    s["im"] = jnp.asarray(np.asarray(ptd_lambda).imag, jnp.float32)
-                    s["B_re"], s["B_im"] = jnp.asarray(Bp.real, jnp.float32), jnp.asarray(Bp.imag, jnp.float32)
-                    s["C_re"], s["C_im"] = jnp.asarray(Cp.real, jnp.float32), jnp.asarray(Cp.imag, jnp.float32)
-            plist.append(p)
-    params = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *plist)
-    opt = optax.adamw(lr, weight_decay=0.01)
-    ost = jax.vmap(opt.init)(params)
-    Xtr, Ytr = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
-    n = Xtr.shape[0]
-    nb = n // batch
+def normal_resolvent_B(N: int, s, b_scale: float = 0.5):
+    """``(s_j I - A_N)^{-1} (b_scale B_hat)`` (S4D-LegS in original coordinates; ``b_scale = 1/2`` is S4D's ``B/2``)."""
+    lam, V, P, B = _nplr_eig(int(N))
+    s = np.asarray(s, complex).reshape(-1)
+    b = V.conj().T @ (b_scale * B / np.linalg.norm(B))
+    return V @ (b[:, None] / (s[None, :] - lam[:, None]))
 
-    def loss(p, xb, yb):
-        logits = models.apply(p, xb, cfg)
-        return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean()
 
-    def step(carry, idx):
-        p, st = carry
-        xb, yb = Xtr[idx], Ytr[idx]
-        g = jax.vmap(jax.grad(loss), in_axes=(0, None, None))(p, xb, yb)
-        upd, st = jax.vmap(opt.update)(g, st, p)
-        return (optax.apply_updates(p, upd), st), None
+def perturbed_resolvent_diff(N: int, E, s, chunk: int = 512):
+    """``D[:, j] = (s_j I - A_H - E)^{-1} B_hat - (s_j I - A_H)^{-1} B_hat = (s_j I - A_H - E)^{-1} E x_H(s_j)``.
 
-    perms = jnp.stack([jax.random.permutation(jax.random.PRNGKey(1000 + e), n)[: nb * batch].reshape(nb, batch) for e in range(epochs)])
-    (params, _), _ = jax.jit(lambda c, ix: jax.lax.scan(step, c, ix))((params, ost), perms.reshape(-1, batch))
+    The right-hand form has no cancellation (accurate for tiny ``E``); one dense solve per point (batched).
+    """
+    A, _ = _init.hippo_legs(int(N))
+    E = np.asarray(E)
+    s = np.asarray(s, complex).reshape(-1)
+    XH = hippo_resolvent_B(N, s)
+    out = np.empty_like(XH)
+    eye = np.eye(N)
+    Ap = A + E
+    for i in range(0, s.size, chunk):
+        ss = s[i : i + chunk]
+        M = ss[:, None, None] * eye[None] - Ap[None]
+        out[:, i : i + chunk] = np.linalg.solve(M, (E @ XH[:, i : i + chunk]).T[..., None])[..., 0].T
+    return out
 
-    Xte, Yte = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
-    L = Xte.shape[1]
-    Umat = jax.random.uniform(jax.random.PRNGKey(777), (Xte.shape[0], 1, d_model))
 
-    def acc(p, noisy):
-        def hook(i, v):
-            dt = jnp.exp(jnp.mean(p["layers"][i]["ssm"]["log_dt"]))
-            return v + noise * Umat * jnp.cos(omega * dt * jnp.arange(L))[None, :, None]
-        logits = models.apply(p, Xte, cfg, ssm_input_hook=hook if noisy else None)
-        return jnp.mean(jnp.argmax(logits, -1) == Yte)
+def _thm3_grid(N: int, extra_freqs=(), n_log: int = 1500, half_width: float = 3.0, n_peak: int = 31):
+    peaks = np.abs(_nplr_eig(int(N))[0].imag)
+    peaks = np.concatenate([peaks, np.abs(np.asarray(extra_freqs, float).ravel())])
+    wmax = float(peaks.max())
+    g = np.concatenate([[0.0], np.geomspace(1e-3, 4 * max(wmax, 1.0), n_log),
+                        (peaks[:, None] + np.linspace(-half_width, half_width, n_peak)[None, :]).ravel()])
+    return np.unique(g[g >= 0])
 
-    ev = jax.jit(jax.vmap(lambda p: jnp.stack([acc(p, False), acc(p, True)])))
-    r = np.asarray(ev(params)).reshape(2, len(seeds), 2)
-    return {"acc_clean": r[..., 0], "acc_noisy": r[..., 1], "omega": omega}
+
+def thm3_deviation(N: int, E=None, n_C: int = 200, seed: int = 0, b_scale: float = 0.5, refine: bool = True,
+                   via: str = "solve", b_scale_ptd: float = 1.0):
+    """Theorem 3's statistic ``sup_w |G(iw) - G_H(iw)|`` with ``||B||_2 = ||C||_2 = 1`` for HiPPO-LegS of size ``N``.
+
+    ``E=None``: the S4D-LegS system ``(A_N, b_scale B_hat)``; else the PTD system ``(A_H + E, B_hat)``.
+    Returns a dict: ``worst`` = ``sup_w ||x(iw) - x_H(iw)||_2`` (the worst unit ``C`` at every frequency, i.e. the
+    supremum over all unit ``C``), ``w_worst`` its frequency (refined by bounded scalar search),
+    ``gauss_median`` = median over ``n_C`` seeded Gaussian unit ``C`` (as the authors' code draws ``C``) of
+    ``sup_w |C (x - x_H)|``, ``e1`` = the same for ``C = e_1`` (a zero-frequency diagnostic, not Theorem 3's
+    normalization), ``eps`` = ``||E||_2`` and ``bound`` = ``(2 ln N + 4) eps`` (first-order part of Theorem 3).
+    The frequency grid is ``[0] + geomspace(1e-3, 4 w_max) + 31 points within 3 of every eigenfrequency``.
+
+    ``via``: how the perturbed system is evaluated: ``"solve"`` (exact transfer function of ``A_H + E``: dense solves of
+    the cancellation-free form, see :func:`perturbed_resolvent_diff`) or ``"diag"`` (its diagonal realization
+    ``(Lambda, V^{-1} B_hat, C V)`` from float64 ``eig``, as an SSM would use it; with ``E = 0`` this is the direct
+    diagonalization of ``A_H``, which float64 cannot do from ``N ~ 24`` on).  ``b_scale_ptd`` scales the perturbed
+    system's input (``1``: Theorem 3's setting; ``1/2``: S4D's convention applied to PTD, a deliberately wrong variant
+    whose deviation does not vanish as ``E -> 0``).
+    """
+    from scipy.optimize import minimize_scalar
+
+    N = int(N)
+    if via not in ("solve", "diag"):
+        raise ValueError(f"via must be 'solve' or 'diag', got {via!r}")
+    extra = () if E is None else np.linalg.eigvals(_init.hippo_legs(N)[0] + np.asarray(E)).imag
+    if E is not None and via == "diag":
+        lam_d, V_d = np.linalg.eig(_init.hippo_legs(N)[0] + np.asarray(E))
+        Bt_d = np.linalg.solve(V_d, _unit_B(N).astype(complex))
+
+    def diff(w):
+        s = 1j * np.asarray(w, float).reshape(-1)
+        if E is None:
+            return normal_resolvent_B(N, s, b_scale) - hippo_resolvent_B(N, s)
+        if via == "diag":
+            return b_scale_ptd * V_d @ (Bt_d[:, None] / (s[None, :] - lam_d[:, None])) - hippo_resolvent_B(N, s)
+        d = perturbed_resolvent_diff(N, E, s)
+        return d if b_scale_ptd == 1.0 else b_scale_ptd * d + (b_scale_ptd - 1.0) * hippo_resolvent_B(N, s)
+
+    w = _thm3_grid(N, extra)
+    D = diff(w)
+    nrm = np.linalg.norm(D, axis=0)
+    i = int(np.argmax(nrm))
+    worst, w_worst = float(nrm[i]), float(w[i])
+    if refine:
+        a, b = w[max(i - 1, 0)], w[min(i + 1, w.size - 1)]
+        if b > a:
+            r = minimize_scalar(lambda x: -float(np.linalg.norm(diff([x])[:, 0])), bounds=(a, b), method="bounded",
+                                options=dict(xatol=1e-10 * max(1.0, b)))
+            if -r.fun > worst:
+                worst, w_worst = float(-r.fun), float(r.x)
+    rng = np.random.default_rng(seed)
+    Cg = rng.normal(size=(n_C, N))
+    Cg /= np.linalg.norm(Cg, axis=1, keepdims=True)
+    gsup = np.abs(Cg @ D).max(axis=1)
+    eps = 0.0 if E is None else float(np.linalg.norm(E, 2))
+    return dict(worst=worst, w_worst=w_worst, gauss_median=float(np.median(gsup)), gauss_sup=gsup,
+                e1=float(np.abs(D[0]).max()), eps=eps, bound=(2 * math.log(N) + 4) * eps)
+
+
+def thm3_scaling(N: int, E, ts, b_scale_ptd: float = 1.0):
+    """``(eps_t, worst_t)`` for ``E_t = t E``: absolute ``||E_t||_2`` and Theorem 3's worst-case-``C`` deviation
+    (exact transfer function of ``A_H + tE``; ``b_scale_ptd`` as in :func:`thm3_deviation`)."""
+    ts = np.asarray(ts, float)
+    E = np.asarray(E)
+    res = [thm3_deviation(N, t * E, n_C=1, b_scale_ptd=b_scale_ptd) for t in ts]
+    return np.array([r["eps"] for r in res]), np.array([r["worst"] for r in res])
+
+
+# ---------------------------------------------------------------------------------------------------
+# the authors' released perturbations (read, never downloaded, never vendored: the repository has no license)
+# ---------------------------------------------------------------------------------------------------
+RELEASED_ENV = "SSMTHEORY_PTD_RELEASED"
+RELEASED_MIRROR = "/work/.mirror/AnnanYu+Approximate_Diagonal/repo"
+RELEASED_FILES = {"ptbHiPPO8": "S5-PTD/ptbHiPPO8.mat", "ptbHiPPO16": "S5-PTD/ptbHiPPO16.mat",
+                  "ptbHiPPO16_v2": "S5-PTD/ptbHiPPO16_v2.mat", "ptbHiPPO32": "S4-PTD/ptbHiPPO32.mat",
+                  "ptbHiPPO128_v2": "S5-PTD/ptbHiPPO128_v2.mat"}
+
+
+def released_source():
+    """Where the authors' ``.mat`` files are read from, or ``None``: ``$SSMTHEORY_PTD_RELEASED`` (a directory holding
+    the files, flat or in the repository layout, or a git directory of AnnanYu/Approximate_Diagonal), else the local
+    mirror :data:`RELEASED_MIRROR` if present.  Nothing is downloaded."""
+    import os
+
+    for cand in (os.environ.get(RELEASED_ENV), RELEASED_MIRROR):
+        if cand and os.path.exists(cand):
+            return cand
+    return None
+
+
+def load_released(name: str, source: str | None = None):
+    """One released perturbation as a dict ``N, Lam, V, Vinv, E, A`` (``E = V diag(Lam) V^{-1} - A_H``, real part;
+    ``imag_residual`` = the largest imaginary part dropped).  Raises ``FileNotFoundError`` when absent.
+
+    ``ptbHiPPO{N}.mat`` (AnnanYu/Approximate_Diagonal, HEAD ec98d6a) holds ``Lam`` (eigenvalues of ``A_H + E``, as a
+    diagonal matrix or a column), ``V`` and ``Vinv``.
+    """
+    import io
+    import os
+    import subprocess
+
+    import scipy.io
+
+    if name not in RELEASED_FILES:
+        raise ValueError(f"name must be one of {sorted(RELEASED_FILES)}, got {name!r}")
+    src = source or released_source()
+    if src is None:
+        raise FileNotFoundError(f"no released perturbations: set ${RELEASED_ENV} or provide {RELEASED_MIRROR}")
+    rel = RELEASED_FILES[name]
+    raw = None
+    for p in (os.path.join(src, rel), os.path.join(src, os.path.basename(rel))):
+        if os.path.isfile(p):
+            with open(p, "rb") as f:
+                raw = f.read()
+            break
+    if raw is None and (os.path.isfile(os.path.join(src, "HEAD")) or os.path.isdir(os.path.join(src, ".git"))):
+        r = subprocess.run(["git", f"--git-dir={src if os.path.isfile(os.path.join(src, 'HEAD')) else os.path.join(src, '.git')}",
+                            "show", f"HEAD:{rel}"], capture_output=True, check=False)
+        if r.returncode == 0:
+            raw = r.stdout
+    if raw is None:
+        raise FileNotFoundError(f"{rel} not found under {src}")
+    d = scipy.io.loadmat(io.BytesIO(raw))
+    lam = np.asarray(d["Lam"])
+    lam = np.diag(lam) if lam.ndim == 2 and lam.shape[0] == lam.shape[1] and lam.shape[0] > 1 else lam.reshape(-1)
+    V, Vinv = np.asarray(d["V"]), np.asarray(d["Vinv"])
+    N = lam.size
+    A, _ = _init.hippo_legs(N)
+    M = (V * lam[None, :]) @ Vinv
+    return dict(name=name, N=N, Lam=lam, V=V, Vinv=Vinv, A=A, E=M.real - A, imag_residual=float(np.abs(M.imag).max()))
+
+
+def perturbation_structure(A, E) -> dict:
+    """Summary of a perturbation ``E`` of ``A``: ``eps = ||E||_2``, ``eps_rel``, ``kappa`` (unit-column ``kappa_2``
+    of the eigenvectors of ``A + E``), ``max_re``, and where ``E`` sits: Frobenius share of the first row, the last
+    column, the strict upper and strict lower triangles and the diagonal (shares of ``||E||_F^2``)."""
+    A, E = np.asarray(A, float), np.asarray(E)
+    f2 = float(np.linalg.norm(E) ** 2)
+    lam = np.linalg.eigvals(A + E)
+    eps = float(np.linalg.norm(E, 2))
+    return dict(eps=eps, eps_rel=eps / float(np.linalg.norm(A, 2)), kappa=_ps.eigvec_condition(A + E), max_re=float(lam.real.max()),
+                first_row=float(np.linalg.norm(E[0]) ** 2 / f2), last_col=float(np.linalg.norm(E[:, -1]) ** 2 / f2),
+                upper=float(np.linalg.norm(np.triu(E, 1)) ** 2 / f2), lower=float(np.linalg.norm(np.tril(E, -1)) ** 2 / f2),
+                diag=float(np.linalg.norm(np.diag(E)) ** 2 / f2))
+
+
+def worst_aligned_perturbation(N: int, eps: float):
+    """The rank-one ``E`` of norm ``eps`` that maximizes Theorem 3's first-order deviation at ``omega = 0``:
+    ``E = eps u v^T`` with ``v = x_H(0)/||x_H(0)||`` (``x_H(0) = -A_H^{-1} B_hat``) and ``u`` the top right singular
+    vector of ``A_H^{-1}``, so ``||A_H^{-1} E x_H(0)|| = eps ||x_H(0)|| ||A_H^{-1}||_2``.  Not an optimized PTD
+    perturbation: the counterfactual "same size, no optimization" (real, so the spectrum stays conjugate-symmetric)."""
+    A, _ = _init.hippo_legs(int(N))
+    x0 = np.linalg.solve(-A, _unit_B(N))
+    _, _, Vh = np.linalg.svd(np.linalg.inv(A))
+    return float(eps) * np.outer(Vh[0], x0 / np.linalg.norm(x0))
+
+
+def realization_error(N: int, E=None, dtype=np.float32, n_freq: int = 400):
+    """Backward stability at the transfer-function level: relative error of a diagonal realization of a HiPPO system.
+
+    ``E`` given: the PTD realization ``(Lambda, V, V^{-1} B_hat)`` of ``A_H + E`` from float64 ``eig``, then stored
+    and evaluated in ``dtype``; reference: ``(sI - A_H - E)^{-1} B_hat`` by float64 dense solves.  ``E=None``: the
+    direct diagonalization of ``A_H`` itself (float64 ``eig``, evaluated in float64); reference: the exact
+    ``(sI - A_H)^{-1} B_hat`` (Sherman-Morrison).  Returns ``max_w ||x - x_ref|| / max_w ||x_ref||`` over ``n_freq``
+    log-spaced frequencies in ``[1e-2, 4 omega_max]`` plus ``omega = 0`` (all unit ``C`` at once: ``x`` is the state
+    response, ``G = C x``).
+    """
+    N = int(N)
+    A, _ = _init.hippo_legs(N)
+    b = _unit_B(N)
+    w = np.concatenate([[0.0], np.geomspace(1e-2, 4 * omega_max(N), n_freq)])
+    s = 1j * w
+    if E is None:
+        lam, V = np.linalg.eig(A)
+        Bt = np.linalg.solve(V, b.astype(complex))
+        X = V @ (Bt[:, None] / (s[None, :] - lam[:, None]))
+        ref = hippo_resolvent_B(N, s)
+    else:
+        Ap = A + np.asarray(E)
+        lam, V = np.linalg.eig(Ap)
+        Bt = np.linalg.solve(V, b.astype(complex))
+        cdt = np.complex64 if np.dtype(dtype) == np.float32 else np.complex128
+        lam_, V_, Bt_, s_ = (np.asarray(x, cdt) for x in (lam, V, Bt, s))
+        X = (V_ @ (Bt_[:, None] / (s_[None, :] - lam_[:, None]))).astype(np.complex128)
+        M = s[:, None, None] * np.eye(N)[None] - Ap[None]
+        ref = np.linalg.solve(M, np.broadcast_to(b.astype(complex), (s.size, N))[..., None])[..., 0].T
+    return float(np.linalg.norm(X - ref, axis=0).max() / np.linalg.norm(ref, axis=0).max())
+
+
+def ginibre_kappa(A, deltas, n_draws: int = 20, seed: int = 0):
+    """``kappa_2(V)`` (unit columns) of ``A + E`` for complex Ginibre ``E`` scaled to ``||E||_2 = delta ||A||_2``:
+    array ``(len(deltas), n_draws)``; draw ``j`` uses the same Ginibre matrix at every ``delta`` (seeded)."""
+    A = np.asarray(A)
+    N = A.shape[0]
+    nA = float(np.linalg.norm(A, 2))
+    rng = np.random.default_rng(seed)
+    Gs = [(rng.normal(size=(N, N)) + 1j * rng.normal(size=(N, N))) / math.sqrt(2 * N) for _ in range(n_draws)]
+    Gs = [G / np.linalg.norm(G, 2) for G in Gs]
+    return np.array([[_ps.eigvec_condition(A + d * nA * G) for G in Gs] for d in np.asarray(deltas, float)])

@@ -138,8 +138,10 @@ def test_lanczos_grid_hippo_floor_and_auto():
     # exactly at an eigenvalue: sigma = 0 (no NaN/inf); a handful of points -> SVD path, same answers
     at = ps.sigma_min(A, np.array([-1.0 + 0j, -7.0 + 0j, 2.0 + 1j]), method="lanczos_grid")
     assert at[0] == 0.0 and at[1] == 0.0 and at[2] == pytest.approx(ps.sigma_min_reference(A, np.array([2.0 + 1j]))[0], rel=1e-10)
-    few = Z.ravel()[:5]
-    np.testing.assert_array_equal(ps.sigma_min(A, few), ps.sigma_min(A, few, method="svd"))
+    few = Z.ravel()[:5]  # triangular A: auto uses inverse Lanczos even for a handful of points
+    np.testing.assert_array_equal(ps.sigma_min(A, few), ps.sigma_min(A, few, method="lanczos_grid"))
+    G = np.random.default_rng(0).normal(size=(32, 32))  # dense A, few points: the SVD of the Schur factor
+    np.testing.assert_array_equal(ps.sigma_min(G, few), ps.sigma_min(G, few, method="svd"))
 
 
 def test_lanczos_grid_chunking_is_invisible():
@@ -150,3 +152,92 @@ def test_lanczos_grid_chunking_is_invisible():
     one = ps._sigma_lanczos_grid(T, z)
     chunked = ps._sigma_lanczos_grid(T, z, chunk=37)
     np.testing.assert_allclose(chunked, one, rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------------
+# issue 18 / issue 13: mpmath oracle below the float64 floor, stability radius, normality, guards
+# ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("z", [-8.5 + 0j, -8.5 + 0.05j])
+def test_sigma_min_triangular_hippo_below_floor_matches_mpmath(z):
+    # N = 16, z half-way between eigenvalues: sigma_min ~ 1e-10, BELOW the float64 floor 1e-12 ||A|| = 1.6e-10.
+    # The triangular path (no Schur factorization) keeps full relative accuracy there; a dense SVD does not.
+    A, _ = init.hippo_legs(16)
+    exact = ps.sigma_min_mpmath(A, z)
+    assert exact < ps.roundoff_floor(A)
+    ours = ps.sigma_min(A, np.array([z]), method="lanczos_grid")[0]
+    assert ours == pytest.approx(exact, rel=1e-10)
+    assert ps.sigma_min(A, np.array([z] * 80))[0] == pytest.approx(exact, rel=1e-10)  # auto (grid path) too
+
+
+def test_sigma_min_rejects_nan_points():
+    A, _ = init.hippo_legs(8)
+    for z in (np.array([np.nan + 0j]), np.array([1.0, complex(np.inf, 0)])):
+        with pytest.raises(ValueError, match="z must be finite"):
+            ps.sigma_min(A, z)
+    with pytest.raises(ValueError, match="A must be finite"):
+        ps.sigma_min(np.array([[np.nan, 0], [0, 1.0]]), np.array([0j]))
+
+
+def test_hippo_exact_condition_size_guard():
+    with pytest.raises(ValueError, match="too large"):
+        ps.hippo_eigvec_condition_exact(2000)
+    with pytest.raises(ValueError, match="positive integer"):
+        ps.hippo_eigvec_condition_exact(0)
+
+
+def test_is_normal_tolerance_is_the_floor():
+    A_N, _, _ = init.hippo_legs_nplr(16)
+    floor = ps.roundoff_floor(A_N)
+    assert ps.departure_from_normality(A_N) < 1e-2 * floor and ps.is_normal(A_N)
+    # a departure just above the floor switches the fast path off; just below keeps it (and it is then exact to the floor)
+    Q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(16, 16)))
+    U = np.zeros((16, 16))
+    U[0, 5] = 1.0
+    for fac, expect in ((0.5, True), (3.0, False)):
+        A = A_N + fac * floor * (Q @ U @ Q.T)
+        assert ps.is_normal(A) is expect
+    A = A_N + 0.5 * floor * (Q @ U @ Q.T)
+    z = np.array([0.3 + 2.0j, -0.5 + 7.1j])
+    assert np.max(np.abs(ps.sigma_min(A, z) - ps.sigma_min_reference(A, z))) <= floor
+    assert not ps.is_normal(init.hippo_legs(16)[0])
+
+
+def test_stability_radius_bb_matches_grid_and_brute_force():
+    rng = np.random.default_rng(4)
+    M = rng.normal(size=(12, 12)) / np.sqrt(12) - 1.3 * np.eye(12)
+    r, w = ps.stability_radius(M)
+    rg, _ = ps.stability_radius(M, method="grid")
+    ws = np.linspace(-6, 6, 6001)
+    brute = min(np.linalg.svd(1j * x * np.eye(12) - M, compute_uv=False)[-1] for x in ws)
+    assert r == pytest.approx(rg, rel=1e-8)
+    assert r <= brute + 1e-12 and r == pytest.approx(brute, rel=1e-4)
+    assert np.linalg.svd(1j * w * np.eye(12) - M, compute_uv=False)[-1] == pytest.approx(r, rel=1e-12)
+    for N in (8, 16):
+        A, _ = init.hippo_legs(N)
+        assert ps.stability_radius(A)[0] == pytest.approx(ps.stability_radius(A, method="grid")[0], rel=1e-8)
+
+
+def test_stability_radius_unstable_is_zero_not_mirror():
+    A, _ = init.hippo_legs(8)
+    r, _ = ps.stability_radius(A)
+    assert r > 0.5
+    assert ps.stability_radius(-A) == (0.0, 0.0)  # eigenvalues 1..8: already unstable
+    marginal = A - np.max(np.linalg.eigvals(A).real) * np.eye(8)  # rightmost eigenvalue on the axis
+    assert ps.stability_radius(marginal)[0] == 0.0
+    with pytest.raises(ValueError, match="method"):
+        ps.stability_radius(A, method="nope")
+
+
+def test_lanczos_grid_dense_nonnormal_n64_accuracy():
+    # the dense case of the benchmark: A_H + a small complex Ginibre perturbation (non-normal, dense Schur factor)
+    N = 64
+    A, _ = init.hippo_legs(N)
+    rng = np.random.default_rng(5)
+    G = rng.normal(size=(N, N)) + 1j * rng.normal(size=(N, N))
+    Ad = A + 1e-2 * np.linalg.norm(A, 2) * G / np.linalg.norm(G, 2)
+    z = rng.uniform(-N - 5, 5, 150) + 1j * rng.uniform(-N - 2, N + 2, 150)
+    ref = ps.sigma_min_reference(Ad, z)
+    out = ps.sigma_min(Ad, z)
+    big = ref >= 1e-6 * np.linalg.norm(Ad, 2)
+    assert big.sum() > 100
+    np.testing.assert_allclose(out[big], ref[big], rtol=1e-8)

@@ -1,0 +1,239 @@
+"""The PTD paper's frozen-spectrum robustness test (``S4-PTD/robustness.py``, AnnanYu/Approximate_Diagonal), at CPU scale.
+
+The authors' model, read from their code (HEAD ec98d6a) and kept here:
+
+* a linear encoder ``d_input -> H``; ``n_layers`` layers; mean pooling over time; a linear decoder;
+* each layer is **one diagonal system per channel** ``h``: all ``N`` eigenvalues ``lambda`` of the chosen
+  ``N x N`` matrix (conjugate pairs both kept), ``B_tilde = V^{-1} B_H`` with the **full** HiPPO ``B_H``
+  (``B_n = sqrt(2n+1)``), ``C_tilde = C V`` with ``C ~ N(0, 1)^{H x N}`` real, a per-channel step ``Delta_h``
+  log-uniform in ``[1e-3, 1e-1]``; ZOH kernel ``K_h[k] = 2 Re sum_n C_hn B_n (e^{Delta_h lambda_n} - 1)/lambda_n
+  e^{Delta_h lambda_n k}``, applied by FFT convolution; **no D**;
+* ``lambda``, ``B_tilde`` and ``Delta`` are **frozen** (buffers); ``C`` and everything else train (AdamW, weight decay
+  0.05; ``C`` at lr 0.004, the rest at lr 0.01; cosine schedule over the epochs);
+* after the convolution: GELU, a pointwise ``H -> 2H`` linear map + GLU, **no residual**, post-LayerNorm;
+* test-time noise added to **every** SSM input: ``xi_{b,h,k} = noise U_{b,h} cos(omega Delta_h k)`` with
+  ``U ~ Unif[0, 1)`` per example and channel (constant in time), ``omega = omega_max = max Im Lambda(A_N)`` (325.4 at
+  ``N = 32``) and each channel's **own** ``Delta_h``, so the noise sits on S4D's largest spike.
+
+S4D-LegS uses ``(Lambda(A_N), V unitary)``; S4-PTD uses the eigendecomposition of ``A_H + E``.  Differences from the
+authors' run (CPU scale): sequential 8x8 digits (optionally each pixel repeated) instead of sCIFAR; ``H``, layers,
+epochs and dataset size are parameters; no dropout (deterministic training); the clean/noisy accuracy is measured once
+at the end of training instead of per epoch.  Every ``(init, seed)`` model shares its random draws (``C``, ``Delta``,
+the network weights, the batches, the noise ``U``) with its twin of the other initialization: the comparison is paired.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from . import init as _init
+from ._validate import check_int, check_positive
+
+__all__ = ["spectrum_s4d", "spectrum_ptd", "init_params", "kernel", "apply", "noise_gain", "train_and_eval"]
+
+
+def spectrum_s4d(N: int):
+    """``(lambda, V)`` of the HiPPO-LegS normal part ``A_N`` (unitary ``V``): the S4D-LegS spectrum, all ``N`` modes."""
+    lam, V = _init.hippo_legs_normal_eig(check_int(N, "N"))
+    return lam, V
+
+
+def spectrum_ptd(A_pert):
+    """``(lambda, V)`` of a perturbed HiPPO matrix ``A_H + E`` (``numpy.linalg.eig``; meant for small ``kappa(V)``)."""
+    A_pert = np.asarray(A_pert, float)
+    if A_pert.ndim != 2 or A_pert.shape[0] != A_pert.shape[1]:
+        raise ValueError(f"A_pert must be square, got shape {A_pert.shape}")
+    lam, V = np.linalg.eig(A_pert)
+    if lam.real.max() >= 0:
+        raise ValueError(f"A_pert must be stable (max Re lambda = {lam.real.max():.3g})")
+    return lam, V
+
+
+def init_params(seed: int, lam, V, H: int = 32, n_layers: int = 2, d_input: int = 1, d_output: int = 10,
+                dt_min: float = 1e-3, dt_max: float = 1e-1):
+    """``(trainable, frozen)`` parameter dicts (NumPy float32 / complex64) for one model.
+
+    All random draws depend on ``seed`` only (not on ``lam``/``V``), so two spectra get the same ``C`` (before the
+    change of basis), ``Delta``, encoder, decoder and mixing weights.
+    """
+    lam = np.asarray(lam, np.complex128)
+    V = np.asarray(V, np.complex128)
+    N = lam.size
+    _, B = _init.hippo_legs(N)
+    Bt = np.linalg.solve(V, B.astype(complex))
+    rng = np.random.default_rng(seed)
+    train, frozen = {"layers": []}, {"lam": lam.astype(np.complex64), "Bt": Bt.astype(np.complex64), "log_dt": []}
+    train["enc_W"] = (rng.uniform(-1, 1, (d_input, H)) / math.sqrt(d_input)).astype(np.float32)
+    train["enc_b"] = np.zeros(H, np.float32)
+    for _ in range(n_layers):
+        C = rng.normal(size=(H, N)) @ V
+        log_dt = rng.uniform(math.log(dt_min), math.log(dt_max), H)
+        frozen["log_dt"].append(log_dt.astype(np.float32))
+        train["layers"].append(dict(
+            C_re=C.real.astype(np.float32), C_im=C.imag.astype(np.float32),
+            W=(rng.uniform(-1, 1, (H, 2 * H)) / math.sqrt(H)).astype(np.float32), b=np.zeros(2 * H, np.float32),
+            ln_g=np.ones(H, np.float32), ln_b=np.zeros(H, np.float32)))
+    train["dec_W"] = (rng.uniform(-1, 1, (H, d_output)) / math.sqrt(H)).astype(np.float32)
+    train["dec_b"] = np.zeros(d_output, np.float32)
+    frozen["log_dt"] = np.stack(frozen["log_dt"])
+    return train, frozen
+
+
+def kernel(C, lam, Bt, log_dt, L: int):
+    """ZOH kernel ``(H, L)``: ``2 Re sum_n C_hn Bt_n (e^{dt_h lam_n} - 1)/lam_n e^{dt_h lam_n k}`` (the authors' form)."""
+    import jax.numpy as jnp
+
+    dt = jnp.exp(log_dt)[:, None]
+    dtA = lam[None, :] * dt
+    W = C * Bt[None, :] * (jnp.exp(dtA) - 1.0) / lam[None, :]
+    return 2.0 * jnp.real(jnp.einsum("hn,hnl->hl", W, jnp.exp(dtA[..., None] * jnp.arange(L))))
+
+
+def _conv(u, K):
+    """Causal convolution of ``u (B, L, H)`` with ``K (H, L)`` by FFT (zero padding to ``2L``)."""
+    import jax.numpy as jnp
+
+    L = u.shape[1]
+    uf = jnp.fft.rfft(u, n=2 * L, axis=1)
+    kf = jnp.fft.rfft(K.T, n=2 * L, axis=0)
+    return jnp.fft.irfft(uf * kf[None], n=2 * L, axis=1)[:, :L]
+
+
+def apply(train, frozen, x, noise=None):
+    """Logits ``(B, d_output)`` for inputs ``x (B, L, d_input)``.
+
+    ``noise``: ``None`` or a function ``(layer, log_dt (H,), L) -> (B or 1, L, H)`` added to the layer's SSM input.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    h = x @ train["enc_W"] + train["enc_b"]
+    L = x.shape[1]
+    for i, lp in enumerate(train["layers"]):
+        C = lp["C_re"] + 1j * lp["C_im"]
+        K = kernel(C, frozen["lam"], frozen["Bt"], frozen["log_dt"][i], L)
+        u = h if noise is None else h + noise(i, frozen["log_dt"][i], L)
+        y = jax.nn.gelu(_conv(u, K))
+        z = y @ lp["W"] + lp["b"]
+        H = z.shape[-1] // 2
+        y = z[..., :H] * jax.nn.sigmoid(z[..., H:])
+        mu = y.mean(-1, keepdims=True)
+        var = ((y - mu) ** 2).mean(-1, keepdims=True)
+        h = (y - mu) / jnp.sqrt(var + 1e-5) * lp["ln_g"] + lp["ln_b"]
+    return h.mean(1) @ train["dec_W"] + train["dec_b"]
+
+
+def noise_gain(lam, V, omega: float, L: int, H: int = 256, seed: int = 0, dt_min: float = 1e-3, dt_max: float = 1e-1):
+    """Mean over ``H`` channels of the RMS over ``k < L`` of the SSM output driven by ``cos(omega Delta_h k)`` alone,
+    at initialization (``C ~ N(0,1) V``, ``Delta_h`` log-uniform; the draws depend on ``seed`` only).  float64, host."""
+    lam = np.asarray(lam, np.complex128)
+    V = np.asarray(V, np.complex128)
+    N = lam.size
+    _, B = _init.hippo_legs(N)
+    Bt = np.linalg.solve(V, B.astype(complex))
+    rng = np.random.default_rng(seed)
+    C = rng.normal(size=(H, N)) @ V
+    dt = np.exp(rng.uniform(math.log(dt_min), math.log(dt_max), H))[:, None]
+    dtA = lam[None, :] * dt
+    W = C * Bt[None, :] * (np.exp(dtA) - 1.0) / lam[None, :]
+    k = np.arange(L)
+    K = 2.0 * np.real(np.einsum("hn,hnl->hl", W, np.exp(dtA[..., None] * k)))
+    u = np.cos(omega * dt * k[None, :])
+    y = np.array([np.convolve(u[h], K[h])[:L] for h in range(H)])
+    return float(np.mean(np.sqrt(np.mean(y**2, axis=1))))
+
+
+@functools.lru_cache(maxsize=8)
+def _runner(n_models: int, n_layers: int, steps: int, lr: float, lr_C: float, wd: float, batch: int):
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    sched = lambda base: optax.cosine_decay_schedule(base, max(steps, 1))
+    labels = lambda t: jax.tree_util.tree_map_with_path(
+        lambda p, _: "C" if any(getattr(k, "key", None) in ("C_re", "C_im") for k in p) else "rest", t)
+    opt = optax.multi_transform({"C": optax.adamw(sched(lr_C), weight_decay=wd), "rest": optax.adamw(sched(lr), weight_decay=wd)},
+                                labels)
+
+    def loss(tr, fr, xb, yb):
+        return optax.softmax_cross_entropy_with_integer_labels(apply(tr, fr, xb), yb).mean()
+
+    def fit(train, frozen, X, Y, idx):
+        st = jax.vmap(opt.init)(train)
+
+        def step(carry, ix):
+            tr, st = carry
+            g = jax.vmap(jax.grad(loss), in_axes=(0, 0, None, None))(tr, frozen, X[ix], Y[ix])
+            upd, st = jax.vmap(opt.update)(g, st, tr)
+            return (optax.apply_updates(tr, upd), st), None
+
+        (train, _), _ = jax.lax.scan(step, (train, st), idx)
+        return train
+
+    return jax.jit(fit)
+
+
+def _evaluate(train, frozen, X, Y, U, omegas, noise_amp):
+    """Accuracies ``(n_models, 1 + len(omegas))``: clean, then noisy at each frequency (one jitted vmapped call each)."""
+    import jax
+    import jax.numpy as jnp
+
+    def acc(tr, fr, om):
+        def nz(i, log_dt, L):
+            return noise_amp * U * jnp.cos(om * jnp.exp(log_dt)[None, None, :] * jnp.arange(L)[None, :, None])
+        logits = apply(tr, fr, X, noise=None if om is None else nz)
+        return jnp.mean(jnp.argmax(logits, -1) == Y)
+
+    out = [jax.jit(jax.vmap(lambda tr, fr: acc(tr, fr, None)))(train, frozen)]
+    for om in omegas:
+        out.append(jax.jit(jax.vmap(lambda tr, fr, o=float(om): acc(tr, fr, o)))(train, frozen))
+    return np.stack([np.asarray(o) for o in out], axis=1)
+
+
+def train_and_eval(spectra: dict, seeds, data, H: int = 32, n_layers: int = 2, epochs: int = 5, batch: int = 64,
+                   lr: float = 0.01, lr_C: float = 0.004, weight_decay: float = 0.05, noise_amp: float = 0.1,
+                   omegas=(), noise_seed: int = 0, data_seed: int = 0):
+    """Train one model per ``(spectrum, seed)`` (all in one vmapped, jitted AdamW loop) and evaluate clean and noisy.
+
+    ``spectra``: ``{name: (lambda, V)}``; ``data``: a ``tasks.Split``; ``omegas``: noise frequencies (rad per unit time;
+    the discrete frequency of channel ``h`` is ``omega Delta_h``).  Returns ``{name: {"clean": (n_seeds,),
+    "noisy": (n_seeds, len(omegas))}}`` plus ``"_meta"`` (steps, test size).  Batches are drawn from ``data_seed``;
+    the noise amplitudes ``U`` from ``noise_seed`` (the same for every model).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must be non-empty")
+    H, n_layers, epochs, batch = (check_int(v, k) for v, k in ((H, "H"), (n_layers, "n_layers"), (epochs, "epochs"), (batch, "batch")))
+    check_positive(noise_amp, "noise_amp")
+    names = list(spectra)
+    trs, frs = [], []
+    for nm in names:
+        lam, V = spectra[nm]
+        for s in seeds:
+            tr, fr = init_params(s, lam, V, H=H, n_layers=n_layers, d_input=data.x_train.shape[-1], d_output=data.n_classes)
+            trs.append(tr)
+            frs.append(fr)
+    stack = lambda ts: jax.tree_util.tree_map(lambda *x: jnp.stack([jnp.asarray(v) for v in x]), *ts)
+    train, frozen = stack(trs), stack(frs)
+    X, Y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+    n = X.shape[0]
+    nb = n // batch
+    rng = np.random.default_rng(data_seed)
+    idx = np.concatenate([rng.permutation(n)[: nb * batch].reshape(nb, batch) for _ in range(epochs)])
+    fit = _runner(len(trs), n_layers, int(idx.shape[0]), float(lr), float(lr_C), float(weight_decay), batch)
+    train = fit(train, frozen, X, Y, jnp.asarray(idx))
+    Xte, Yte = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
+    U = jnp.asarray(np.random.default_rng(noise_seed).uniform(size=(Xte.shape[0], 1, H)), jnp.float32)
+    A = _evaluate(train, frozen, Xte, Yte, U, list(omegas), noise_amp)
+    out, k = {}, 0
+    for nm in names:
+        out[nm] = {"clean": A[k : k + len(seeds), 0], "noisy": A[k : k + len(seeds), 1:]}
+        k += len(seeds)
+    out["_meta"] = {"steps": int(idx.shape[0]), "n_test": int(Xte.shape[0])}
+    return out
