@@ -12,68 +12,194 @@
 # ---
 
 # %% [markdown]
-# # 02 · A data-dependent generalization measure, and the two designs built on it (Liu & Li 2024)
+# # 02 · A data-dependent generalization bound, and the two designs built on it (Liu & Li 2024)
 #
-# Liu & Li, *From Generalization Analysis to Optimization Designs for State Space Models*
-# (ICML 2024, arXiv 2405.02670), bound the generalization gap of a one-layer SSM by a quantity that
-# depends on the **temporal statistics of the input**, and turn it into two training designs: an
-# initialization **scaling rule** and a **regularizer**. This notebook recomputes each step and checks it
-# with named claims.
+# Liu & Li, *From Generalization Analysis to Optimization Designs for State Space Models* (ICML 2024,
+# arXiv 2405.02670), bound the generalization gap of a one-layer SSM by a quantity that depends on the
+# **temporal statistics of the input**, and turn it into an initialization **scaling rule** (eq. (8)) and a
+# **regularizer** (eq. (9)). This notebook tests the theorem in its own setting, then re-runs the designs
+# against controls that could make them fail.
 #
-# **Source status — read this first.** We could not read the paper's full text; the theorem below comes
-# from a *secondary source* quoting its LaTeX and from the ICLR-2024 reviews (`shared/papers/liu-li-2024.md`).
-# We mark each item:
+# **Source status — read this first.** We could not read the full text. Every item is tagged
+# **quoted** (seen word for word), **secondary** (a restatement; cited) or **reconstructed** (ours, derived here).
 #
 # | item | status |
 # |---|---|
-# | setting: $y_\theta(T)=\int_0^T\rho_\theta(T-s)x(s)\,ds$, $\rho_\theta(s)=Ce^{As}B$, $x$ a Gaussian process with mean $\mu(t)$, covariance $K(s,t)$; squared loss | secondary [S] |
-# | theorem: $\sup_\Theta\lvert R_x-R_n\rvert\le(\psi(\Theta)+1)^2\,O\big(\log^{3/2}(Tn/\delta)/\sqrt n\big)$ w.p. $1-\delta$ | secondary [S] |
-# | first term of $\psi$: $\sup_\theta\int_0^T\lvert\rho_\theta(T-s)\rvert\sqrt{K(s,s)}\,ds$ | secondary [S] |
-# | second term of $\psi$: $\sup_\theta\lvert\int_0^T\rho_\theta(T-s)\mu(s)\,ds\rvert$ (the source breaks off at "+ su…") | **our reconstruction** [R] |
-# | the per-$\theta$ measure $\tau(\theta)$ below (the "$\lambda\tau(\theta)$" regularizer and "$1/\sqrt{\tau}$ rescaling" are named in secondary sources, the formula is not) | **our reconstruction** [R] |
-# | scaling rule $C\leftarrow C/\sqrt{\tau(\theta_0)}$ (eq. (8)) and regularizer $R_n+\lambda\tau$ (eq. (9)), ICLR numbering | secondary [S] |
-# | layer-by-layer scaling, regularizer summed over layers/channels with batch statistics, MIMO form | **our reconstruction** [R] |
-# | constant inside $O(\cdot)$, λ values, optimizer, epochs, every table number | **not found** — nothing hard-coded |
+# | setting: $y_\theta(T)=\int_0^T\rho_\theta(T-s)x(s)\,ds$, $\rho_\theta(s)=Ce^{As}B$, squared loss | secondary (bohrium summary quoting the LaTeX; `shared/papers/liu-li-2024.md`) |
+# | $x$ a Gaussian process with **Hölder-continuous** mean $\mu$ and covariance $K$; stable $A$; **$T$ the continuous horizon**; $\Theta$ fixed before the data | secondary (Honarpisheh et al., arXiv 2502.01473, Remark 4.1 and Table 1) |
+# | theorem: w.p. $1-\delta$, $\sup_{\theta\in\Theta}\lvert R_x(\theta)-R_n(\theta)\rvert\le(\psi(\Theta)+1)^2\,O\big(\log^{3/2}(Tn/\delta)/\sqrt n\big)$ | secondary (as above) |
+# | $\psi(\Theta)=\sup_\Theta\int_0^T\lvert\rho_\theta(T-s)\rvert\sqrt{K(s,s)}\,ds\;+\;\sup_\Theta\lvert\int_0^T\rho_\theta(T-s)\mu(s)\,ds\rvert$ | first term secondary; second term **reconstructed** (the source breaks off at "+ su…") |
+# | per-$\theta$ measure $\tau(\theta)=(a+m)^2$ below; layer-by-layer scaling; regularizer summed over layers | **reconstructed** |
+# | eq. (8) $C\leftarrow C/\sqrt{\tau(\theta_0)}$, eq. (9) $R_n+\lambda\tau$, Algorithm 1 line 7 "rescale $\tilde C$", Figure 2 (one layer, "Gaussian white noise" inputs, training loss with/without (9)), the four-variant LRA table | secondary (ICLR-2024 reviews of the earlier version, openreview EGjvMcKrrl) |
+# | the $O(\cdot)$ constant, λ values, optimizer, epochs, every table number | **not found**: nothing hard-coded |
 #
-# **The measure** [R]. For a discrete layer with kernel $k$ (`ssm.kernel`, without the skip $D$) read out at the last step,
+# **The measure** (reconstructed). Discretized with zero-order hold at step $\Delta$ ($T=L\Delta$), a read-out at the
+# last step is $y_T=\sum_{j=0}^{L-1}k_jx_{L-1-j}$ with the kernel $k$ of `ssm.kernel` ($\Delta$ sits inside $\bar B$, so
+# the sums below are Riemann sums of the integrals):
 #
-# $$y_T=\sum_{j=0}^{L-1}k_j\,x_{L-1-j},\qquad
-# \tau(\theta)=\Big(\underbrace{\sum_j|k_j|\,\sigma_{L-1-j}}_{a(\theta)}+\underbrace{\Big|\sum_j k_j\,\mu_{L-1-j}\Big|}_{m(\theta)}\Big)^2,$$
+# $$\tau(\theta)=\Big(\underbrace{\sum_j|k_j|\,\sigma_{L-1-j}}_{a(\theta)}+\underbrace{\Big|\sum_jk_j\,\mu_{L-1-j}\Big|}_{m(\theta)}\Big)^2,
+# \qquad \psi(\Theta)=\sup_\Theta a+\sup_\Theta m .$$
 #
-# the Riemann sum of the integrals above ($\Delta$ sits inside $\bar B$). Mind the index direction:
-# $k_j$ multiplies $x_{L-1-j}$. $\psi(\Theta)=\sup_\Theta a+\sup_\Theta m\ \ (\ge\sqrt{\tau(\theta)})$.
+# **Fact (derived here; reconstructed).** For any input with mean $\mu_t$ and covariance $K$, $E[y_T^2]\le\tau(\theta)$:
+# with $w_t=k_{L-1-t}$, $E[y_T^2]=(\sum_tw_t\mu_t)^2+\sum_{s,t}w_sw_tK(s,t)$, and $|K(s,t)|\le\sigma_s\sigma_t$
+# (Cauchy–Schwarz) gives $\sum_{s,t}w_sw_tK(s,t)\le a^2$, so $E[y_T^2]\le m^2+a^2\le(a+m)^2$. $\tau$ sees only $\mu_t$ and
+# $\sigma_t$, never the correlations.
 #
-# **Fact 2, derived** [R]: *for any input with mean $\mu_t$ and covariance $K$ (Gaussian or not), $E[y_T^2]\le\tau(\theta)$.*
-# Write $w_t=k_{L-1-t}$ so that $y_T=\sum_t w_t x_t$. Then
-#
-# $$E[y_T^2]=\big(E y_T\big)^2+\mathrm{Var}\,y_T=\Big(\sum_t w_t\mu_t\Big)^2+\sum_{s,t}w_sw_tK(s,t).$$
-#
-# By Cauchy–Schwarz $|K(s,t)|=|\mathrm{Cov}(x_s,x_t)|\le\sigma_s\sigma_t$, so
-# $\sum_{s,t}w_sw_tK(s,t)\le\sum_{s,t}|w_s||w_t|\sigma_s\sigma_t=a^2$, and the first term is $m^2$. Hence
-# $E[y_T^2]\le m^2+a^2\le(a+m)^2=\tau$. Equality needs perfectly correlated inputs
-# ($K=\sigma\sigma^\top$, $w_t\sigma_t$ of one sign) **and** $am=0$. Two consequences: rescaling $C$
-# (so $k$) by $1/\sqrt\tau$ gives $\tau=1$ and $E[y_T^2]\le1$ for every input pattern (fact 1), and
-# $\tau$ sees only $\mu_t$ and $\sigma_t$, never the correlations (fact 3) — so it can be far from $E[y_T^2]$.
-#
-# What we check (all numbers recomputed here; the package functions are in `ssmtheory.measure` and `ssmtheory.processes`):
-# 1. $E[y_T^2]\le\tau$ for random $\theta$ and seven input processes — exactly (closed-form covariance) and by Monte Carlo;
-# 2. the blind spot: two processes with equal marginals but different correlations get the same $\tau$;
-# 3. the scaling rule makes the output scale robust to the temporal pattern;
-# 4. the regularizer on a small-sample noisy regression task: $\tau$, the gap and the test loss against $\lambda$;
-#    $\tau$ tracks the gap, and the gap shrinks with $n$ (with the theorem's shape, constant unknown);
-# 5. a 2-layer S4D stand-in for the paper's LRA table: baseline / scaling / regularizer / both.
+# **What we test, and against what.** Every paper claim below is declared before anything is computed, with a
+# control on which the same check must come out the other way:
+# 1. *the theorem* (§1): the exact uniform gap over a class fixed in advance falls like $n^{-1/2}$ up to logs
+#    (control: a least-squares fit over the unbounded class), ranks with $(\psi+1)^2$ across Hölder processes
+#    (same control), stays tied to $\psi$ when the grid is refined at a fixed horizon (control: white noise, outside
+#    the Hölder assumption), and $\psi$ ranks the processes better than a norm-based proxy (the paper's case for a
+#    data-dependent bound);
+# 2. the fact above and $\tau$'s blindness to correlations (§2, sanity: our derivation);
+# 3. the scaling rule on patterns of **equal RMS** (§3; control: a data-independent norm rescaling);
+# 4. the regularizer, training $A$, $\Delta$ and $C$, against a tuned weight decay (control: a placebo comparison) and
+#    against its own data-free version (control: white-noise inputs, where the two coincide) (§4); Figure 2 and
+#    Algorithm 1 both ways (§5);
+# 5. the four-variant table on a 2-layer S4D with one-sided paired tests (§6).
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick" (about a minute on 2 CPU cores) or "full" (paper-quality figures)
-seed = 0
+profile: str = "quick"  # "quick" (about a minute on 2 idle CPU cores) or "full" (all tables at 6+ seeds)
+seed: int = 0
+reps: int = None  # training sets per process for the uniform gap (None: the profile's preset)
+ns: list = None  # sample sizes for the uniform gap
+n_fine: int = None  # sample size of the refinement test
+n_seeds: int = None  # seeds of every trained-model comparison in §4-§5
+reg_steps: int = None  # full-batch Adam steps in §4-§5
+deep_seeds: int = None  # seeds of the 2-layer table (§6)
+deep_steps: int = None  # minibatch steps of the 2-layer table
+n_mc: int = None  # Monte Carlo samples in §2
+
+# %% [markdown]
+# ## Declarations (pre-registered before any computation)
+#
+# Thresholds are the issue's or the theory's; `expected="not reproduced"` is used only where an earlier run already
+# contradicted the paper, and the reason quotes that run.
+
+# %%
+import math
+
+from ssmtheory import claims
+
+NB = "02_data_dependent_bounds"
+claims.start(notebook=NB, paper="liu-li-2024", profile=profile)
+quick = profile == "quick"
+if reps is None:
+    reps = 40 if quick else 80
+if ns is None:
+    ns = [64, 128, 256, 512, 1024, 2048] if quick else [64, 128, 256, 512, 1024, 2048, 4096]
+if n_fine is None:
+    n_fine = 256
+if n_seeds is None:
+    n_seeds = 6 if quick else 12
+if reg_steps is None:
+    reg_steps = 600 if quick else 1500
+if deep_seeds is None:
+    deep_seeds = 5 if quick else 6
+if deep_steps is None:
+    deep_steps = 200 if quick else 800
+alpha = 0.05  # one-sided level of every paired test of trained models
+if n_mc is None:
+    n_mc = 4096 if quick else 16384
+T_h = 4.0  # the continuous horizon T = L * Delta of section 1
+delta_conf = 0.05  # the theorem's confidence parameter
+rate_lo = -0.6  # the issue's band [-0.6, -0.4] for "n^(-1/2) up to logs" (reported, see section 1)
+rate_hi = -0.5 + 1.5 / math.log(T_h * min(ns) / delta_conf)  # local slope of log^{3/2}(T n / delta) / sqrt(n) at min(ns)
+
+claims.expect(
+    "liuli.uniform_gap_rate", kind="theorem", op="<=", threshold=rate_hi,
+    description=f"uniform gap over a fixed class, Hölder Gaussian processes: max over processes of the upper end of "
+                f"the 95% CI of the log-log slope in n; the theorem's bound falls like log^3/2(Tn/delta)/sqrt(n), local "
+                f"slope {rate_hi:.3f} at n={min(ns)}, so the gap must fall at least that fast",
+    control="the same processes made heavy-tailed (multivariate t, nu=2.5: same mean and covariance, not Gaussian; "
+            "empirical second moments converge like n^-0.2)")
+claims.expect(
+    "liuli.gap_tracks_psi", kind="theorem", op=">", threshold=0.8,
+    description="Spearman rho across Hölder processes between the uniform gap (largest n) and (psi+1)^2; "
+                "observed = lower 95% bound (training sets resampled)",
+    control="the same rho for the gap of the unbounded least-squares fit (outside the class: its expected gap "
+            "2 s^2 d/n does not depend on the input process)")
+claims.expect(
+    "liuli.psi_tracks_gap_under_refinement", kind="theorem", op="<=", threshold=math.log(2.0),
+    description=f"refining the grid 4x at fixed T={T_h}: max over Hölder processes of |log| of (gap ratio) / "
+                "((psi+1)^2 ratio), upper 95% bound: the gap and the bound's factor move together within 2x",
+    control="Gaussian white noise dW/ds (per-sample variance 1/Delta): covariance not continuous, outside the "
+            "Hölder assumption; psi grows like Delta^-1/2 while the gap converges")
+claims.expect(
+    "liuli.psi_beats_norm_proxy", kind="theorem", op=">", threshold=0.0, expected="not reproduced",
+    description="Spearman(gap, (psi+1)^2) minus Spearman(gap, (phi+1)^2) across Hölder processes, phi the "
+                "norm-based proxy sup||k||_2 sqrt(E||x||^2) blind to where mu and K sit in time",
+    reason="pilot run (8 Hölder processes, 12 training sets, N=8, T=4, n=1024): Spearman 0.976 for psi against "
+           "0.994 for the norm proxy (difference -0.018); Brownian motion and its time reversal had equal gaps "
+           "(0.0309 vs 0.0308) although psi separates them (0.672 vs 0.545)",
+    control="the same difference for the unbounded least-squares fit's gap (outside the class)")
+claims.expect(
+    "liuli.scaling_spread_shrinks", kind="experiment", op="<=", threshold=0.5, expected="not reproduced",
+    description="equal-RMS patterns: max over Delta of log(RMS spread after eq. (8)) / log(spread before), "
+                "i.e. the rule removes at least half of the log-spread at every step size",
+    reason="pilot run (S4D-Lin N=32, L=500, 7 equal-RMS patterns, tau from 256 samples): ratios 0.96, 2.37, 0.17 "
+           "at Delta = 1e-3, 1e-2, 1e-1 (spreads 19.8->17.8, 3.3->16.9, 2e5->8.2): the rule makes the spread worse "
+           "at Delta=1e-2 because tau is loosest for white noise",
+    control="a data-independent norm rescaling C <- C / (||k||_2 sqrt(L)) (Cauchy-Schwarz with unit RMS): the "
+            "same factor for every pattern, ratio exactly 1")
+claims.expect(
+    "liuli.reg_tau_beats_weight_decay", kind="experiment", op="<=", threshold=alpha,
+    description=f"one layer, A, Delta and C trained, n=32: test risk with tau regularizer below that with l2 weight "
+                f"decay (each lambda chosen per seed on a validation set); one-sided exact sign-flip permutation p over "
+                f"{n_seeds} paired seeds",
+    control="placebo: the same comparison of weight decay against weight decay from another initialization")
+claims.expect(
+    "liuli.reg_data_dependence_helps", kind="experiment", op="<=", threshold=alpha, expected="not reproduced",
+    description="test risk with tau below that with tau's data-free version (mu=0, constant sigma: a kernel l1 "
+                "penalty of the same scale), each tuned on validation; one-sided exact permutation p over paired seeds",
+    reason="pilot run (8 seeds, 800 steps, n=32, mu=1+sin, sigma=0.3+s inputs): tau 0.534 vs data-free 0.468 at "
+           "lambda=1e-2 (means); tuned per seed the difference was +0.044 (data-free better)",
+    control="white-noise inputs (constant mu and sigma), where tau and its data-free version coincide up to sampling noise")
+claims.expect(
+    "liuli.fig2_reg_improves_test", kind="experiment", op="<=", threshold=alpha,
+    description="Figure 2 setting (one layer, white-noise and Brownian inputs, n=32): test risk with (9) "
+                "(lambda=1e-2, Algorithm 1 rescaling once) below that without; max over the two inputs of the "
+                "one-sided exact permutation p over paired seeds",
+    control="placebo: lambda=0 from another initialization against lambda=0")
+claims.expect(
+    "liuli.deep_both_beats_baseline_test", kind="experiment", op="<=", threshold=alpha, expected="not reproduced",
+    description="2-layer S4D, sequential digits: test accuracy, scaling + regularizer above baseline; one-sided exact sign-flip permutation p over paired seeds",
+    reason="earlier full run (5 seeds, 800 steps): both 0.914 +- 0.008 against baseline 0.932 +- 0.020; pilot (5 seeds, 300 steps): both minus baseline -0.021, permutation p=0.875",
+    control="placebo: a second baseline from another initialization (and batch order) against the baseline")
+claims.expect(
+    "liuli.deep_scaling_beats_baseline_test", kind="experiment", op="<=", threshold=alpha, expected="not reproduced",
+    description="2-layer S4D, sequential digits: test accuracy, scaling rule above baseline; one-sided exact sign-flip permutation p over paired seeds",
+    reason="earlier full run (5 seeds, 800 steps): scaling 0.932 +- 0.014 against baseline 0.932 +- 0.020 (no gain); pilot (5 seeds, 300 steps): +0.024, 4 of 5 seeds positive, permutation p=0.094",
+    control="placebo: a second baseline from another initialization (and batch order) against the baseline")
+claims.expect(
+    "liuli.deep_reg_beats_baseline_test", kind="experiment", op="<=", threshold=alpha, expected="not reproduced",
+    description="2-layer S4D, sequential digits: test accuracy, regularizer above baseline; one-sided exact sign-flip permutation p over paired seeds",
+    reason="earlier full run (5 seeds, 800 steps): regularizer 0.906 +- 0.026 against baseline 0.932 +- 0.020; pilot (5 seeds, 300 steps): -0.040, permutation p=1.0",
+    control="placebo: a second baseline from another initialization (and batch order) against the baseline")
+claims.expect(
+    "liuli.deep_scaling_lowers_test", kind="experiment", op="<=", threshold=alpha, expected="not reproduced",
+    description="2-layer S4D, sequential digits: test accuracy, baseline above scaling rule (reviewers: (8) lowered test accuracy); one-sided exact sign-flip permutation p over paired seeds",
+    reason="earlier full run (5 seeds, 800 steps): scaling 0.932 +- 0.014 against baseline 0.932 +- 0.020 (no loss); pilot (5 seeds, 300 steps): scaling 0.888 against baseline 0.864 (higher)",
+    control="placebo: a second baseline from another initialization (and batch order) against the baseline")
+claims.expect(
+    "liuli.deep_scaling_raises_train", kind="experiment", op="<=", threshold=alpha, expected="not reproduced",
+    description="2-layer S4D, sequential digits: train accuracy, scaling rule above baseline (reviewers: (8) raised train accuracy); one-sided exact sign-flip permutation p over paired seeds",
+    reason="pilot (5 seeds, 300 steps): scaling minus baseline train accuracy +0.021, 4 of 5 seeds positive, permutation p=0.094",
+    control="placebo: a second baseline from another initialization (and batch order) against the baseline")
+claims.expect(
+    "liuli.deep_reg_raises_train", kind="experiment", op="<=", threshold=alpha, expected="not reproduced",
+    description="2-layer S4D, sequential digits: train accuracy, regularizer above baseline (reviewers: (9) raised train accuracy); one-sided exact sign-flip permutation p over paired seeds",
+    reason="pilot (5 seeds, 300 steps): regularizer minus baseline train accuracy -0.042, permutation p=1.0",
+    control="placebo: a second baseline from another initialization (and batch order) against the baseline")
 
 # %%
 import time
 
 import jax
 
-# float64: the exact second moments, the 1e-12 equality of tau in the blindness check and tau = 1 +- 1e-6
-# after the scaling rule need it; the deep model (section 5) still trains in float32 (its cfg.dtype).
+# float64: exact second moments, 1e-12 identities and the uniform-gap eigenproblems need it; the 2-layer model
+# (section 6) still trains in float32 (its cfg.dtype).
 jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp
@@ -81,413 +207,498 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm
 
-from ssmtheory import claims, init, measure, models, plotting, processes, ssm, stats, tasks
+from ssmtheory import init, measure, models, plotting, processes, siso, ssm, stats, tasks
+from ssmtheory import uniform_gap as ug
 
-NB = "02_data_dependent_bounds"
-claims.start(notebook=NB, paper="liu-li-2024", profile=profile)
 plotting.use_style()
-P = dict(
-    quick=dict(L=256, n_theta=6, n_mc=4096, L_scale=500, n_stat=256, reg_steps=1500, reg_seeds=5,
-               deep_train=1000, deep_steps=300, deep_seeds=3),
-    full=dict(L=1000, n_theta=16, n_mc=16384, L_scale=1000, n_stat=256, reg_steps=3000, reg_seeds=5,
-              deep_train=1000, deep_steps=800, deep_seeds=5),
-)[profile]
 rng = np.random.default_rng(seed)
 T0 = time.perf_counter()
-print(f"profile={profile}, seed={seed}, backend={jax.default_backend()}")
-
+print(f"profile={profile}, seed={seed}, reps={reps}, ns={ns}, n_seeds={n_seeds}, deep_seeds={deep_seeds}")
 
 # %% [markdown]
-# ## 1 · $E[y_T^2]\le\tau(\theta)$ for random $\theta$ and seven input processes
+# ## 1 · The theorem in its own setting: the exact uniform gap over a class fixed before the data
 #
-# Random single-channel S4D systems ($N=8$ stored complex modes, $\mathrm{Re}\,\lambda\sim-U(0.1,3)$,
-# $\mathrm{Im}\,\lambda\sim U(0,60)$, $\Delta\sim\log U(10^{-3},10^{-1})$, $B=1$, complex normal $C$) and the seven
-# processes of `ssmtheory.processes` (white, offset, Brownian, AR(1) from rest, sinusoid + noise, tiny noise, and a
-# stationary AR(1)). Every process is Gaussian with a closed-form covariance, so $E[y_T^2]$ is known **exactly**;
-# $\tau$ uses the exact $\mu_t,\sigma_t$.
+# **Horizon.** The theorem's $T$ is the continuous horizon $L\Delta$, not the step count: we fix $T=4$ and
+# discretize at $\Delta=T/L$. **Class** (ours, fixed now): $\Theta=\{(A,B,C): A=\mathrm{diag}(-\alpha/2+i\pi n)_{n<8},
+# \ \alpha\in\{0.5,1,2\},\ B=1,\ \|C\|_2\le r\}$ with $r=1/(4\sqrt N)$ — a grid over a box of decay rates (all
+# stable) times a ball. **Labels**: Rademacher $\pm1$, independent of $x$ (bounded, as the "+1" in the bound
+# presumes). For each $A$ the read-out is linear in $c=(\mathrm{Re}\,C,\mathrm{Im}\,C)$, $w=G_Ac$, so
+# $R(\theta)-R_n(\theta)=v^\top(M-\hat M_n)v$ with $v=(G_Ac,-1)$ and the second-moment matrices of $(x,y)$ —
+# a quadratic in $c$ whose sup of $|\cdot|$ over the ball is two **trust-region problems**, solved exactly
+# (`uniform_gap.trust_region_max`, tested against brute force). $M$ is known in closed form for every process.
 #
-# *Monte Carlo, without a fudge factor:* from $M$ samples the estimate $\hat m_2=\overline{y_T^2}$ has standard error
-# $\widehat{se}=\mathrm{sd}(y_T^2)/\sqrt M$. We test the bound with the one-sided lower confidence limit
-# $\hat m_2-z\,\widehat{se}\le\tau$, $z$ Bonferroni-corrected over all cases for a 1 % family-wise error, and check
-# the Monte Carlo against the exact value with the two-sided limit. The exact inequality is checked to round-off.
+# **Processes** (Gaussian, on $[0,T]$; which meet the Hölder assumption):
+#
+# | process | mean, covariance | Hölder? |
+# |---|---|---|
+# | Brownian $\sigma W(s)$ ($\sigma=1,\tfrac12$) | $0$, $\sigma^2\min(s,t)$ (Lipschitz) | yes |
+# | reversed Brownian $W(T-s)$ | $0$, $\min(T-s,T-t)$: same energy as Brownian, variance early | yes |
+# | OU $dx=-\theta x\,ds+dW$, $\theta\in\{0.5,2,8\}$ stationary; $\theta=2$ from $x(0)=0$ | $0$, $\tfrac1{2\theta}e^{-\theta|s-t|}$ (Lipschitz) | yes |
+# | OU $\theta=2$ + smooth mean $1+\sin(2\pi s/T)$ | smooth, Lipschitz | yes |
+# | **white noise** $dW/ds$ (samples $N(0,1/\Delta)$) | $0$, $\delta(s-t)$: **not** a continuous covariance | **no** (control) |
+#
+# **Controls.** *Rate:* the same processes made heavy-tailed (`processes.heavy_tailed`: a multivariate-t path with the
+# same mean and covariance, $\nu=2.5$, so not Gaussian and with an infinite fourth moment): empirical second moments
+# converge like $n^{-(1-2/\nu)}=n^{-0.2}$, slower than the bound's rate. *Ranking:* the unbounded **least-squares fit**
+# over the span of $G_{A_1}$, chosen by the data outside any fixed ball: its gap falls like $d/n$ and does not depend on
+# the process ($E\,\mathrm{gap}\approx 2s^2d/n$ for labels independent of $x$), so $\psi$ must not rank it.
+# *Refinement:* white noise. The issue's two-sided band $[-0.6,-0.4]$ for the slope is reported per process; the
+# claim is the one-sided consequence of the theorem (an upper bound cannot say the gap falls no faster).
+
+# %%
+N_cls, r_cls = 8, 1 / (4 * np.sqrt(8))
+L1, L1f = 64, 256  # coarse and fine grids on [0, T]
+holder = [processes.brownian_on(1.0, T_h), processes.brownian_on(0.5, T_h, name="Brownian σ=0.5"),
+          processes.reversed_brownian(1.0, T_h), processes.ou(0.5, 1.0, T_h), processes.ou(2.0, 1.0, T_h),
+          processes.ou(8.0, 1.0, T_h), processes.ou(2.0, 1.0, T_h, stationary=False),
+          processes.ou(2.0, 1.0, T_h, mean=lambda s: 1 + np.sin(2 * np.pi * s / T_h), name="OU θ=2 + smooth mean")]
+t_sec = time.perf_counter()
+study = {p.name: ug.study_process(p, N_cls, T_h, r_cls, ns, reps, L1, L1f, n_fine, seed=seed + 7 * i)
+         for i, p in enumerate(holder)}
+# white noise dW/ds: per-sample std 1/sqrt(Delta) at each resolution (the same continuous-time object, if it were one)
+white_c, white_f = (processes.white_on(np.sqrt(Lx / T_h), 0.0, T_h, name=f"white dW/ds (L={Lx})") for Lx in (L1, L1f))
+G_c, G_f = ug.s4d_class(N_cls, T_h, L1), ug.s4d_class(N_cls, T_h, L1f)
+white = {"gap_at": ug.uniform_gaps(white_c, G_c, r_cls, [n_fine], reps, L1, seed=seed + 101)[:, 0],
+         "gap_fine": ug.uniform_gaps(white_f, G_f, r_cls, [n_fine], reps, L1f, seed=seed + 102)[:, 0],
+         "psi": sum(ug.psi_ball(G_c, white_c.mean(L1), white_c.std(L1), r_cls)),
+         "psi_fine": sum(ug.psi_ball(G_f, white_f.mean(L1f), white_f.std(L1f), r_cls))}
+names = list(study)
+heavy = [ug.uniform_gaps(processes.heavy_tailed(p, 2.5), G_c, r_cls, ns, reps, L1, seed=seed + 200 + i)
+         for i, p in enumerate(holder)]
+print(f"section 1: {time.perf_counter() - t_sec:.1f} s")
+
+# %%
+slopes, slope_ci, excess = ug.slope_band_excess(ns, [study[k]["gaps"] for k in names], (rate_lo, rate_hi), seed=seed)
+e_slopes, _, _ = ug.slope_band_excess(ns, [study[k]["erm"] for k in names], (rate_lo, rate_hi), seed=seed)
+h_slopes, h_ci, _ = ug.slope_band_excess(ns, heavy, (rate_lo, rate_hi), seed=seed)
+in_issue_band = {k: bool(-0.6 <= slope_ci[i, 0] and slope_ci[i, 1] <= -0.4) for i, k in enumerate(names)}
+psi_v = np.array([study[k]["psi"] for k in names]); phi_v = np.array([study[k]["phi"] for k in names])
+gap_last = [study[k]["gaps"][:, -1] for k in names]; erm_last = [study[k]["erm"][:, -1] for k in names]
+rho_psi, rho_psi_lo = ug.rank_tracking(gap_last, (psi_v + 1) ** 2, seed=seed)
+rho_erm, rho_erm_lo = ug.rank_tracking(erm_last, (psi_v + 1) ** 2, seed=seed)
+rho_phi, _ = ug.rank_tracking(gap_last, (phi_v + 1) ** 2, seed=seed)
+rho_erm_phi, _ = ug.rank_tracking(erm_last, (phi_v + 1) ** 2, seed=seed)
+refine = {k: ug.refinement_excess(study[k]["gap_at"], study[k]["gap_fine"], study[k]["psi"], study[k]["psi_fine"], seed=seed)
+          for k in names}
+refine_w = ug.refinement_excess(white["gap_at"], white["gap_fine"], white["psi"], white["psi_fine"], seed=seed)
+print(f"{'process':<24}{'slope [95% CI]':>24}{'t_2.5':>7}{'ERM':>7}{'psi':>7}{'phi':>7}{'gap@n_max':>10}{'|log r|':>9}")
+for i, k in enumerate(names):
+    print(f"{k:<24}{slopes[i]:>9.3f} [{slope_ci[i, 0]:.3f}, {slope_ci[i, 1]:.3f}]{h_slopes[i]:>7.2f}{e_slopes[i]:>7.2f}"
+          f"{psi_v[i]:>7.3f}{phi_v[i]:>7.3f}{gap_last[i].mean():>10.4f}{refine[k][0]:>9.3f}")
+print(f"CI inside the issue's band [-0.6, -0.4]: {sum(in_issue_band.values())} of {len(names)} processes")
+print(f"white dW/ds: psi {white['psi']:.2f} -> {white['psi_fine']:.2f}, gap {white['gap_at'].mean():.4f} -> "
+      f"{white['gap_fine'].mean():.4f}, |log r| = {refine_w[0]:.3f}")
+print(f"Spearman vs (psi+1)^2: {rho_psi:.3f} (lower {rho_psi_lo:.3f}); vs norm proxy: {rho_phi:.3f}; ERM control: {rho_erm:.3f}")
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(17, 4.6))
+ax = axes[0]
+for i, k in enumerate(names):
+    ax.loglog(ns, study[k]["gaps"].mean(0), "o-", color=f"C{i}", lw=1.5, ms=4, label=f"{k} ({slopes[i]:.2f})")
+    ax.loglog(ns, heavy[i].mean(0), ":", color=f"C{i}", lw=1)
+ax.loglog(ns, 0.5 * np.asarray(ns, float) ** -0.5, "k--", lw=1, label="n^-1/2")
+ax.set(xlabel="n", ylabel="sup_Θ |R − R_n|", title="uniform gap: Gaussian (solid) vs heavy-tailed t₂.₅ (dotted)")
+ax.legend(fontsize=6.5, ncol=1)
+ax = axes[1]
+ax.scatter((psi_v + 1) ** 2, [g.mean() for g in gap_last], color=[f"C{i}" for i in range(len(names))], s=40,
+           label=f"(ψ+1)²: ρ={rho_psi:.2f}")
+ax.scatter((phi_v + 1) ** 2, [g.mean() for g in gap_last], marker="x", color="0.3", label=f"norm proxy (φ+1)²: ρ={rho_phi:.2f}")
+ax.set(xlabel="bound factor", ylabel=f"uniform gap at n={ns[-1]}", title="does the bound's factor rank the processes?")
+ax.legend(fontsize=8)
+ax = axes[2]
+rk = [refine[k][0] for k in names] + [refine_w[0]]
+ax.bar(range(len(rk)), rk, color=[f"C{i}" for i in range(len(names))] + ["k"])
+ax.axhline(np.log(2), color="r", ls="--", lw=1, label="log 2 (threshold)")
+ax.set_xticks(range(len(rk)), names + ["white dW/ds"], rotation=45, ha="right", fontsize=7)
+ax.set(ylabel="|log (gap ratio / (ψ+1)² ratio)|", title=f"refining Δ 4x at T={T_h:g}")
+ax.legend(fontsize=8)
+fig_thm = plotting.save_figure(fig, NB, "uniform_gap")
+plt.show()
+
+# %%
+claims.check("liuli.uniform_gap_rate", float(slope_ci[:, 1].max()), control_observed=float(h_ci[:, 1].max()),
+             figure=fig_thm,
+             evidence={"slopes": dict(zip(names, slopes.round(4))), "ci": dict(zip(names, slope_ci.round(4).tolist())),
+                       "ci_inside_issue_band_-0.6_-0.4": in_issue_band, "heavy_tailed_slopes": dict(zip(names, h_slopes.round(3))),
+                       "heavy_tailed_ci_hi": dict(zip(names, h_ci[:, 1].round(3))), "erm_slopes": dict(zip(names, e_slopes.round(3))),
+                       "reps": reps, "ns": ns})
+claims.check("liuli.gap_tracks_psi", rho_psi_lo, control_observed=rho_erm_lo, figure=fig_thm,
+             evidence={"rho": rho_psi, "lower95": rho_psi_lo, "rho_control": rho_erm, "n_processes": len(names)})
+claims.check("liuli.psi_tracks_gap_under_refinement", max(v[1] for v in refine.values()), control_observed=refine_w[1],
+             figure=fig_thm, evidence={"abs_log_ratio": {k: v[0] for k, v in refine.items()}, "white": refine_w[0],
+                                       "L": [L1, L1f], "n": n_fine})
+claims.check("liuli.psi_beats_norm_proxy", rho_psi - rho_phi, control_observed=rho_erm - rho_erm_phi, figure=fig_thm,
+             evidence={"rho_psi": rho_psi, "rho_norm_proxy": rho_phi})
+
+# %% [markdown]
+# **Reading §1** (numbers in the table above). In our runs the uniform gap over a class fixed in advance falls at least as
+# fast as the theorem's rate for every Hölder process (slopes near $-1/2$; the issue's stricter two-sided band is met by
+# some processes' intervals only — they reach below $-0.6$), while the heavy-tailed versions do not; $(\psi+1)^2$ ranks the
+# processes' gaps, and does not rank the gap of the least-squares fit, which lies outside any fixed class. But the
+# norm-based proxy, which only knows the input's total energy, ranks them as well or better: the temporal placement that
+# $\psi$ adds (Brownian motion against its time reversal) does not show up in the gap. White noise, outside the Hölder
+# assumption, breaks the link between $\psi$ and the gap when the grid is refined: $\psi$ doubles, the gap does not move.
+#
+# ## 2 · The derived fact $E[y_T^2]\le\tau$, and $\tau$'s blind spot (sanity: our derivation and construction)
+#
+# Random single-channel S4D systems and seven processes with closed-form covariance: the exact second moment never
+# exceeds $\tau$ and the Monte Carlo agrees with it (two-sided, Bonferroni 1 %). White noise and a stationary AR(1)
+# with the same N(0,1) marginals get the same $\tau$ while their true $E[y_T^2]$ differ by more than 10×.
 
 # %%
 def random_s4d_kernel(r, L, N=8):
     lam = -r.uniform(0.1, 3.0, N) + 1j * r.uniform(0, 60.0, N)
-    dt = np.exp(r.uniform(np.log(1e-3), np.log(1e-1)))
-    lb, bb = ssm.discretize(lam[None], np.ones((1, N), complex), dt)
-    C = r.normal(size=(1, N)) + 1j * r.normal(size=(1, N))
-    return np.asarray(ssm.kernel(lb, bb, C, L, conj_sym=True))[:, 0]
+    lb, bb = ssm.discretize(lam[None], np.ones((1, N), complex), np.exp(r.uniform(np.log(1e-3), np.log(1e-1))))
+    return np.asarray(ssm.kernel(lb, bb, r.normal(size=(1, N)) + 1j * r.normal(size=(1, N)), L, conj_sym=True))[:, 0]
 
 
-L = P["L"]
+L = 256
 procs = dict(processes.standard_patterns())
 stat_ar = processes.ar1(0.9, np.sqrt(1 - 0.9**2), stationary=True, name="AR(1) φ=0.9 stationary")
 procs[stat_ar.name] = stat_ar
-kernels = np.stack([random_s4d_kernel(rng, L) for _ in range(P["n_theta"])])
-n_cases = len(procs) * len(kernels)
-z1 = norm.ppf(1 - 0.01 / n_cases)        # one-sided, Bonferroni
-z2 = norm.ppf(1 - 0.01 / (2 * n_cases))  # two-sided, Bonferroni
-rows = []
-for i, (name, p) in enumerate(procs.items()):
-    mu, sd, K = p.mean(L), p.std(L), p.cov(L)
-    X = p.sample(rng, P["n_mc"], L)
-    Y2 = np.asarray(X @ kernels[:, ::-1].T) ** 2  # (M, n_theta): y_T = sum_j k_j x_{L-1-j}
-    for j, k in enumerate(kernels):
-        rows.append(dict(proc=name, theta=j, tau=float(measure.tau(k, mu, sd)),
-                         exact=float(measure.second_moment(k, mu, K)),
-                         mc=Y2[:, j].mean(), se=Y2[:, j].std() / np.sqrt(len(Y2))))
-tau_ = np.array([r["tau"] for r in rows]); ex = np.array([r["exact"] for r in rows])
-mc = np.array([r["mc"] for r in rows]); se = np.array([r["se"] for r in rows])
-
-fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.4))
-for c, name in enumerate(procs):
-    sel = np.array([r["proc"] == name for r in rows])
-    ax0.scatter(tau_[sel], ex[sel] / tau_[sel], s=28, color=f"C{c}", label=name)
-    ax0.errorbar(tau_[sel], mc[sel] / tau_[sel], yerr=z1 * se[sel] / tau_[sel], fmt="none", color=f"C{c}", alpha=0.5)
-ax0.axhline(1.0, color="k", ls="--", lw=1, label="bound: E[y²] = τ")
-ax0.set(xscale="log", yscale="log", xlabel="τ(θ)", ylabel="E[y_T²] / τ(θ)",
-        title=f"dots: exact; bars: Monte Carlo ± z·se (M={P['n_mc']}, z={z1:.2f})")
-ax0.legend(fontsize=7, loc="lower left")
-ax1.scatter(ex, (mc - ex) / se, s=12)
-ax1.axhline(z2, color="k", ls=":", lw=1); ax1.axhline(-z2, color="k", ls=":", lw=1, label=f"±z (two-sided, z={z2:.2f})")
-ax1.set(xscale="log", xlabel="exact E[y_T²]", ylabel="(Monte Carlo − exact) / se", title="Monte Carlo vs closed form")
-ax1.legend()
-fig_bound = plotting.save_figure(fig, NB, "second_moment_vs_tau")
-plt.show()
-
-claims.check("liuli.second_moment_le_tau_exact", float(np.max(ex / tau_)), 1 + 1e-10, "<=", figure=fig_bound.name,
-             description=f"exact E[y_T^2] / tau(theta) <= 1 (+round-off) over {n_cases} (theta, process) cases (fact 2, derived)")
-claims.check("liuli.second_moment_le_tau_mc", float(np.max((mc - z1 * se) / tau_)), 1.0, "<=", figure=fig_bound.name,
-             description=f"Monte Carlo (M={P['n_mc']}) lower confidence limit of E[y_T^2] <= tau (one-sided, Bonferroni 1%)")
-claims.check("liuli.mc_matches_exact", float(np.max(np.abs(mc - ex) / se)), z2, "<=", figure=fig_bound.name,
-             description="Monte Carlo E[y_T^2] agrees with the closed form (max |MC - exact| / se, two-sided Bonferroni 1%)")
-print(f"E[y^2]/tau ranges over [{np.min(ex / tau_):.2e}, {np.max(ex / tau_):.3f}]: the bound holds and is often loose")
-
-# %% [markdown]
-# ## 2 · Where $\tau$ is blind: same marginals, different correlations
-#
-# White N(0,1) noise and a stationary AR(1) with $\phi=0.99$ scaled to N(0,1) marginals have identical
-# $\mu_t=0$, $\sigma_t=1$, hence **identical $\tau$** for every $\theta$. Their outputs are not alike: for a
-# low-pass kernel the correlated input adds up coherently ($E[y_T^2]\approx(\sum_j k_j)^2$ as $\phi\to1$),
-# the white one does not ($E[y_T^2]=\sum_jk_j^2$). The gap between $E[y_T^2]$ and $\tau$ — the bound's slack — is
-# governed entirely by the correlations, which $\tau$ (and the reconstructed $\psi$) ignore; depending on the kernel the
-# correlated input gives a larger *or* a smaller $E[y_T^2]$ (an oscillating kernel averages a slow input away). We use S4D-Lin
-# kernels ($N=32$, random complex $C$) at several step sizes $\Delta$. Claim: the two $\tau$ agree to $10^{-12}$
-# (relative) while, for at least one $\Delta$, the true second moments differ by at least a factor 10 (an
-# order of magnitude, fixed before computing).
-
-# %%
-white, corr = processes.same_marginals_pair(0.99)
-dts = [1e-3, 1e-2, 1e-1, 1.0]
-lin = init.s4d_lin(32)
-Cb = rng.normal(size=(1, 32)) + 1j * rng.normal(size=(1, 32))
+kernels = np.stack([random_s4d_kernel(rng, L) for _ in range(6)])
+z2 = norm.ppf(1 - 0.01 / (2 * len(procs) * len(kernels)))
+tau_, ex, mc, se = [], [], [], []
+for p in procs.values():
+    Y2 = np.asarray(p.sample(rng, n_mc, L) @ kernels[:, ::-1].T) ** 2
+    tau_ += [float(measure.tau(k, p.mean(L), p.std(L))) for k in kernels]
+    ex += [float(measure.second_moment(k, p.mean(L), p.cov(L))) for k in kernels]
+    mc += list(Y2.mean(0)); se += list(Y2.std(0) / np.sqrt(n_mc))
+tau_, ex, mc, se = map(np.array, (tau_, ex, mc, se))
+white_p, corr_p = processes.same_marginals_pair(0.99)
 blind = []
-for dt in dts:
-    lb, bb = ssm.discretize(lin[None], np.ones((1, 32), complex), dt)
-    k = np.asarray(ssm.kernel(lb, bb, Cb, L, conj_sym=True))[:, 0]
-    blind.append({nm: (float(measure.tau(k, p.mean(L), p.std(L))), float(measure.second_moment(k, p.mean(L), p.cov(L))))
-                  for nm, p in (("white", white), ("corr", corr))})
-tau_diff = max(abs(b["white"][0] - b["corr"][0]) / b["white"][0] for b in blind)
-ratios = np.array([b["corr"][1] / b["white"][1] for b in blind])
+for dt in [1e-3, 1e-2, 1e-1, 1.0]:
+    lb, bb = ssm.discretize(init.s4d_lin(32)[None], np.ones((1, 32), complex), dt)
+    k = np.asarray(ssm.kernel(lb, bb, rng.normal(size=(1, 32)) + 1j * rng.normal(size=(1, 32)), L, conj_sym=True))[:, 0]
+    blind.append([(float(measure.tau(k, q.mean(L), q.std(L))), float(measure.second_moment(k, q.mean(L), q.cov(L))))
+                  for q in (white_p, corr_p)])
+blind = np.array(blind)  # (dt, process, (tau, E y^2))
 
-fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw=dict(width_ratios=[1, 1.2]))
-xs = np.stack([white.sample(seed, 1, L)[0], corr.sample(seed, 1, L)[0]])
-ax0.plot(xs[0], lw=0.8, label=white.name); ax0.plot(xs[1], lw=1.2, label=corr.name)
-ax0.set(xlabel="t", ylabel="x_t", title="one path each: same N(0,1) marginal at every t"); ax0.legend(fontsize=8)
-w = 0.2
-pos = np.arange(len(dts))
-ax1.bar(pos - 1.5 * w, [b["white"][0] for b in blind], w, color="0.3", label="τ (both processes)")
-ax1.bar(pos - 0.5 * w, [b["corr"][0] for b in blind], w, color="0.6", label="τ (AR(1), same)")
-ax1.bar(pos + 0.5 * w, [b["white"][1] for b in blind], w, color="C0", label="E[y_T²], white")
-ax1.bar(pos + 1.5 * w, [b["corr"][1] for b in blind], w, color="C1", label="E[y_T²], AR(1) φ=0.99")
-ax1.set_xticks(pos, [f"Δ={d:g}" for d in dts]); ax1.set_yscale("log")
-ax1.set(ylabel="value", title="τ cannot tell them apart; E[y_T²] differs (S4D-Lin, N=32)")
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.2))
+ax0.scatter(tau_, ex / tau_, s=14, label="exact"); ax0.scatter(tau_, mc / tau_, s=8, marker="x", label="Monte Carlo")
+ax0.axhline(1, color="k", ls="--", lw=1)
+ax0.set(xscale="log", yscale="log", xlabel="τ(θ)", ylabel="E[y_T²] / τ", title="E[y_T²] ≤ τ (7 processes × 6 systems)")
+ax0.legend(fontsize=8)
+ax1.plot(blind[:, 0, 0], "o-", label="τ (both)"); ax1.plot(blind[:, 0, 1], "s-", label="E[y²], white")
+ax1.plot(blind[:, 1, 1], "^-", label="E[y²], AR(1) φ=0.99")
+ax1.set_xticks(range(4), ["Δ=1e-3", "1e-2", "1e-1", "1"]); ax1.set(yscale="log", title="same marginals: same τ")
 ax1.legend(fontsize=8)
-fig_blind = plotting.save_figure(fig, NB, "blindness")
+fig_fact = plotting.save_figure(fig, NB, "second_moment_vs_tau")
 plt.show()
-claims.check("liuli.blind_tau_equal", tau_diff, 1e-12, "<=", figure=fig_blind.name,
-             description="white N(0,1) and stationary AR(1) (phi=0.99) with N(0,1) marginals get the same tau (max relative difference)")
-claims.check("liuli.blind_second_moment_differs", float(ratios.max()), 10.0, ">=", figure=fig_blind.name,
-             description="... while their exact E[y_T^2] differ by at least 10x for some Delta (max ratio AR / white)")
-print("E[y^2] ratio AR/white per Δ:", np.round(ratios, 2))
+claims.sanity("liuli.second_moment_le_tau_exact", float(np.max(ex / tau_)), 1 + 1e-10, "<=", figure=fig_fact,
+              description="exact E[y_T^2] / tau <= 1 (+ round-off) over 42 (system, process) cases (derived fact)")
+claims.sanity("liuli.mc_matches_exact", float(np.max(np.abs(mc - ex) / se)), float(z2), "<=", figure=fig_fact,
+              description="Monte Carlo E[y_T^2] within the two-sided Bonferroni 1% band of the closed form")
+claims.sanity("liuli.blind_tau_equal", float(np.max(np.abs(blind[:, 0, 0] - blind[:, 1, 0]) / blind[:, 0, 0])), 1e-12,
+              "<=", figure=fig_fact, description="white N(0,1) and AR(1) with N(0,1) marginals: identical tau")
+claims.sanity("liuli.blind_second_moment_differs", float(np.max(blind[:, 1, 1] / blind[:, 0, 1])), 10.0, ">=",
+              figure=fig_fact, description="... while their exact E[y_T^2] differ by >= 10x for some Delta")
 
 # %% [markdown]
-# ## 3 · The scaling rule makes the output scale robust to the temporal pattern
+# ## 3 · The scaling rule on patterns of equal RMS
 #
-# Liu & Li's eq. (8): keep $A,B,\Delta$ from the usual initialization and set $C\leftarrow C/\sqrt{\tau(\theta_0)}$,
-# with $\tau$ from the **training-data statistics** (here $\hat\mu_t,\hat\sigma_t$ from $n=256$ samples of each
-# pattern; `measure.input_stats`). S4D-Lin ($N=32$, random complex $C$), $L$ steps, $\Delta\in\{10^{-3},10^{-2},10^{-1}\}$,
-# six patterns that differ in mean and variance profile. We plot the exact output RMS $\sqrt{E[y_T^2]}$ before and after.
-#
-# Claims (thresholds from the issue / note, fixed before the run): without the rule the RMS spreads (max/min) by
-# $\ge100\times$; with it every RMS is $\le1$ (fact 2 — but the rule uses *estimated* statistics, so this can fail) and
-# the spread shrinks by $\ge10\times$. We do **not** claim "all RMS ≈ 1": $\tau$ is loose (section 2).
+# Eq. (8): $C\leftarrow C/\sqrt{\tau(\theta_0)}$ with $\tau$ from the training statistics (256 samples). The old version of
+# this test mixed N(0,1) and 0.01·N(0,1) noise, so a 100× spread held for any kernel; here every pattern is scaled to
+# total RMS 1 (`processes.equal_rms_patterns`), so any spread of the output RMS comes from temporal structure alone.
+# Statistic: $\log(\text{spread after})/\log(\text{spread before})$, worst case over $\Delta$ (≤ 0.5: the rule removes at least
+# half of the log-spread). Control: a **norm-based** rescaling $C\leftarrow C/(\|k\|_2\sqrt L)$, the Cauchy–Schwarz scale for a
+# unit-RMS input, which is the same factor for every pattern.
 
 # %%
-Ls = P["L_scale"]
-pats = processes.standard_patterns()
-scale_dts = [1e-3, 1e-2, 1e-1]
+Ls = 500
+pats = processes.equal_rms_patterns(Ls)
+lin = init.s4d_lin(32)
 Cs = rng.normal(size=(1, 32)) + 1j * rng.normal(size=(1, 32))
-rms_raw = np.zeros((len(scale_dts), len(pats))); rms_scaled = np.zeros_like(rms_raw); tau_hat = np.zeros_like(rms_raw)
+scale_dts = [1e-3, 1e-2, 1e-1]
+rms_raw, rms_tau, rms_norm = (np.zeros((len(scale_dts), len(pats))) for _ in range(3))
 for a, dt in enumerate(scale_dts):
     lb, bb = ssm.discretize(lin[None], np.ones((1, 32), complex), dt)
     k = np.asarray(ssm.kernel(lb, bb, Cs, Ls, conj_sym=True))[:, 0]
     for b, p in enumerate(pats.values()):
-        mu_h, sd_h = measure.input_stats(p.sample(rng, P["n_stat"], Ls))
-        tau_hat[a, b] = float(measure.tau(k, mu_h, sd_h))
         m2 = float(measure.second_moment(k, p.mean(Ls), p.cov(Ls)))
-        rms_raw[a, b] = np.sqrt(m2)
-        rms_scaled[a, b] = np.sqrt(m2 / tau_hat[a, b])   # C / sqrt(tau_hat) scales y by 1 / sqrt(tau_hat)
-spread_raw = rms_raw.max(1) / rms_raw.min(1)
-spread_scaled = rms_scaled.max(1) / rms_scaled.min(1)
+        t_hat = float(measure.tau(k, *measure.input_stats(p.sample(rng, 256, Ls))))
+        rms_raw[a, b], rms_tau[a, b] = np.sqrt(m2), np.sqrt(m2 / t_hat)
+        rms_norm[a, b] = np.sqrt(m2) / (np.linalg.norm(k) * np.sqrt(Ls))
 
-fig, axes = plt.subplots(1, len(scale_dts), figsize=(14, 4.4), sharey=True)
-names = list(pats)
+
+def log_spread_ratio(after, before):
+    return float(np.max(np.log(after.max(1) / after.min(1)) / np.log(before.max(1) / before.min(1))))
+
+
+fig, axes = plt.subplots(1, len(scale_dts), figsize=(15, 4.4), sharey=True)
 for a, ax in enumerate(axes):
-    pos = np.arange(len(names))
-    ax.bar(pos - 0.2, rms_raw[a], 0.4, label="initialization (raw C)")
-    ax.bar(pos + 0.2, rms_scaled[a], 0.4, label="after C ← C/√τ̂")
-    ax.axhline(1.0, color="k", ls="--", lw=1)
-    ax.set_xticks(pos, names, rotation=40, ha="right", fontsize=7)
-    ax.set(yscale="log", title=f"Δ={scale_dts[a]:g}: spread {spread_raw[a]:.0f}× → {spread_scaled[a]:.1f}×")
-axes[0].set_ylabel("output RMS at T, √E[y_T²]")
-axes[0].legend(fontsize=8)
+    pos = np.arange(len(pats))
+    ax.bar(pos - 0.27, rms_raw[a], 0.27, label="raw C"); ax.bar(pos, rms_tau[a], 0.27, label="C/√τ̂ (eq. 8)")
+    ax.bar(pos + 0.27, rms_norm[a], 0.27, label="C/(‖k‖√L) (norm control)")
+    ax.set_xticks(pos, list(pats), rotation=40, ha="right", fontsize=7)
+    sp = lambda v: v[a].max() / v[a].min()  # noqa: E731
+    ax.set(yscale="log", title=f"Δ={scale_dts[a]:g}: spread {sp(rms_raw):.3g}× → {sp(rms_tau):.3g}× (eq. 8)")
+axes[0].set_ylabel("exact output RMS at T"); axes[0].legend(fontsize=7)
 fig_scale = plotting.save_figure(fig, NB, "scaling_rule_rms")
 plt.show()
-claims.check("liuli.scaling_raw_spread_ge_100", float(spread_raw.min()), 100.0, ">=", figure=fig_scale.name,
-             description="without the scaling rule the output RMS spreads >= 100x over 6 patterns (min over Delta)")
-claims.check("liuli.scaling_rms_le_1", float(rms_scaled.max()), 1.0, "<=", figure=fig_scale.name,
-             description="with the rule (tau from n=256 training samples) every exact output RMS <= 1")
-claims.check("liuli.scaling_spread_shrinks_10x", float((spread_raw / spread_scaled).min()), 10.0, ">=", figure=fig_scale.name,
-             description="the rule shrinks the max/min RMS spread by >= 10x (min over Delta)")
+claims.check("liuli.scaling_spread_shrinks", log_spread_ratio(rms_tau, rms_raw),
+             control_observed=log_spread_ratio(rms_norm, rms_raw), figure=fig_scale,
+             evidence={"spread_raw": (rms_raw.max(1) / rms_raw.min(1)).tolist(),
+                       "spread_eq8": (rms_tau.max(1) / rms_tau.min(1)).tolist(), "dts": scale_dts})
+claims.sanity("liuli.scaling_rms_le_1", float(rms_tau.max()), 1.0, "<=", figure=fig_scale,
+              description="after eq. (8) with estimated statistics every exact output RMS <= 1 (derived fact)")
 
 # %% [markdown]
-# **Invariances.** (i) Scaling every input by $c$ multiplies $\hat\mu,\hat\sigma$ by $|c|$ and $\tau$ by $c^2$, so the
-# rescaled outputs are unchanged up to the sign of $c$ (checked to $10^{-10}$ relative). (ii) For a deep model the rule is applied layer
-# by layer (`measure.scale_rule`), each layer with the statistics of its own input computed after the earlier
-# layers were rescaled; rescaling layer $l$ changes only later layers' inputs, so afterwards **every** layer and channel has
-# $\tau=1$ on that batch (checked to $10^{-6}$ on a 2-layer S4D in float64).
+# **Invariances (sanity).** Scaling the inputs by $c$ leaves the rescaled outputs unchanged up to the sign of $c$; for a
+# 2-layer S4D the rule applied layer by layer (`measure.scale_rule`) leaves every layer and channel at $\tau=1$.
 
 # %%
 p_inv = processes.offset_noise(1.0, 2.0, 0.7)
-x_inv = p_inv.sample(rng, P["n_stat"], Ls)
+x_inv = p_inv.sample(rng, 256, Ls)
 lb, bb = ssm.discretize(lin[None], np.ones((1, 32), complex), 1e-2)
 k_inv = np.asarray(ssm.kernel(lb, bb, Cs, Ls, conj_sym=True))[:, 0]
-
-
-def rescaled_outputs(x):
-    return np.asarray(measure.output_at_T(k_inv / np.sqrt(float(measure.tau(k_inv, *measure.input_stats(x)))), x))
-
-
-y_ref = rescaled_outputs(x_inv)
-inv_err = max(np.abs(rescaled_outputs(c * x_inv) - np.sign(c) * y_ref).max() / np.abs(y_ref).max() for c in (1e-3, -3.0, 1e3))
-claims.check("liuli.scaling_input_scale_invariance", inv_err, 1e-10, "<=",
-             description="after the rule, scaling the inputs by c in {1e-3, -3, 1e3} leaves the outputs unchanged up to sign")
-
+resc = lambda x: np.asarray(measure.output_at_T(k_inv / np.sqrt(float(measure.tau(k_inv, *measure.input_stats(x)))), x))  # noqa: E731
+inv_err = max(np.abs(resc(c * x_inv) - np.sign(c) * resc(x_inv)).max() / np.abs(resc(x_inv)).max() for c in (1e-3, -3.0, 1e3))
+claims.sanity("liuli.scaling_input_scale_invariance", inv_err, 1e-10, "<=",
+              description="after eq. (8), inputs scaled by c in {1e-3, -3, 1e3}: outputs unchanged up to sign")
 cfg64 = models.DeepSSMConfig(d_input=1, d_model=8, d_output=4, n_layers=2, d_state=16, block="s4d", dtype=jnp.float64)
-p64 = models.init_params(jax.random.PRNGKey(seed), cfg64)
 xb64 = jnp.asarray(p_inv.sample(rng, 128, 128)[..., None])
-p64s, taus_before = measure.scale_rule(p64, cfg64, xb64)
-taus_after = measure.tau_layers(p64s, cfg64, measure.layer_input_stats(p64s, cfg64, xb64))
-dev = max(float(jnp.abs(t - 1).max()) for t in taus_after)
-claims.check("liuli.scaling_deep_tau_one", dev, 1e-6, "<=",
-             description="2-layer S4D after layer-by-layer scaling: max |tau - 1| over layers and channels (float64)")
-print("tau per layer before the rule (range):", [f"{t.min():.2g}..{t.max():.2g}" for t in taus_before])
+p64s, _ = measure.scale_rule(models.init_params(jax.random.PRNGKey(seed), cfg64), cfg64, xb64)
+dev = max(float(jnp.abs(t - 1).max()) for t in measure.tau_layers(p64s, cfg64, measure.layer_input_stats(p64s, cfg64, xb64)))
+claims.sanity("liuli.scaling_deep_tau_one", dev, 1e-6, "<=",
+              description="2-layer S4D after layer-by-layer scaling: max |tau - 1| over layers and channels")
 
 # %% [markdown]
-# ## 4 · The regularizer $R_n+\lambda\tau$ on a small-sample noisy regression task
+# ## 4 · The regularizer $R_n+\lambda\tau$ against a tuned weight decay — training $A$, $\Delta$ and $C$
 #
-# The theory's setting: one layer, read out at $T$, squared loss. Inputs: independent in time with a time-varying
-# mean $\mu(s)=1+\sin 2\pi s$ and std $\sigma(s)=0.3+s$ ($s=t/L$). Target: a teacher kernel
-# $k^\star_j=\Delta\,e^{-2t_j}\cos(3\pi t_j)$ ($t_j=j\Delta$, not in the student's span) normalized to unit output
-# variance, plus label noise of std 0.5. Student: S4D-Lin ($N=32$, $\Delta=4/L$, $B=1$) with only $C$ trained
-# (64 real parameters), initialized with the scaling rule ($\tau_0=1$, which makes $\lambda$ comparable).
-# Full-batch Adam (lr $10^{-2}$, a fixed number of steps) on $n=32$ examples; $\tau$ with the training batch's statistics.
-# Since the inputs are Gaussian with a known covariance, the **test risk is exact**:
-# $R(\theta)=E[((k-k^\star)\cdot x_{\rm rev})^2]+0.5^2$ (`measure.second_moment`), and the gap is $R-R_n$.
-#
-# Claims (5-seed means; tolerances from the note, fixed in advance): the final $\tau$ strictly decreases along
-# $\lambda\in\{0,10^{-3},10^{-2},10^{-1}\}$; the gap does not increase by more than 0.01 (MSE units; the
-# label-noise floor is 0.25) between consecutive $\lambda$; the best test risk over $\lambda>0$ is $\le$ the one at
-# $\lambda=0$. Across the trained models (4 λ × 5 seeds), Spearman$(\tau,\text{gap})>0.5$; at fixed $\lambda=10^{-2}$ the
-# gap shrinks with $n\in\{20,\dots,320\}$ with log-log slope $\le-0.3$ (the bound's rate is $-1/2$ up to logs).
+# One SISO S4D layer read out at $T$ (`ssmtheory.siso`: $N=16$ S4D-Lin modes, $L=128$, $\Delta=4/L$), **$A$, $\Delta$ and
+# $C$ all trained** (65 parameters), initialized with eq. (8) ($\tau_0=1$). Inputs with a time-varying mean
+# $1+\sin2\pi s$ and std $0.3+s$; teacher $k^\star_j=\Delta e^{-2t_j}\cos3\pi t_j$ normalized to unit output, label noise
+# 0.5 (noise floor 0.25), $n=32$ — more parameters than examples. Full-batch Adam, the test risk is exact. Designs, each
+# with its strength chosen **per seed on a validation set of 256** (never on the test risk):
+# no regularizer; $\lambda\tau$, $\lambda\in\{10^{-3},10^{-2},10^{-1}\}$; **weight decay** $\lambda\|C\|^2$,
+# $\lambda\in\{10^{-2},10^{-1},1\}$ ($\tau\propto|C|^2$ too, so the two penalties differ only by $\tau$'s data-dependent
+# weighting; an ℓ2 pull on $A$ or $\Delta$ would move time scales, not shrink the read-out); and $\tau$'s **data-free
+# version** ($\mu=0$, $\sigma_t$ = the input's RMS at every $t$: a kernel-ℓ1 penalty of the same scale). Seeds are paired:
+# the same data and initialization for every design.
 
 # %%
-Lr, Nr = 256, 32
-dt_r = 4.0 / Lr
-lb_r, bb_r = ssm.discretize(init.s4d_lin(Nr)[None], np.ones((1, Nr), complex), dt_r)
-V = np.asarray(lb_r[0])[None, :] ** np.arange(Lr)[:, None] * np.asarray(bb_r[0])[None, :]  # (L, N)
-F = np.concatenate([2 * V.real, -2 * V.imag], axis=1)  # k = F @ [Re C, Im C] (conj_sym=True)
-w_chk = rng.normal(size=2 * Nr)
-assert np.allclose(F @ w_chk, np.asarray(ssm.kernel(lb_r, bb_r, (w_chk[:Nr] + 1j * w_chk[Nr:])[None], Lr, conj_sym=True))[:, 0])
-reg_proc = processes.modulated_noise(lambda s: 1 + np.sin(2 * np.pi * s), lambda s: 0.3 + s, "μ=1+sin, σ=0.3+s")
-mu_r, sd_r, K_r = reg_proc.mean(Lr), reg_proc.std(Lr), reg_proc.cov(Lr)
-tj = np.arange(Lr) * dt_r
-k_star = dt_r * np.exp(-2 * tj) * np.cos(3 * np.pi * tj)
-k_star /= np.sqrt(float(measure.second_moment(k_star, mu_r, K_r)))
-noise_r = 0.5
-Fj, Kj, muj, ksj = (jnp.asarray(a) for a in (F, K_r, mu_r, k_star))
+L_r, N_r = 128, 16
+dt_r = 4.0 / L_r
+task = siso.teacher_task(processes.modulated_noise(lambda s: 1 + np.sin(2 * np.pi * s), lambda s: 0.3 + s, "μ=1+sin, σ=0.3+s"),
+                         L_r, dt_r)
+task_w = siso.teacher_task(processes.white_noise(1.0), L_r, dt_r)            # control: constant mu, sigma
+task_b = siso.teacher_task(processes.brownian(1.0), L_r, dt_r)               # Figure 2's second input
+grids = {"tau": [1e-3, 1e-2, 1e-1], "flat": [1e-3, 1e-2, 1e-1], "wd": [1e-2, 1e-1, 1.0]}
+lam_fig = 1e-2
+epoch_steps = 50  # Algorithm 1 "every epoch": full-batch training has no epochs, so C is rescaled every 50 steps
 
 
-def reg_loss(p, xb, yb, lam):
-    k = Fj @ p["w"]
-    st = jax.lax.stop_gradient(measure.input_stats(xb))
-    return jnp.mean((measure.output_at_T(k, xb) - yb) ** 2) + lam * measure.tau(k, *st)
-
-
-def make_members(n, lams, seeds):
-    """Per (lam, seed): training data (seed), init C ~ N(0,1) rescaled to tau = 1 on the training statistics."""
-    Xs, Ys, Ws, ls = [], [], [], []
-    for s in seeds:
-        r = np.random.default_rng(10_000 * seed + s)
-        X = reg_proc.sample(r, n, Lr)
-        Y = X @ k_star[::-1] + noise_r * r.normal(size=n)
-        w0 = r.normal(size=2 * Nr)
-        w0 /= np.sqrt(float(measure.tau(F @ w0, *measure.input_stats(X))))
+def designs(tk, s, which):
+    """Members for seed s: (design, lambda) pairs on one training set; 'wd2' = weight decay from another init."""
+    d = siso.draw(tk, 32, 10_000 * seed + s)
+    p0 = siso.scale_to_unit_tau(siso.init_params(N_r, dt_r, seed=10_000 * seed + s), d["X"])
+    p1 = siso.scale_to_unit_tau(siso.init_params(N_r, dt_r, seed=10_000 * seed + s + 5000), d["X"])
+    out = []
+    for kind, lams in which.items():
         for lam in lams:
-            Xs.append(X); Ys.append(Y); Ws.append(w0); ls.append(lam)
-    return jnp.asarray(np.stack(Xs)), jnp.asarray(np.stack(Ys)), {"w": jnp.asarray(np.stack(Ws))}, jnp.asarray(ls)
+            out.append(siso.Member(d, p1 if kind in ("wd2", "none2") else p0, lt=lam if kind in ("tau", "flat", "every") else 0.0,
+                                   lw=lam if kind in ("wd", "wd2") else 0.0, stats="flat" if kind == "flat" else "data",
+                                   proj=1.0 if kind == "every" else 0.0, tag=(kind, lam, s)))
+    return out
 
 
-def train_eval(n, lams, seeds):
-    X, Y, W, lam = make_members(n, lams, seeds)
-    out, _ = measure.fit_population(reg_loss, W, lam, (X, Y), steps=P["reg_steps"], lr=1e-2, member_data=True)
-    ks = np.asarray(out["w"]) @ F.T                                        # (M, L) trained kernels
-    train = np.mean((np.einsum("mnl,ml->mn", np.asarray(X), ks[:, ::-1]) - np.asarray(Y)) ** 2, axis=1)
-    test = np.array([float(measure.second_moment(k - k_star, mu_r, K_r)) for k in ks]) + noise_r**2
-    taus = np.array([float(measure.tau(k, *measure.input_stats(x))) for k, x in zip(ks, np.asarray(X))])
-    shape = (len(seeds), len(lams))
-    return dict(train=train.reshape(shape), test=test.reshape(shape), gap=(test - train).reshape(shape),
-                tau=taus.reshape(shape), kernels=ks)
+seeds_r = list(range(n_seeds))
+plan = [(task, dict(none=[0.0], **grids, wd2=grids["wd"])), (task_w, {"tau": grids["tau"], "flat": grids["flat"]}),
+        (task_b, dict(none=[0.0], none2=[0.0], tau=[lam_fig], every=[lam_fig])),
+        (task_w, dict(none=[0.0], none2=[0.0], tau=[lam_fig], every=[lam_fig]))]
+t_sec = time.perf_counter()
+runs = []
+for tk, which in plan:
+    mem = [m for s in seeds_r for m in designs(tk, s, which)]
+    kern, losses, res = siso.train_population(tk, mem, reg_steps, lr=1e-2,
+                                              project_every=epoch_steps if "every" in which else None)
+    runs.append((mem, losses, res))
+print(f"section 4-5 training: {time.perf_counter() - t_sec:.1f} s ({sum(len(r[0]) for r in runs)} models)")
 
 
-lams = [0.0, 1e-3, 1e-2, 1e-1]
-seeds_r = list(range(P["reg_seeds"]))
-res = train_eval(32, lams, seeds_r)
-m_tau, m_gap, m_test, m_train = (res[k].mean(0) for k in ("tau", "gap", "test", "train"))
-for lam, a, b, c, d in zip(lams, m_tau, m_train, m_test, m_gap):
-    print(f"lambda={lam:<6g} tau={a:7.3f} train={b:.4f} test={c:.4f} gap={d:.4f}")
+def tuned(run, kind):
+    """Per seed, the test risk (and lambda) of the design's member with the lowest validation loss."""
+    mem, _, res = run
+    out = []
+    for s in seeds_r:
+        idx = [i for i, m in enumerate(mem) if m.tag[0] == kind and m.tag[2] == s]
+        b = idx[int(np.argmin(res["val"][idx]))]
+        out.append((res["test"][b], mem[b].tag[1], res["train"][b], res["tau"][b], res["test"][b] - res["train"][b]))
+    return np.array(out)  # (seeds, 5): test, lambda, train, tau, gap
 
-# %%
-ns = [20, 40, 80, 160, 320]
-lam_fixed = 1e-2
-by_n = {n: train_eval(n, [lam_fixed], seeds_r) for n in ns}
-gap_n = np.array([by_n[n]["gap"].mean() for n in ns])
-slope_n = stats.log_slope(ns, gap_n) if np.all(gap_n > 0) else float("nan")
-psi_n = np.array([measure.psi(by_n[n]["kernels"], mu_r, sd_r) for n in ns])  # Theta = the trained models at each n
-bound_n = measure.bound(psi_n, np.array(ns), Lr, delta=0.05, const=1.0)
-rho_sp = stats.spearman(res["tau"].ravel(), res["gap"].ravel())
 
-fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
-lx = np.array([1e-4] + lams[1:])  # lambda = 0 drawn at 1e-4 on the log axis
-ax = axes[0]
-for s in seeds_r:
-    ax.plot(lx, res["gap"][s], "o-", color="0.75", lw=0.8, ms=3)
-ax.plot(lx, m_gap, "o-", color="C3", lw=2, label="gap = R − R_n (5-seed mean)")
-ax.plot(lx, m_test, "s-", color="C0", lw=2, label="test risk R (exact)")
-ax.plot(lx, m_train, "^-", color="C2", lw=2, label="train loss R_n")
-ax.axhline(noise_r**2, color="k", ls=":", lw=1, label="label-noise floor")
-ax.set_xscale("log"); ax.set_xticks(lx, ["0"] + [f"{v:g}" for v in lams[1:]])
-ax.set(xlabel="λ", ylabel="MSE", title=f"regularizer λτ, n=32 (grey: seeds)"); ax.legend(fontsize=8)
-ax = axes[1]
-for c, lam in enumerate(lams):
-    ax.scatter(res["tau"][:, c], res["gap"][:, c], color=f"C{c}", label=f"λ={lam:g}")
-ax.set(xscale="log", xlabel="final τ(θ)", ylabel="gap", title=f"τ tracks the gap (Spearman ρ={rho_sp:.2f})"); ax.legend(fontsize=8)
-ax = axes[2]
-ax.loglog(ns, gap_n, "o-", color="C3", lw=2, label=f"gap, λ={lam_fixed:g} (slope {slope_n:.2f})")
-ax.loglog(ns, bound_n, "s--", color="0.4", label=r"$(\psi+1)^2\log^{3/2}(Tn/\delta)/\sqrt{n}$, O-const := 1, δ=0.05")
-ax.loglog(ns, gap_n[0] * (np.array(ns) / ns[0]) ** -0.5, "k:", label="slope −1/2")
-ax.set_xticks(ns, [str(v) for v in ns]); ax.minorticks_off()
-ax.set(xlabel="n (training examples)", ylabel="MSE", title="gap vs n; the bound's shape (constant unknown)"); ax.legend(fontsize=8)
-fig_reg = plotting.save_figure(fig, NB, "regularizer")
-plt.show()
-
-claims.check("liuli.reg_tau_decreases", float(np.max(np.diff(m_tau))), 0.0, "<", figure=fig_reg.name,
-             description="final tau strictly decreases along lambda in {0, 1e-3, 1e-2, 1e-1} (5-seed mean; max consecutive change)")
-claims.check("liuli.reg_gap_not_increasing", float(np.max(np.diff(m_gap))), 0.01, "<=", figure=fig_reg.name,
-             description="train-test gap does not increase with lambda (5-seed mean; max consecutive increase, tolerance 0.01)")
-claims.check("liuli.reg_best_lambda_no_worse", float(m_test[1:].min() - m_test[0]), 0.0, "<=", figure=fig_reg.name,
-             description="best test risk over lambda > 0 minus test risk at lambda = 0 (5-seed mean, n=32)")
-claims.check("liuli.tau_tracks_gap_spearman", rho_sp, 0.5, ">", figure=fig_reg.name,
-             description="Spearman(final tau, gap) across the 20 trained models (4 lambda x 5 seeds)")
-claims.check("liuli.gap_shrinks_with_n", slope_n, -0.3, "<=", figure=fig_reg.name,
-             description=f"log-log slope of the mean gap vs n in {ns} at lambda={lam_fixed:g}")
-print(f"bound shape at n={ns[0]}: {bound_n[0]:.1f} vs gap {gap_n[0]:.3f} — with constant 1 it is far above the gap (vacuous)")
+main = {k: tuned(runs[0], k) for k in ("none", "tau", "flat", "wd", "wd2")}
+inf_wd = stats.paired_permutation(main["tau"][:, 0], main["wd"][:, 0], alternative="less")
+inf_wd_ctrl = stats.paired_permutation(main["wd2"][:, 0], main["wd"][:, 0], alternative="less")
+inf_flat = stats.paired_permutation(main["tau"][:, 0], main["flat"][:, 0], alternative="less")
+ctl_w = {k: tuned(runs[1], k) for k in ("tau", "flat")}
+inf_flat_ctrl = stats.paired_permutation(ctl_w["tau"][:, 0], ctl_w["flat"][:, 0], alternative="less")
+for k, v in main.items():
+    print(f"{k:<5} test {v[:, 0].mean():.4f} ± {v[:, 0].std(ddof=1):.4f}  train {v[:, 2].mean():.4f}  "
+          f"gap {v[:, 4].mean():.4f}  chosen λ {sorted(set(v[:, 1]))}")
+print(f"tau − weight decay: {inf_wd.estimate:+.4f}, 95% CI upper {inf_wd.hi:+.4f}, p={inf_wd.p:.3g} (n={inf_wd.n}); "
+      f"placebo {inf_wd_ctrl.estimate:+.4f}, p={inf_wd_ctrl.p:.3g}")
+print(f"tau − data-free tau: {inf_flat.estimate:+.4f}, 95% CI upper {inf_flat.hi:+.4f}, p={inf_flat.p:.3g}")
 
 # %% [markdown]
-# ## 5 · A deep stand-in for the LRA table: 2-layer S4D, four variants
-#
-# The paper's E2 trains multi-layer S4 on LRA (GPU-days; infeasible here). As a scaled-down stand-in we train a
-# 2-layer S4D (`models.DeepSSMConfig(block="s4d")`, $H=16$ channels, $N=16$, GELU, LayerNorm, mean pooling) on
-# `tasks.sequential_digits` (scikit-learn's 8×8 digits read pixel by pixel: length 64, 10 classes, 1000 training
-# and 797 test images) in four variants — **baseline**; **scaling**
-# rule (layer by layer on a training batch of 256); **regularizer** $\lambda\sum_{\rm layers,channels}\tau$ with
-# $\lambda=10^{-3}$ and batch statistics under `stop_gradient`; **both** — several seeds, all trained at once by one
-# compiled, vmapped Adam loop (`measure.fit_population`; batch 32, lr $10^{-2}$, FFT convolution; a few hundred steps,
-# so the models are not trained to convergence — a budget comparison). $\tau$ at the last step is a heuristic
-# for a mean-pooled classifier (note's pitfall 2). The claim is the note's weak C9: *both* scores at least the
-# baseline minus one standard deviation (over seeds). Reviewers found the paper's LRA gains marginal; we report what we see.
+# **Within-λ tracking and underfitting.** The old notebook correlated $\tau$ with the gap *across* λ, where λ drives
+# both; here the Spearman correlation of the final $\tau$ with the gap is computed **within** each λ (across seeds), and
+# the train loss is set against the noise floor 0.25 (below: fitting noise; far above: underfitting).
 
 # %%
-task = tasks.sequential_digits(seed=seed, n_train=P["deep_train"])
-cfg = models.DeepSSMConfig(d_input=1, d_model=16, d_output=task.n_classes, n_layers=2, d_state=16, block="s4d", method="fft")
-lam_deep = 1e-3
-variants = ["baseline", "scaling", "regularizer", "both"]
-seeds_d = list(range(P["deep_seeds"]))
-x_stat = jnp.asarray(task.x_train[:256])
+mem0, _, res0 = runs[0]
+within = {}
+for lam in grids["tau"]:
+    idx = [i for i, m in enumerate(mem0) if m.tag[:2] == ("tau", lam)]
+    gap = res0["test"][idx] - res0["train"][idx]
+    within[lam] = (stats.spearman(res0["tau"][idx], gap) if np.ptp(res0["tau"][idx]) > 0 and np.ptp(gap) > 0 else float("nan"),
+                   float(np.mean(res0["train"][idx])), float(np.mean(res0["test"][idx])))
+    print(f"λτ={lam:g}: Spearman(τ, gap) within λ = {within[lam][0]:+.2f}; train {within[lam][1]:.3f} "
+          f"(floor 0.25), test {within[lam][2]:.3f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
+ax = axes[0]
+for j, k in enumerate(("none", "wd", "flat", "tau")):
+    ax.scatter(np.full(n_seeds, j) + np.linspace(-0.1, 0.1, n_seeds), main[k][:, 0], color=f"C{j}", s=18)
+    ax.errorbar(j, main[k][:, 0].mean(), main[k][:, 0].std(ddof=1), fmt="o", color="k", capsize=4)
+ax.axhline(0.25, color="k", ls=":", lw=1, label="noise floor")
+ax.set_xticks(range(4), ["none", "weight decay", "τ data-free", "τ (eq. 9)"])
+ax.set(yscale="log", ylabel="exact test risk", title=f"tuned on validation, {n_seeds} paired seeds"); ax.legend(fontsize=8)
+ax = axes[1]
+for j, lam in enumerate(grids["tau"]):
+    idx = [i for i, m in enumerate(mem0) if m.tag[:2] == ("tau", lam)]
+    ax.scatter(res0["tau"][idx], res0["test"][idx] - res0["train"][idx], color=f"C{j}",
+               label=f"λ={lam:g}: ρ within = {within[lam][0]:+.2f}")
+ax.set(xscale="log", xlabel="final τ", ylabel="gap R − R_n", title="τ vs gap within each λ"); ax.legend(fontsize=8)
+fig_reg = plotting.save_figure(fig, NB, "regularizer_vs_weight_decay")
+plt.show()
+claims.check("liuli.reg_tau_beats_weight_decay", inf_wd.p, control_observed=inf_wd_ctrl.p, figure=fig_reg,
+             evidence=dict(inf_wd.record(), control=inf_wd_ctrl.record()))
+claims.check("liuli.reg_data_dependence_helps", inf_flat.p, control_observed=inf_flat_ctrl.p, figure=fig_reg,
+             evidence=dict(inf_flat.record(), control=inf_flat_ctrl.record()))
+
+# %% [markdown]
+# **Reading §4.** The τ regularizer beats a weight decay on $C$ tuned the same way — but its data-free version (the same
+# penalty with $\mu=0$ and a constant $\sigma$) does at least as well, so in this experiment the gain comes from penalizing
+# the kernel through $A$, $\Delta$ and $C$, not from the input statistics the paper builds $\tau$ from. Within a fixed λ the
+# final $\tau$ does not track the gap across seeds. The largest λ underfits (train loss above the noise floor 0.25);
+# the chosen λ still fits below the floor.
+#
+# ## 5 · Figure 2 and Algorithm 1, both ways
+#
+# Figure 2 (secondary: ICLR reviews) trains one layer on "Gaussian white noise" inputs and plots the training loss with and
+# without (9); a reviewer asked whether the inputs were really Brownian motion, so we run both. Algorithm 1's line 7
+# rescales $\tilde C$ by the measure; the reviewers could not tell whether once or every epoch, so we run both: **once**
+# (eq. (8) at initialization, then $R_n+\lambda\tau$) and **every epoch** ($C\leftarrow C/\sqrt\tau$ again every 50
+# full-batch steps — full-batch training has no epochs of its own — which resets $\tau$ to 1 each time; the Adam state
+# is kept). λ = 10⁻² (fixed, not tuned). Both are reported; neither is a claim, since the paper does not say which it used.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(16, 4.3))
+fig2_inf, fig2_ctrl, alg1 = {}, {}, {}
+for j, (nm, run) in enumerate((("Brownian", runs[2]), ("white noise", runs[3]))):
+    mem, losses, res = run
+    pick = {k: np.array([i for i, m in enumerate(mem) if m.tag[0] == k]) for k in ("none", "none2", "tau", "every")}
+    for k, c in (("none", "C0"), ("tau", "C3"), ("every", "C2")):
+        axes[j].plot(np.median(losses[:, pick[k]], axis=1), color=c, label={"none": "without (9)", "tau": "with (9), rescale once",
+                                                                           "every": "with (9), rescale every epoch"}[k])
+    axes[j].axhline(0.25, color="k", ls=":", lw=1)
+    axes[j].set(yscale="log", xlabel="step", ylabel="training objective (median over seeds)", title=f"Figure 2 re-run: {nm} inputs")
+    axes[j].legend(fontsize=8)
+    fig2_inf[nm] = stats.paired_permutation(res["test"][pick["tau"]], res["test"][pick["none"]], alternative="less")
+    fig2_ctrl[nm] = stats.paired_permutation(res["test"][pick["none2"]], res["test"][pick["none"]], alternative="less")
+    alg1[nm] = {k: (res["train"][pick[k]].mean(), res["test"][pick[k]].mean(), res["tau"][pick[k]].mean()) for k in pick}
+    axes[2].bar(np.arange(3) + 0.35 * j, [alg1[nm][k][1] for k in ("none", "tau", "every")], 0.35, label=nm)
+axes[2].set_xticks(np.arange(3) + 0.17, ["without (9)", "(9), rescale once", "(9), rescale every epoch"])
+axes[2].set(ylabel="exact test risk (mean)", title="Algorithm 1 both ways"); axes[2].legend(fontsize=8)
+fig_f2 = plotting.save_figure(fig, NB, "figure2_algorithm1")
+plt.show()
+for nm, d in alg1.items():
+    for k, (tr, te, ta) in d.items():
+        print(f"{nm:<12}{k:<7} train {tr:.4f}  test {te:.4f}  final τ {ta:.3f}")
+claims.check("liuli.fig2_reg_improves_test", max(v.p for v in fig2_inf.values()),
+             control_observed=max(v.p for v in fig2_ctrl.values()), figure=fig_f2,
+             evidence={nm: dict(v.record(), control=fig2_ctrl[nm].record()) for nm, v in fig2_inf.items()})
+
+# %% [markdown]
+# **Reading §5.** With (9) the test risk is lower than without on both inputs, white noise and Brownian motion, against
+# a placebo that shows no effect. Rescaling every 50 steps gives a test risk no better than rescaling once in our runs.
+#
+# ## 6 · The four-variant table on a 2-layer S4D, with one-sided paired tests
+#
+# The paper's LRA table (multi-layer S4, GPU-days) is out of reach; the stand-in is a 2-layer S4D ($H=16$, $N=16$, GELU,
+# LayerNorm, mean pooling) on `tasks.sequential_digits` (8×8 digits read pixel by pixel, 1000 train / 797 test) in four
+# variants — baseline; scaling (eq. (8), layer by layer on 256 training inputs); regularizer $\lambda\sum\tau$
+# ($\lambda=10^{-3}$, batch statistics under `stop_gradient`); both. One compiled vmapped Adam loop (batch 32, lr $10^{-2}$).
+# $\tau$ at the last step is a heuristic for a pooled classifier. Each claim is a one-sided paired test over seeds
+# (exact sign-flip permutation p at 5 %, with the paired bootstrap interval in the record); its control is a **placebo**:
+# a second baseline trained from another initialization (and batch order) against the baseline, where no effect exists.
+# The paper's expectations (gains; the reviewers' train/test observations) were pre-registered as not reproduced,
+# quoting the earlier full run and a pilot that contradicted them.
+
+# %%
+dtask = tasks.sequential_digits(seed=seed, n_train=1000)
+cfg = models.DeepSSMConfig(d_input=1, d_model=16, d_output=dtask.n_classes, n_layers=2, d_state=16, block="s4d", method="fft")
+variants = ["baseline", "scaling", "regularizer", "both", "placebo"]
+x_stat = jnp.asarray(dtask.x_train[:256])
 members, lam_m = [], []
-for s in seeds_d:
+for s in range(deep_seeds):
     p0 = models.init_params(jax.random.PRNGKey(1000 * seed + s), cfg)
     ps, _ = measure.scale_rule(p0, cfg, x_stat)
-    for v in variants:
-        members.append(ps if v in ("scaling", "both") else p0)
-        lam_m.append(lam_deep if v in ("regularizer", "both") else 0.0)
-stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *members)
-t_deep = time.perf_counter()
-deep_loss = measure.make_regularized_loss(cfg, "ce")
-trained, losses = measure.fit_population(deep_loss, stacked, jnp.asarray(lam_m, jnp.float32),
-                                         (jnp.asarray(task.x_train), jnp.asarray(task.y_train)),
-                                         steps=P["deep_steps"], lr=1e-2, batch_size=32, seed=seed)
+    pp = models.init_params(jax.random.PRNGKey(1000 * seed + s + 500), cfg)  # placebo: a baseline from another init
+    members += [p0, ps, p0, ps, pp]
+    lam_m += [0.0, 0.0, 1e-3, 1e-3, 0.0]
+t_sec = time.perf_counter()
+trained, _ = measure.fit_population(measure.make_regularized_loss(cfg, "ce"), jax.tree_util.tree_map(lambda *a: jnp.stack(a), *members),
+                                    jnp.asarray(lam_m, jnp.float32), (jnp.asarray(dtask.x_train), jnp.asarray(dtask.y_train)),
+                                    steps=deep_steps, lr=1e-2, batch_size=32, seed=seed)
 fwd = jax.jit(jax.vmap(lambda p, x: models.apply(p, x, cfg), in_axes=(0, None)))
-acc_test = np.asarray((np.argmax(fwd(trained, jnp.asarray(task.x_test)), -1) == task.y_test).mean(-1)).reshape(len(seeds_d), 4)
-acc_train = np.asarray((np.argmax(fwd(trained, jnp.asarray(task.x_train)), -1) == task.y_train).mean(-1)).reshape(len(seeds_d), 4)
-reg_final = np.array([float(measure.tau_regularizer(jax.tree_util.tree_map(lambda a: a[i], trained), cfg, x_stat))
-                      for i in range(len(members))]).reshape(len(seeds_d), 4)
-print(f"deep training: {time.perf_counter() - t_deep:.1f} s for {len(members)} models")
-for j, v in enumerate(variants):
-    print(f"{v:<12} test acc {acc_test[:, j].mean():.3f} ± {acc_test[:, j].std(ddof=1):.3f}   "
-          f"train acc {acc_train[:, j].mean():.3f}   final sum tau {reg_final[:, j].mean():.3g}")
+acc = {sp: np.asarray((np.argmax(fwd(trained, jnp.asarray(x)), -1) == y).mean(-1)).reshape(deep_seeds, 5)
+       for sp, x, y in (("test", dtask.x_test, dtask.y_test), ("train", dtask.x_train, dtask.y_train))}
+print(f"deep training: {time.perf_counter() - t_sec:.1f} s for {len(members)} models")
+V = {v: j for j, v in enumerate(variants)}
 
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-for j, v in enumerate(variants):
-    axes[0].scatter(np.full(len(seeds_d), j) + np.linspace(-0.1, 0.1, len(seeds_d)), acc_test[:, j], color="0.6", s=14)
-    axes[0].errorbar(j, acc_test[:, j].mean(), acc_test[:, j].std(ddof=1), fmt="o", color=f"C{j}", capsize=5, ms=8)
-    axes[1].errorbar(j, acc_train[:, j].mean(), acc_train[:, j].std(ddof=1), fmt="o", color=f"C{j}", capsize=5, ms=8)
-    axes[2].scatter(np.full(len(seeds_d), j), reg_final[:, j], color=f"C{j}")
-base_lo = acc_test[:, 0].mean() - acc_test[:, 0].std(ddof=1)
-axes[0].axhline(base_lo, color="k", ls=":", lw=1, label="baseline mean − 1 std")
-axes[0].set(ylabel="test accuracy", title=f"2-layer S4D, sequential digits ({len(seeds_d)} seeds)"); axes[0].legend(fontsize=8)
-axes[1].set(ylabel="train accuracy", title="train accuracy (mean ± std)")
-axes[2].set(yscale="log", ylabel="Σ τ over layers, channels", title="final measure on a training batch")
-for ax in axes:
-    ax.set_xticks(range(4), variants)
+
+def paired(split, a, b):
+    return stats.paired_permutation(acc[split][:, V[a]], acc[split][:, V[b]], alternative="greater")
+
+
+table = {  # claim: (main comparison, control comparison)
+    "liuli.deep_both_beats_baseline_test": (("test", "both", "baseline"), ("test", "placebo", "baseline")),
+    "liuli.deep_scaling_beats_baseline_test": (("test", "scaling", "baseline"), ("test", "placebo", "baseline")),
+    "liuli.deep_reg_beats_baseline_test": (("test", "regularizer", "baseline"), ("test", "placebo", "baseline")),
+    "liuli.deep_scaling_lowers_test": (("test", "baseline", "scaling"), ("test", "baseline", "placebo")),
+    "liuli.deep_scaling_raises_train": (("train", "scaling", "baseline"), ("train", "placebo", "baseline")),
+    "liuli.deep_reg_raises_train": (("train", "regularizer", "baseline"), ("train", "placebo", "baseline")),
+}
+inf_deep = {k: (paired(*a), paired(*b)) for k, (a, b) in table.items()}
+print(f"{'variant':<12}{'test acc':>18}{'train acc':>18}")
+for v in variants:
+    print(f"{v:<12}{acc['test'][:, V[v]].mean():>10.3f} ± {acc['test'][:, V[v]].std(ddof=1):.3f}"
+          f"{acc['train'][:, V[v]].mean():>10.3f} ± {acc['train'][:, V[v]].std(ddof=1):.3f}")
+for k, (m, c) in inf_deep.items():
+    print(f"{k:<42} diff {m.estimate:+.4f}  95% lower {m.lo:+.4f}  p={m.p:.3f}   (placebo {c.estimate:+.4f}, p={c.p:.3f})")
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
+for ax, sp in zip(axes, ("test", "train")):
+    for j, v in enumerate(variants):
+        ax.scatter(np.full(deep_seeds, j) + np.linspace(-0.1, 0.1, deep_seeds), acc[sp][:, j], color="0.6", s=14)
+        ax.errorbar(j, acc[sp][:, j].mean(), acc[sp][:, j].std(ddof=1), fmt="o", color=f"C{j}", capsize=5, ms=8)
+    ax.set_xticks(range(5), variants[:4] + ["placebo\n(baseline, other init)"])
+    ax.set(ylabel=f"{sp} accuracy", title=f"2-layer S4D, sequential digits ({deep_seeds} seeds, {deep_steps} steps)")
 fig_deep = plotting.save_figure(fig, NB, "deep_variants")
 plt.show()
-
-claims.check("liuli.deep_both_ge_baseline_minus_std", float(acc_test[:, 3].mean()), float(base_lo), ">=", figure=fig_deep.name,
-             description=f"2-layer S4D: mean test accuracy with scaling + regularizer >= baseline mean - 1 std ({len(seeds_d)} seeds)")
+for k, (m, c) in inf_deep.items():
+    claims.check(k, m.p, control_observed=c.p, figure=fig_deep, evidence=dict(m.record(), control=c.record()))
 print(f"total notebook compute: {time.perf_counter() - T0:.1f} s")
 
 # %% [markdown]
-# **Reading the deep result honestly.** In our full-profile run (5 seeds, 800 steps) the test accuracies were
-# baseline 0.932 ± 0.020, scaling 0.932 ± 0.014, regularizer 0.906 ± 0.026, both 0.914 ± 0.008: the weak claim holds
-# (both ≥ baseline − 1 std, by a small margin), but neither design *improved* on the baseline here. The regularizer
-# cuts $\sum\tau$ by more than an order of magnitude and costs a little training and test accuracy at this step budget;
-# the scaling rule alone is neutral. This matches the reviewers' reading of the paper's LRA table ("marginal" gains),
-# not a clear benefit. λ was fixed at $10^{-3}$ in advance and not tuned.
+# **Reading §6.** No variant beats the baseline significantly in test accuracy, and the reviewers' train-accuracy
+# observations do not hold significantly either; the regularizer costs accuracy at this step budget. This matches the
+# reviewers' reading of the paper's LRA gains ("marginal"), not a clear benefit. λ was fixed at $10^{-3}$ in advance.
 #
 # ## Claims
 
 # %%
-claims.finalize()
+claims.finalize();
