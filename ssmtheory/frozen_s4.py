@@ -52,6 +52,16 @@ def spectrum_ptd(A_pert):
     return lam, V
 
 
+def _frozen_B(lam, V):
+    """``(lam, V, B_tilde = V^{-1} B_H)`` in complex128 (the full HiPPO ``B``, frozen)."""
+    lam = np.asarray(lam, np.complex128)
+    V = np.asarray(V, np.complex128)
+    if lam.ndim != 1 or V.shape != (lam.size, lam.size):
+        raise ValueError(f"lam must be (N,) and V (N, N), got {lam.shape} and {V.shape}")
+    _, B = _init.hippo_legs(lam.size)
+    return lam, V, np.linalg.solve(V, B.astype(complex))
+
+
 def init_params(seed: int, lam, V, H: int = 32, n_layers: int = 2, d_input: int = 1, d_output: int = 10,
                 dt_min: float = 1e-3, dt_max: float = 1e-1):
     """``(trainable, frozen)`` parameter dicts (NumPy float32 / complex64) for one model.
@@ -59,11 +69,8 @@ def init_params(seed: int, lam, V, H: int = 32, n_layers: int = 2, d_input: int 
     All random draws depend on ``seed`` only (not on ``lam``/``V``), so two spectra get the same ``C`` (before the
     change of basis), ``Delta``, encoder, decoder and mixing weights.
     """
-    lam = np.asarray(lam, np.complex128)
-    V = np.asarray(V, np.complex128)
+    lam, V, Bt = _frozen_B(lam, V)
     N = lam.size
-    _, B = _init.hippo_legs(N)
-    Bt = np.linalg.solve(V, B.astype(complex))
     rng = np.random.default_rng(seed)
     train, frozen = {"layers": []}, {"lam": lam.astype(np.complex64), "Bt": Bt.astype(np.complex64), "log_dt": []}
     train["enc_W"] = (rng.uniform(-1, 1, (d_input, H)) / math.sqrt(d_input)).astype(np.float32)
@@ -129,11 +136,8 @@ def apply(train, frozen, x, noise=None):
 def noise_gain(lam, V, omega: float, L: int, H: int = 256, seed: int = 0, dt_min: float = 1e-3, dt_max: float = 1e-1):
     """Mean over ``H`` channels of the RMS over ``k < L`` of the SSM output driven by ``cos(omega Delta_h k)`` alone,
     at initialization (``C ~ N(0,1) V``, ``Delta_h`` log-uniform; the draws depend on ``seed`` only).  float64, host."""
-    lam = np.asarray(lam, np.complex128)
-    V = np.asarray(V, np.complex128)
+    lam, V, Bt = _frozen_B(lam, V)
     N = lam.size
-    _, B = _init.hippo_legs(N)
-    Bt = np.linalg.solve(V, B.astype(complex))
     rng = np.random.default_rng(seed)
     C = rng.normal(size=(H, N)) @ V
     dt = np.exp(rng.uniform(math.log(dt_min), math.log(dt_max), H))[:, None]
