@@ -112,10 +112,11 @@ lab: $(LAB_STAMP) git-filter
 notebooks: $(STAMP)
 	$(BIN)/jupytext --to ipynb --update notebooks/[0-9][0-9]_*.py
 
-# regenerate tests/expected_claims/ from a fresh quick run (commit the result when a change is intended)
+# regenerate tests/expected_claims/ from a fresh quick run (commit the result when a change is intended);
+# --jobs $(TEST_JOBS) gives the kernels the same thread settings as make test's $(TEST_JOBS) workers
 expect-update: $(STAMP)
 	rm -rf results/expect
-	-$(BIN)/ssmtheory run --profile quick --jobs $(JOBS) --results-dir results/expect
+	-$(BIN)/ssmtheory run --profile quick --jobs $(TEST_JOBS) --results-dir results/expect
 	$(BIN)/ssmtheory expect-update --results-dir results/expect
 
 clean:
