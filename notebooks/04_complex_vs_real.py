@@ -12,93 +12,216 @@
 # ---
 
 # %% [markdown]
-# # 04 · Complex vs real diagonal SSMs: dimension, parameter size, learnability
+# # 04 · Complex vs real diagonal SSMs: dimension, parameter size, learnability, selectivity
 #
 # Ran-Milo, Lumbroso, Cohen-Karlik, Giryes, Globerson, Cohen, *Provable Benefits of Complex Parameterizations for
-# Structured State Space Models* (NeurIPS 2024, arXiv 2410.14067). The paper's abstract says:
+# Structured State Space Models* (NeurIPS 2024, arXiv 2410.14067). The abstract says **[quoted]**:
 #
-# * a complex SSM of moderate dimension expresses every mapping of a real SSM, but a real SSM needs a **much
-#   higher dimension** to express, or even approximate, some mappings of a complex SSM;
-# * even when the real dimension suffices, expressing or approximating a mapping **typically needs exponentially
-#   large parameters**, while a complex SSM does it with moderate ones. The paper works this out for three targets:
-#   a copy (delay), a random mapping and a basic oscillation;
-# * experiments: gradient descent on a real SSM with $n=1024\gg t=32$ fails to learn these targets, while a complex
-#   SSM with $n=t$ learns them. In the selectivity extension (Mamba), making $B$ and $C$ input-dependent narrows
-#   the gap.
+# * "while a moderate dimension suffices in order for a complex SSM to express all mappings of a real SSM, a much
+#   higher dimension is needed for a real SSM to express (or even approximate) mappings of a complex SSM";
+# * "even if the dimension of a real SSM is high enough to express a given mapping, typically, doing so (or even just
+#   approximating the given mapping) requires the parameters of the real SSM to hold exponential values", while "a
+#   complex SSM can express any given mapping with moderate parameter values".
 #
-# **Source status.** We could not retrieve the paper's full text, only its abstract, captions and the authors' public
-# code. The targets and the training set-up below are checked against that code. The **theorem statements T1, T2, P1
-# and P2 below are our own reconstructions.** We prove them here, and the notebook checks them numerically. Their
-# constants are ours, not the paper's.
+# Its experiments: Tables 1–2 (gradient descent on the theory's targets: a real SSM with $n=1024\gg t=32$ cannot
+# practically approximate them, a complex SSM with $n=t$ can), a real-world comparison (S4D real vs S4D complex on
+# sequential CIFAR) and Table 3 (a Mamba ablation on an induction-head task: "when both B and C are selective, the
+# real parameterization compares (favorably) to the complex parameterization, whereas otherwise, the complex
+# parameterization is superior" **[quoted, caption]**).
+#
+# **Source status.** Only the abstract, the table captions and the authors' code (`edenlum/SSMComplexParamBenefits`)
+# could be read; no table numbers. The targets, models and training set-ups below are checked against that code.
+# **The theorem statements T1, T2, P1 and P2 are our own reconstructions [reconstructed]**; we prove them here and the
+# notebook checks them. Their constants are ours, not the paper's.
 #
 # ## Setting
-# The input is $x_1,x_2,\dots\in\mathbb R$, with $h_0=0$, $h_t = A h_{t-1} + B x_t$ and $A=\mathrm{diag}(a)$.
-# A real SSM has $a,b,c\in\mathbb R^{n}$ and $y_t = C h_t$. A complex SSM has $a,b,c\in\mathbb C^{n}$ and
-# $y_t = 2\,\mathrm{Re}(C h_t)$; the factor 2 is the code's convention. Both maps are convolutions with the impulse
-# response
+# Input $x_1,x_2,\dots\in\mathbb R$, $h_0=0$, $h_t = A h_{t-1} + B x_t$, $A=\mathrm{diag}(a)$. A real SSM has
+# $a,b,c\in\mathbb R^{n}$ and $y_t = C h_t$; a complex SSM has $a,b,c\in\mathbb C^{n}$ and $y_t = 2\,\mathrm{Re}(C h_t)$
+# (the factor 2 is the code's convention). Both are convolutions with the impulse response **[secondary: paper note §1]**
 # $$\phi_{\mathbb R}(\tau) = \textstyle\sum_i c_ib_ia_i^\tau,\qquad \phi_{\mathbb C}(\tau) = 2\,\mathrm{Re}\sum_i c_ib_ia_i^\tau,\qquad \tau = 0,\dots,t-1 .$$
-# This is the layer convention of `ssmtheory.ssm.kernel`, where the input enters the state in the same step.
-# "Express up to time $t$" means equality on $\tau<t$. "$\epsilon$-approximate" means $\max_{\tau<t}|\phi-\phi^*|\le\epsilon$.
+# "Express up to time $t$" means equality on $\tau<t$; "$\epsilon$-approximate" means $\max_{\tau<t}|\phi-\phi^*|\le\epsilon$.
+# The **targets** are the code's, each divided by its $\ell_2$ norm: a delay $\mathbb 1[\tau=\lfloor (t-1)/2\rfloor]$,
+# i.i.d. $U[-1,1]$ (seeded) and the oscillation $\mathrm{Re}(i^\tau) = 1,0,-1,0,\dots$
 #
-# The **targets** are those of the authors' code, each divided by its $\ell_2$ norm:
-# * delay: $\mathbb 1[\tau=\lfloor (t-1)/2\rfloor]$;
-# * random: i.i.d. $U[-1,1]$, seeded;
-# * oscillation: $\mathrm{Re}(i^\tau) = 1,0,-1,0,\dots$
-#
-# ## Our reconstructions (with proofs)
+# ## Our reconstructions, with proofs [reconstructed]
 # **P1 (complex ⊇ real).** A real SSM with $n$ modes is a complex SSM with $n$ modes: keep $a, b$ and halve $c$.
 #
-# **T1 (dimension gap).** The complex SSM with $n=1$, $a=i$, $b=1$, $c=\tfrac12$ expresses $\mathrm{Re}(i^\tau)$ exactly
-# for every $t$. Conversely, if a real SSM has $|\phi_{\mathbb R}(\tau)-\mathrm{Re}(i^\tau)|<1$ for all $\tau<t$, then
-# $n \ge \lceil t/2\rceil$.
-# *Proof.* On even times, $f(m)=\phi_{\mathbb R}(2m) = \sum_i w_i (a_i^2)^m$ with $w_i = b_ic_i$. The error bound
-# forces $\mathrm{sign} f(m) = (-1)^m$ for $m = 0..M$, $M=\lfloor (t-1)/2\rfloor$, which is $M$ sign changes. By
-# Descartes' rule of signs for exponential sums, $k$ distinct positive bases $a_i^2$ give at most $k-1$ sign
-# changes. Modes with $a_i = \pm a_j$ share a base, and a mode with $a_i = 0$ only affects $m=0$. Either way
-# $n \ge M+1 = \lceil t/2\rceil$. $\square$
+# **T1 (dimension gap).** The complex SSM $n=1$, $a=i$, $b=1$, $c=\tfrac12$ expresses $\mathrm{Re}(i^\tau)$ for every
+# $t$. If a real SSM has $|\phi_{\mathbb R}(\tau)-\mathrm{Re}(i^\tau)|<1$ for all $\tau<t$, then $n \ge \lceil t/2\rceil$.
+# *Proof.* On even times $f(m)=\phi_{\mathbb R}(2m) = \sum_i w_i (a_i^2)^m$, $w_i = b_ic_i$. The error bound forces
+# $\mathrm{sign} f(m) = (-1)^m$ for $m = 0..M$, $M=\lfloor (t-1)/2\rfloor$: $M$ sign changes. By Descartes' rule for
+# exponential sums, $k$ distinct positive bases give at most $k-1$ sign changes; modes with $a_i=\pm a_j$ share a base
+# and $a_i=0$ only affects $m=0$. So $n \ge M+1 = \lceil t/2\rceil$. $\square$
 #
-# **T2 (exponential parameters).** Let $g_o(m) = \phi^*(2m+o)$ for $o\in\{0,1\}$, and let
-# $\Delta^k g(m_0) = \sum_{j}\binom kj(-1)^{k-j}g(m_0+j)$ be the forward difference. Every stable real SSM ($|a_i|\le1$)
-# that $\epsilon$-approximates $\phi^*$ up to time $t$ satisfies
+# **T2 (exponential parameters).** Let $g_o(m) = \phi^*(2m+o)$, $o\in\{0,1\}$, and
+# $\Delta^k g(m_0) = \sum_{j}\binom kj(-1)^{k-j}g(m_0+j)$. Every stable real SSM ($|a_i|\le1$) that
+# $\epsilon$-approximates $\phi^*$ up to time $t$ satisfies
 # $$\sum_i |b_ic_i| \;\ge\; \max_{o,\,m_0,\,k:\ 2(m_0+k)+o\le t-1}\big(|\Delta^k g_o(m_0)| - 2^k\epsilon\big).$$
-# *Proof.* $\Delta^k$ applied to $m\mapsto a_i^{2m+o}$ at $m_0$ gives $a_i^{2m_0+o}(a_i^2-1)^k$, whose modulus is
-# at most 1 because $a_i^2\in[0,1]$. So $|\Delta^k \phi_{\mathbb R}| \le \sum|b_ic_i|$. Also, $\Delta^k$ multiplies an
-# error of size at most $\epsilon$ by at most $\sum_j\binom kj = 2^k$. $\square$
+# *Proof.* $\Delta^k$ of $m\mapsto a_i^{2m+o}$ at $m_0$ is $a_i^{2m_0+o}(a_i^2-1)^k$, of modulus $\le1$ since
+# $a_i^2\in[0,1]$; and $\Delta^k$ multiplies an error bounded by $\epsilon$ by at most $\sum_j\binom kj = 2^k$. $\square$
 #
-# The stride 2 matters: with negative $a_i$, a stride-1 difference has the factor $(a_i-1)^k$, which can be as
-# large as $2^k$. For the oscillation $\Delta^k(-1)^m = (-2)^k$, so the bound is $2^k(1-\epsilon)$. For the
-# mid-window delay it is $\binom{k}{\lfloor k/2\rfloor}-2^k\epsilon$. Both grow exponentially in $t$, and
-# $\max(|b|,|c|) \ge \sqrt{\text{bound}/n}$.
+# *The rate T2 proves.* For the oscillation $\Delta^k(-1)^m = (-2)^k$, so with $k=\lfloor (t-1)/2\rfloor$ the bound is
+# $2^k(1-\epsilon)\max|\phi^*|$: $\log$ of the minimum $\sum|b_ic_i|$ grows at least like $\tfrac{\ln 2}{2}\,t$. For the
+# mid-window delay the bound is $\binom{k}{\lfloor k/2\rfloor}-2^k\epsilon$, again rate $\tfrac{\ln2}{2}$ up to a
+# $\log t$ term. **$\ln 2/2\approx0.347$ per step is the pre-registered slope threshold** (it replaces the earlier
+# 0.5, which had been chosen after seeing the data). The stride 2 matters: with negative $a_i$ a stride-1 difference
+# has the factor $(a_i-1)^k$, up to $2^k$, and complex poles have $|a_i^2-1|$ up to 2 — outside the theorem.
 #
-# **P2 (complex, moderate parameters).** Take $n=t$, $a_k = e^{2\pi i k/t}$, $b_k=1$ and
-# $c_k = \frac1{2t}\sum_\tau \phi(\tau)e^{-2\pi i k\tau/t}$ (the DFT). Then
-# $2\,\mathrm{Re}\sum_k c_k a_k^\tau = \mathrm{Re}\,\mathrm{IDFT}(\mathrm{DFT}\,\phi)(\tau) = \phi(\tau)$ exactly, with
-# $|a_k|=|b_k|=1$ and $|c_k|\le\|\phi\|_1/(2t)\le\max|\phi|/2$.
+# **P2 (complex, moderate parameters).** $n=t$, $a_k = e^{2\pi i k/t}$, $b_k=1$,
+# $c_k = \frac1{2t}\sum_\tau \phi(\tau)e^{-2\pi i k\tau/t}$ express $\phi$ exactly, with $|a_k|=|b_k|=1$ and
+# $|b_kc_k|\le\|\phi\|_1/(2t)\le\max|\phi|/2$.
 #
-# ## What we compute, and how to read the figures
-# 1. **Dimension** (figure `dimension`). Left: the error of the one-mode complex SSM up to $t=1000$. Right: the best
-#    $\ell_\infty$ error of $n$-mode real fits to the oscillation, for each $(t,n)$. Each fit is an exact minimax fit
-#    (LP) over every $n$-subset of a real pole grid. Cells left of the staircase $n=\lceil t/2\rceil$ should read
-#    exactly 1, the error of the zero map.
-# 2. **Parameter size** (figure `param_size`, log scale). For each target, scaled to $\max|\phi|=1$ with
-#    $\epsilon = 0.1$:
-#    * the minimum $\sum|b_ic_i|$ of a real SSM with poles on a fine grid, by LP;
-#    * the T2 lower bound, dashed;
-#    * the DFT complex SSM: $\sum|b_kc_k|$ and $\max|c_k|$, flat.
+# ## What we compute
+# 1. **Dimension** (T1, figure `dimension`): exact minimax $\ell_\infty$ fits of $n$ real modes to $\mathrm{Re}(i^\tau)$
+#    over every $n$-subset of a pole grid.
+# 2. **Parameter size** (T2, P2, figure `param_size`): the LP minimum $\sum|b_ic_i|$ of real fits against the T2 bound
+#    and the DFT complex SSM; a Monte Carlo check of T2 inside and outside its class.
+# 3. **Tables 1–2** (figure `training`): the authors' gradient-descent set-up with Adam, AdamW and RAdam, scored in the
+#    tables' metric, the normalized $\ell_\infty$ error (zero map $=1$), minimum over seeds.
+# 4. **Table 3** (figure `table3`): the authors' Mamba block (`ssmtheory.mamba`) on their induction-head task,
+#    8 selectivity combinations × real/complex, highest and lowest over seeds.
+# 5. **The copy task** (figure `copy`), a separate experiment, *not* Table 3: lag beyond the convolution's reach.
+# 6. **Real world** (figure `realworld`): S4D real vs S4D complex (LegS) on the 8×8 digits bundled with scikit-learn.
 #
-#    The grey line has slope $0.5$ per step, the claimed minimum rate.
-# 3. **Learnability** (figure `training`). Normalized loss against Adam steps, where the zero map scores 1.
-#    Real SSMs use $n\gg t=32$. Complex SSMs use $n=t$ for several $t$.
-# 4. **Selectivity** (figure `selective`). Training curves of a small selective SSM (input-dependent $B$, $C$,
-#    $\Delta$) on a copy task, real against complex, with and without selective $B, C$.
-#
-# **Precision.** float64 is on (`jax_enable_x64`). The Vandermonde matrices $a^\tau$, the LP optima (up to $10^{6}$)
-# and the $10^{-12}$ exactness checks need it. Training is run deliberately in float32, as in the paper; the
-# losses we compare differ by orders of magnitude.
+# **Precision.** float64 is on for the Vandermonde/LP/exactness work; all training runs in float32, as in the paper.
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick" (about a minute on 2 CPU cores) or "full" (paper-scale figures)
-seed = 0
+profile: str = "quick"  # "quick" (about a minute on 2 CPU cores) or "full"
+seed: int = 0
+dim_t: list = None  # horizons t of the dimension figure
+dim_grid: int = None  # real poles in the grid of the exhaustive minimax fits
+lp_t: list = None  # horizons of the LP / T2 figure
+lp_grid: int = None  # real poles of the LP grid
+mc_draws: int = None  # Monte Carlo draws of the T2 check (and of its complex-pole control)
+gd_seeds: int = None  # seeds per cell of Tables 1-2 (the tables report the minimum over seeds)
+t1_n: int = None  # real SSM dimension of Table 1 (paper: 1024)
+t1_lrs: list = None  # learning rates of Table 1 (best over them, as in the authors' grid)
+t1_steps: int = None  # full-batch steps of Table 1 (paper: 500k)
+t2_t: list = None  # horizons t (and dimension n) of Table 2 (paper: 32..256)
+t2_steps: int = None  # full-batch steps of Table 2
+t3_combos: list = None  # selectivity combinations (B, C, Delta) run for Table 3 (pre-registered subset in quick)
+t3_seeds: int = None  # seeds per Table 3 cell (paper: 3)
+t3_steps: int = None  # Adam steps per Table 3 / copy model (paper: up to 1000 epochs of 1024 steps)
+t3_d_model: int = None  # Mamba width (paper: 64)
+t3_length: int = None  # tokens per sequence, shared by both tasks (induction: context plus recall)
+t3_recall: int = None  # induction-head tokens to recall (paper: 128 after a context of 256)
+copy_steps: int = None  # Adam steps per copy-task model
+copy_seeds: int = None  # seeds of the copy task (at least 5 in full)
+copy_lag: int = None  # copy lag beyond the conv's reach (2 layers times kernel 4 minus 1: 6 positions)
+copy_ctrl_lag: int = None  # copy lag within the conv's reach (the control)
+rw_seeds: int = None  # seeds of the real-world comparison (at least 5 in full)
+rw_steps: int = None  # AdamW steps per real-world model
+
+# %%
+import math
+
+from ssmtheory import claims
+
+NB = "04_complex_vs_real"
+claims.start(notebook=NB, paper="complex-ssm-2024", profile=profile)
+quick = profile == "quick"
+if dim_t is None:
+    dim_t = list(range(2, 9)) if quick else list(range(2, 11))
+if dim_grid is None:
+    dim_grid = 21
+if lp_t is None:
+    lp_t = [4, 6, 8, 10, 12, 14, 16, 18, 20]
+if lp_grid is None:
+    lp_grid = 801 if quick else 3201
+if mc_draws is None:
+    mc_draws = 200 if quick else 500
+if gd_seeds is None:
+    gd_seeds = 2 if quick else 5
+if t1_n is None:
+    t1_n = 256 if quick else 1024
+if t1_lrs is None:
+    t1_lrs = [1e-2] if quick else [1e-2, 1e-3]
+if t1_steps is None:
+    t1_steps = 1000 if quick else 2000
+if t2_t is None:
+    t2_t = [32, 64] if quick else [32, 64, 128, 256]
+if t2_steps is None:
+    t2_steps = 1000 if quick else 2000
+if t3_combos is None:
+    t3_combos = [[1, 1, 1], [1, 1, 0], [0, 0, 1], [0, 0, 0]] if quick else [
+        [0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1], [1, 0, 0], [1, 0, 1], [1, 1, 0], [1, 1, 1]]
+if t3_seeds is None:
+    t3_seeds = 3
+if t3_steps is None:
+    t3_steps = 100 if quick else 200
+if copy_steps is None:
+    copy_steps = 100 if quick else 1000
+if copy_seeds is None:
+    copy_seeds = 3 if quick else 5
+if t3_d_model is None:
+    t3_d_model = 16
+if t3_length is None:
+    t3_length = 24
+if t3_recall is None:
+    t3_recall = 4
+if copy_lag is None:
+    copy_lag = 8
+if copy_ctrl_lag is None:
+    copy_ctrl_lag = 2
+if rw_seeds is None:
+    rw_seeds = 3 if quick else 5
+if rw_steps is None:
+    rw_steps = 150 if quick else 300
+eps = 0.1  # the approximation level of every epsilon-claim below (LP, Tables 1-2), fixed in advance
+
+claims.expect("complexssm.t1_real_below_half_t_no_better_than_zero", kind="theorem", op=">=", threshold=1 - 1e-9,
+              description="T1: min over t and n < ceil(t/2) of the best l_inf error of an n-mode real fit to Re(i^tau) "
+                          "(exact minimax over every n-subset of the pole grid): no better than the zero map",
+              control="the same minimax error with n = ceil(t/2) real modes (premise removed: enough modes), max over "
+                      "t: must drop below 1")
+claims.expect("complexssm.t2_bound_holds_monte_carlo", kind="theorem", op=">=", threshold=-1e-12,
+              description="T2 on random stable real SSMs (|a_i| <= 1) and perturbed targets: min over draws of "
+                          "1 - T2 bound(phi*, eps) / sum|b_i c_i|",
+              control="complex poles near the unit circle (outside T2's class: |a_i^2 - 1| up to 2), sum|b c| counted "
+                      "as 2 sum|w_i|: the margin must go negative")
+claims.expect("complexssm.real_min_coefficients_grow_at_t2_rate", kind="theorem", op=">=",
+              threshold=math.log(2) / 2,
+              description=f"min over the three targets of the least-squares slope of log(LP minimum sum|b_i c_i|) vs t, "
+                          f"real SSM eps={eps}-approximating the target (max|phi|=1); threshold ln2/2 is the rate T2 "
+                          "proves",
+              control="the complex DFT SSM (P2) on the same targets and t: slope of log sum|b_k c_k| (about 0)")
+claims.expect("complexssm.p2_complex_moderate_coefficients", kind="theorem", op="<=", threshold=0.5,
+              description="P2: max over targets and t of max_k |b_k c_k| / max|phi| for the DFT complex SSM (P2 bound 1/2)",
+              control="the real SSM's LP optimum on the same targets and t: max_j |w_j| / max|phi|")
+claims.expect("complexssm.table1_real_cannot_approximate", kind="experiment", op=">=", threshold=eps,
+              description=f"Table 1 (t=32, real n={t1_n}, Adam/AdamW/RAdam, lr in {t1_lrs}, {t1_steps} steps): min over "
+                          f"targets, optimizers, learning rates and {gd_seeds} seeds of the normalized l_inf error",
+              control="the complex SSM with n = t = 32 (Adam) on the same targets: the same minimum")
+claims.expect("complexssm.table2_complex_approximates", kind="experiment", op="<", threshold=eps,
+              description=f"Table 2 (complex n = t in {t2_t}, Adam, {t2_steps} steps): max over t, targets and "
+                          f"{gd_seeds} seeds (worst seed) of the normalized l_inf error",
+              control="the real SSM runs of Table 1 (t=32): the same maximum over targets, optimizers and seeds")
+claims.expect("complexssm.table3_selective_BC_closes_gap", kind="experiment", op=">", threshold=0.0,
+              expected="not reproduced",
+              reason="trial run before this declaration (one seed, d_model 16, context 20, recall 4, 1500 Adam steps): "
+                     "neither model learned the induction head beyond its first steps (held-out accuracy with B, C, "
+                     "Delta selective: real 0.111, complex 0.105; with only Delta selective: 0.068 and 0.068; chance "
+                     "1/15 = 0.067); the paper trains up to 1000 epochs of 1024 steps, three orders of magnitude "
+                     "beyond this notebook's 100-200 steps, so no gap exists for selective B, C to close",
+              description=f"Table 3 (induction head, {len(t3_combos)} gate combos x {t3_seeds} seeds, {t3_steps} steps): "
+                          "lower 95% bootstrap bound (over seeds) of [mean gap without B,C both selective - mean gap "
+                          "with B,C selective], gap = complex - real held-out accuracy",
+              control="placebo split by Delta's selectivity (which the caption says does not decide it): mean gap with "
+                      "Delta fixed - mean gap with Delta selective, same bound")
+claims.expect("complexssm.copy_complex_beats_real", kind="experiment", op=">", threshold=0.0,
+              expected="not reproduced" if quick else "pass",
+              reason="quick budget: in the trial run (1500 steps, lag 8) the complex S6 reached held-out accuracy "
+                     "0.925 against the real S6's 0.124, but its training accuracy was still at chance (0.07) after "
+                     "300 steps, so the quick profile's 100 steps cannot separate the two; the full profile runs 1000",
+              description=f"copy task (not Table 3; the authors' delay.yaml with S6-Real vs S6-Complex, all of B, C, "
+                          f"Delta selective, scaled): lag {copy_lag} > 6 = the two convs' reach; lower 95% paired-"
+                          f"bootstrap bound of complex - real held-out accuracy over {copy_seeds} seeds",
+              control="lag copy_ctrl_lag (default 2), within the convs' reach: the convolution alone can copy, so "
+                      "the complex-real gap must vanish")
+claims.expect("complexssm.realworld_complex_beats_real", kind="experiment", op=">", threshold=0.0,
+              description=f"S4D complex (LegS) vs S4D real (A = -diag(1..N)), sequential 8x8 digits, {rw_seeds} seeds: "
+                          "lower 95% paired-bootstrap bound of complex - real test accuracy",
+              control="the same trained models scored against a fixed permutation of the test labels")
 
 # %%
 import time
@@ -110,330 +233,341 @@ jax.config.update("jax_enable_x64", True)  # Vandermonde powers, LP optima ~1e6 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ssmtheory import claims, expressivity as ex, plotting
+from ssmtheory import expressivity as ex, mamba as mb, plotting, stats, tasks
 
-NB = "04_complex_vs_real"
-claims.start(notebook=NB, paper="complex-ssm-2024", profile=profile)
 plotting.use_style()
-P = dict(
-    quick=dict(dim_t=range(2, 9), dim_grid=21, lp_t=[4, 6, 8, 10, 12, 14, 16, 18, 20], lp_grid=801,
-               real_n=128, real_lrs=[1e-2], real_rmins=[0.0], real_steps=2000, gd_seeds=[seed, seed + 1],
-               cplx_t=[32, 128], cplx_steps=1500,
-               sel=dict(seeds=[seed], steps=300, d_model=32, d_state=16, n_layers=1, batch=8, length=24, lag=6)),
-    full=dict(dim_t=range(2, 11), dim_grid=21, lp_t=[4, 6, 8, 10, 12, 14, 16, 18, 20], lp_grid=3201,
-              real_n=1024, real_lrs=[1e-2, 1e-3], real_rmins=[0.0, 0.99], real_steps=5000,
-              gd_seeds=[seed, seed + 1, seed + 2], cplx_t=[32, 64, 128], cplx_steps=3000,
-              sel=dict(seeds=[seed, seed + 1], steps=500, d_model=32, d_state=16, n_layers=1, batch=8, length=24,
-                       lag=6)),
-)[profile]
-T0 = time.perf_counter()
+T0, C0 = time.perf_counter(), time.process_time()
 print(f"profile={profile}, backend={jax.default_backend()}")
 
 # %% [markdown]
-# ## 1 · Dimension: one complex mode against $\lceil t/2\rceil$ real modes
+# ## 1 · Dimension: one complex mode against $\lceil t/2\rceil$ real modes (T1)
 #
-# On the left, $|\phi_{\mathbb C}(\tau)-\mathrm{Re}(i^\tau)|$ for $a=i$, $b=1$, $c=\tfrac12$. It is computed with
-# `ssm.kernel` in float64. The powers come from $\exp(\tau\log a)$, so the round-off grows like $\tau\varepsilon$,
-# about $10^{-13}$ at $\tau=1000$; the threshold $10^{-12}$ allows for that.
-#
-# On the right, the target is the raw oscillation (amplitude 1). The grid is equispaced on $[-1,1]$ and includes
-# $0$ and $\pm1$. T1 holds for *any* real poles, so the grid restriction can only raise the errors below the
-# staircase, and they are already at the floor of 1. At the staircase, the grid only has to reach some error below 1.
+# Left: $|\phi_{\mathbb C}(\tau)-\mathrm{Re}(i^\tau)|$ for $a=i$, $b=1$, $c=\tfrac12$ in float64 (round-off grows like
+# $\tau\varepsilon$, about $10^{-13}$ at $\tau=1000$). Right: the best $\ell_\infty$ error of $n$-mode real fits to the
+# raw oscillation, for each $(t,n)$, over every $n$-subset of an equispaced grid on $[-1,1]$ (exact minimax LPs).
+# T1 holds for *any* real poles, so cells left of the staircase $n=\lceil t/2\rceil$ must read 1 (the zero map). The
+# **control** is the staircase column itself: with enough modes the error must drop below 1, so the check can fail.
 
 # %%
 t_long = 1000
 phi_c1 = np.asarray(ex.impulse_complex(np.array([1j]), np.array([1.0]), np.array([0.5]), t_long))
 err_c1 = np.abs(phi_c1 - ex.target("oscillation", t_long, normalize="none"))
-
-grid = ex.pole_grid(P["dim_grid"])
-dim_err = {}
-for t in P["dim_t"]:
-    phi = ex.target("oscillation", t, normalize="none")
-    for n in range(1, -(-t // 2) + 1):
-        dim_err[(t, n)] = ex.best_linf_real_fit(phi, n, grid)["error"]
-
+grid = ex.pole_grid(dim_grid)
+dim_err = {(t, n): ex.best_linf_real_fit(ex.target("oscillation", t, normalize="none"), n, grid)["error"]
+           for t in dim_t for n in range(1, -(-t // 2) + 1)}
 below = min(e for (t, n), e in dim_err.items() if n < -(-t // 2))
 at = max(e for (t, n), e in dim_err.items() if n == -(-t // 2))
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw=dict(width_ratios=[1, 1.25]))
-ax = axes[0]
-ax.semilogy(np.arange(t_long), np.maximum(err_c1, 1e-18), ".", ms=2,
-            label=r"$|\phi_{\mathbb{C}}(\tau) - \mathrm{Re}(i^\tau)|$ (exact zeros drawn at $10^{-18}$)")
-ax.axhline(1e-12, color="k", ls="--", lw=1, label="claim threshold $10^{-12}$")
-plotting.mark_roundoff_floor(ax, 1e-16, label=r"float64 $\varepsilon$")
-ax.set(xlabel=r"$\tau$", ylabel="absolute error", title=r"complex SSM, $n=1$: $a=i,\ b=1,\ c=1/2$")
-ax.legend(loc="upper left", fontsize=9)
-ts = list(P["dim_t"])
-nmax = max(-(-t // 2) for t in ts)
-M = np.full((len(ts), nmax), np.nan)
+axes[0].semilogy(np.arange(t_long), np.maximum(err_c1, 1e-18), ".", ms=2, label=r"$|\phi_{\mathbb{C}}-\mathrm{Re}(i^\tau)|$ (zeros at $10^{-18}$)")
+axes[0].axhline(1e-12, color="k", ls="--", lw=1, label="sanity threshold $10^{-12}$")
+plotting.mark_roundoff_floor(axes[0], 1e-16, label=r"float64 $\varepsilon$")
+axes[0].set(xlabel=r"$\tau$", ylabel="absolute error", title=r"complex SSM, $n=1$: $a=i,\ b=1,\ c=1/2$")
+axes[0].legend(loc="upper left", fontsize=9)
+nmax = max(-(-t // 2) for t in dim_t)
+M = np.full((len(dim_t), nmax), np.nan)
 for (t, n), e in dim_err.items():
-    M[ts.index(t), n - 1] = e
-ax = axes[1]
-im = ax.imshow(M, cmap="viridis_r", vmin=0, vmax=1.05, aspect="auto", origin="lower",
-               extent=(0.5, nmax + 0.5, ts[0] - 0.5, ts[-1] + 0.5))
+    M[dim_t.index(t), n - 1] = e
+im = axes[1].imshow(M, cmap="viridis_r", vmin=0, vmax=1.05, aspect="auto", origin="lower",
+                    extent=(0.5, nmax + 0.5, dim_t[0] - 0.5, dim_t[-1] + 0.5))
 for (t, n), e in dim_err.items():
-    ax.text(n, t, f"{e:.3f}", ha="center", va="center", fontsize=9, color="w" if e < 0.6 else "k")
-ax.plot([-(-t // 2) - 0.5 for t in ts for _ in (0, 1)], [v for t in ts for v in (t - 0.5, t + 0.5)], "r-", lw=2,
-        label=r"$n = \lceil t/2\rceil$ (T1 threshold)")
-ax.set(xlabel="real modes $n$", ylabel="horizon $t$", xticks=range(1, nmax + 1), yticks=ts,
-       title=fr"best $\ell_\infty$ error of a real fit to $\mathrm{{Re}}(i^\tau)$ ({len(grid)} grid poles)")
-ax.grid(False)
-ax.legend(loc="lower right", fontsize=9)
-fig.colorbar(im, ax=ax, label=r"$\min\ \max_{\tau<t}|\phi_{\mathbb{R}}-\phi^*|$")
+    axes[1].text(n, t, f"{e:.3f}", ha="center", va="center", fontsize=9, color="w" if e < 0.6 else "k")
+axes[1].plot([-(-t // 2) - 0.5 for t in dim_t for _ in (0, 1)], [v for t in dim_t for v in (t - 0.5, t + 0.5)], "r-",
+             lw=2, label=r"$n = \lceil t/2\rceil$ (T1 threshold)")
+axes[1].set(xlabel="real modes $n$", ylabel="horizon $t$", xticks=range(1, nmax + 1), yticks=dim_t,
+            title=fr"best $\ell_\infty$ error of a real fit to $\mathrm{{Re}}(i^\tau)$ ({len(grid)} grid poles)")
+axes[1].grid(False)
+axes[1].legend(loc="lower right", fontsize=9)
+fig.colorbar(im, ax=axes[1], label=r"$\min\ \max_{\tau<t}|\phi_{\mathbb{R}}-\phi^*|$")
 fig.tight_layout()
 fig_dim = plotting.save_figure(fig, NB, "dimension")
 plt.show()
 
-claims.check("complexssm.complex_1mode_expresses_oscillation", err_c1.max(), 1e-12, "<",
-             description="complex SSM with n=1 (a=i, b=1, c=1/2, 2Re output) equals Re(i^tau) up to t=1000 (float64)",
-             figure=fig_dim.name)
-claims.check("complexssm.real_below_ceil_half_t_error_ge_1", below, 1 - 1e-9, ">=",
-             description=f"best l_inf error of real fits with n < ceil(t/2) modes to Re(i^tau), t in {ts[0]}..{ts[-1]} "
-                         "(T1, our reconstruction: no better than the zero map)", figure=fig_dim.name)
-claims.check("complexssm.real_at_ceil_half_t_error_lt_1", at, 1.0, "<",
-             description="worst over t of the best l_inf error with n = ceil(t/2) real modes (the threshold is sharp)",
-             figure=fig_dim.name)
+claims.sanity("complexssm.complex_1mode_expresses_oscillation", float(err_c1.max()), 1e-12, "<", figure=fig_dim.name,
+              description="our construction: complex n=1 (a=i, b=1, c=1/2, 2Re output) equals Re(i^tau) up to t=1000")
+claims.check("complexssm.t1_real_below_half_t_no_better_than_zero", below, control_observed=at, figure=fig_dim.name)
 
 # %% [markdown]
-# ## 2 · Parameter size: exponential for real SSMs, moderate for complex ones
+# ## 2 · Parameter size: exponential for real SSMs (T2), moderate for complex ones (P2)
 #
-# **LP.** $w_j = b_jc_j$ is the coefficient of the real mode with pole $a_j$. We solve
-# $\min\|w\|_1$ subject to $\|Vw-\phi\|_\infty\le\epsilon$, where $V_{\tau j} = a_j^\tau$. The poles form a grid of
-# real values in $[-1,1]$. The solver is `scipy.optimize.linprog(method="highs")` in float64.
+# **LP.** $w_j = b_jc_j$ is the coefficient of the real mode with pole $a_j$ on a fine grid in $[-1,1]$; we solve
+# $\min\|w\|_1$ s.t. $\|Vw-\phi\|_\infty\le\epsilon$, $V_{\tau j} = a_j^\tau$ (`scipy.optimize.linprog`, HiGHS,
+# float64; unreliable beyond $t=20$ where optima pass $10^7$). A grid only raises the optimum, so the LP value must lie
+# above the T2 bound (a sanity check of both). The theorem claim is the **growth rate**: T2 forces at least
+# $\ln2/2$ per step. Its control is the DFT complex SSM of P2 on the same targets, whose $\sum|b_kc_k|$ does not grow.
 #
-# Restricting the poles to a grid can only raise the optimum, so the LP value sits between the true minimum and
-# above. It must therefore lie above the T2 lower bound. HiGHS becomes unreliable for $t>20$, where the optima pass
-# $10^7$, so we stop at $t=20$.
-#
-# The claimed growth rate is $\ge 0.5$ per step in $\log$. For the oscillation, T2 alone gives $\tfrac12\ln 2\approx0.35$
-# per step. We measured about $\ln(1+\sqrt2)\approx0.88$, which makes the bound valid but loose.
-#
-# **A Monte Carlo check of T2.** We draw random stable real SSMs $\phi_{\mathbb R}$ and a target
-# $\phi^* = \phi_{\mathbb R} + \delta$, with $\delta$ a small random perturbation. Then
-# $\epsilon = \|\delta\|_\infty$, and T2 must give a bound no larger than the SSM's own $\sum|b_ic_i|$.
+# **Monte Carlo check of T2.** Random stable real SSMs and perturbed targets $\phi^*=\phi_{\mathbb R}+\delta$,
+# $\epsilon=\|\delta\|_\infty$: T2's bound must not exceed the SSM's own $\sum|b_ic_i|$. The control draws complex
+# poles near the unit circle, outside T2's class, where the same bound must fail.
 
 # %%
-eps = 0.1
-lp_grid = ex.pole_grid(P["lp_grid"])
+lp_poles = ex.pole_grid(lp_grid)
 lp, bound, dft = {}, {}, {}
 for name in ex.TARGETS:
-    for t in P["lp_t"]:
+    for t in lp_t:
         phi = ex.target(name, t, seed=seed, normalize="max")
-        lp[(name, t)] = ex.min_l1_real_fit(phi, eps, lp_grid)
+        lp[(name, t)] = ex.min_l1_real_fit(phi, eps, lp_poles)
         bound[(name, t)] = ex.forward_difference_bound(phi, eps)
         a, b, c = ex.dft_complex_ssm(phi)
-        err = np.abs(np.asarray(ex.impulse_complex(a, b, c, t)) - phi).max()
-        dft[(name, t)] = dict(err=err, amax=np.abs(a).max(), amin=np.abs(a).min(), bmax=np.abs(b).max(),
-                              cmax=np.abs(c).max(), l1=np.abs(b * c).sum(), phimax=np.abs(phi).max())
-
-slopes = {name: float(np.polyfit(P["lp_t"], np.log([lp[(name, t)]["objective"] for t in P["lp_t"]]), 1)[0])
-          for name in ex.TARGETS}
-feas = max(lp[k]["residual"] - eps for k in lp)
-ratio_lp_bound = min(lp[k]["objective"] / bound[k] for k in lp if bound[k] > 0)
-all_ok = all(lp[k]["success"] for k in lp)
-
-# Monte Carlo on T2: random stable real SSMs and perturbed targets
-rng = np.random.default_rng(seed)
-mc_margin = []
-for _ in range(300):
-    t, n = int(rng.integers(4, 21)), int(rng.integers(1, 9))
-    a = rng.uniform(-1, 1, n)
-    w = rng.normal(size=n) * 10 ** rng.uniform(-1, 4)
-    phi_r = ex.vandermonde(a, t) @ w
-    delta = rng.uniform(-1, 1, t) * 10 ** rng.uniform(-6, -1) * np.abs(phi_r).max()
-    # relative margin; T2 can be tight (k = 0, tau = 0), so allow float64 round-off of the bound itself
-    mc_margin.append(1.0 - ex.forward_difference_bound(phi_r + delta, np.abs(delta).max()) / np.abs(w).sum())
-mc_margin = np.array(mc_margin)
+        dft[(name, t)] = dict(err=float(np.abs(np.asarray(ex.impulse_complex(a, b, c, t)) - phi).max()),
+                              l1=float(np.abs(b * c).sum()), bcmax=float(np.abs(b * c).max()))
+slope_real = {n: stats.log_slope(np.exp(lp_t), [lp[(n, t)]["objective"] for t in lp_t]) for n in ex.TARGETS}
+slope_dft = {n: stats.log_slope(np.exp(lp_t), [dft[(n, t)]["l1"] for t in lp_t]) for n in ex.TARGETS}
+mc_real = ex.t2_margin_monte_carlo(mc_draws, seed=seed, poles="real")
+mc_cplx = ex.t2_margin_monte_carlo(mc_draws, seed=seed, poles="complex")
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharey=True)
-tt = np.array(P["lp_t"])
+tt = np.array(lp_t)
 for ax, name in zip(axes, ex.TARGETS):
     ax.semilogy(tt, [lp[(name, t)]["objective"] for t in tt], "o-", label=r"real: min $\sum|b_ic_i|$ (LP)")
     ax.semilogy(tt, [max(bound[(name, t)], 1e-3) for t in tt], "s--", label="real: T2 lower bound")
-    ax.semilogy(tt, [np.abs(lp[(name, t)]["w"]).max() ** 0.5 for t in tt], "^:", label=r"real: $\max(|b|,|c|)\geq\sqrt{\max|w|}$")
-    ax.semilogy(tt, [dft[(name, t)]["l1"] for t in tt], "D-", label=r"complex DFT: $\sum|b_kc_k|$")
-    ax.semilogy(tt, [dft[(name, t)]["cmax"] for t in tt], "v-", label=r"complex DFT: $\max|c_k|$ ($|a|=|b|=1$)")
-    ref = lp[(name, tt[0])]["objective"] * np.exp(0.5 * (tt - tt[0]))
-    ax.semilogy(tt, ref, color="grey", lw=1, label=r"slope $e^{0.5\,t}$ (claim)")
-    ax.set(xlabel="horizon $t$", title=f"{name}: fitted log-slope {slopes[name]:.2f} / step")
+    ax.semilogy(tt, [dft[(name, t)]["l1"] for t in tt], "D-", label=r"complex DFT (P2): $\sum|b_kc_k|$")
+    ax.semilogy(tt, [dft[(name, t)]["bcmax"] for t in tt], "v-", label=r"complex DFT: $\max|b_kc_k|$")
+    ref = lp[(name, tt[0])]["objective"] * np.exp(np.log(2) / 2 * (tt - tt[0]))
+    ax.semilogy(tt, ref, color="grey", lw=1, label=r"rate $\ln 2/2$ per step (T2, claim threshold)")
+    ax.set(xlabel="horizon $t$", title=f"{name}: real slope {slope_real[name]:.2f}, complex {slope_dft[name]:.2f}")
 axes[0].set_ylabel(fr"coefficient size ($\epsilon={eps}$, $\max|\phi^*|=1$)")
 axes[0].legend(fontsize=8, loc="upper left")
 fig.tight_layout()
 fig_size = plotting.save_figure(fig, NB, "param_size")
 plt.show()
 for name in ex.TARGETS:
-    print(name, " ".join(f"t={t}: LP {lp[(name, t)]['objective']:.3g} / T2 {bound[(name, t)]:.3g}" for t in P["lp_t"]))
+    print(name, " ".join(f"t={t}: LP {lp[(name, t)]['objective']:.3g} / T2 {bound[(name, t)]:.3g}" for t in lp_t))
+print(f"T2 Monte Carlo margin: real poles min {mc_real.min():.3g}; complex poles min {mc_cplx.min():.3g} "
+      f"({np.mean(mc_cplx < 0):.0%} of draws negative)")
 
-for name in ex.TARGETS:
-    claims.check(f"complexssm.real_min_coefficients_exponential_{name}", slopes[name], 0.5, ">=",
-                 description=f"{name}: least-squares slope of log(min sum|b_i c_i|) vs t, real SSM eps=0.1-approx, "
-                             f"t={P['lp_t'][0]}..{P['lp_t'][-1]} (LP over {len(lp_grid)} poles)", figure=fig_size.name)
-claims.check("complexssm.lp_feasible", feas, 1e-9, "<=",
-             description="max over LPs of ||V w - phi||_inf - eps (the LP solutions are eps-approximations)",
+# %%
+claims.check("complexssm.real_min_coefficients_grow_at_t2_rate", min(slope_real.values()),
+             control_observed=max(slope_dft.values()), figure=fig_size.name)
+claims.check("complexssm.p2_complex_moderate_coefficients",
+             max(d["bcmax"] for d in dft.values()),
+             control_observed=max(float(np.abs(lp[k]["w"]).max()) for k in lp), figure=fig_size.name)
+claims.check("complexssm.t2_bound_holds_monte_carlo", float(mc_real.min()), control_observed=float(mc_cplx.min()),
              figure=fig_size.name)
-claims.check("complexssm.lp_solver_success", float(all_ok), 1.0, "==",
-             description="HiGHS reports success for every LP (t <= 20)", figure=fig_size.name)
-claims.check("complexssm.lp_above_t2_bound", ratio_lp_bound, 1.0, ">=",
-             description="min over targets and t of (LP minimum sum|b c|) / (T2 forward-difference bound)",
-             figure=fig_size.name)
-claims.check("complexssm.t2_bound_holds_monte_carlo", mc_margin.min(), -1e-12, ">=",
-             description="300 random stable real SSMs, perturbed targets: min of 1 - T2 bound(phi*, eps) / sum|b c| "
-                         f"(bound non-trivial, > half of sum|b c|, in {np.mean(mc_margin < 0.5):.0%} of draws)",
-             figure=fig_size.name)
-claims.check("complexssm.dft_complex_exact", max(d["err"] for d in dft.values()), 1e-12, "<=",
-             description="P2: the DFT complex SSM reproduces each target exactly (float64)", figure=fig_size.name)
-claims.check("complexssm.dft_complex_moderate",
-             max(max(abs(d["amax"] - 1), abs(d["amin"] - 1), abs(d["bmax"] - 1), d["cmax"] - d["phimax"])
-                 for d in dft.values()), 1e-12, "<=",
-             description="P2: DFT construction has |a|=|b|=1 and max|c| <= max|target| (max violation)",
-             figure=fig_size.name)
+claims.sanity("complexssm.lp_feasible", max(lp[k]["residual"] - eps for k in lp), 1e-9, "<=", figure=fig_size.name,
+              description="max over LPs of ||V w - phi||_inf - eps (the LP solutions are eps-approximations)")
+claims.sanity("complexssm.lp_solver_success", float(all(lp[k]["success"] for k in lp)), 1.0, "==",
+              figure=fig_size.name, description="HiGHS reports success for every LP (t <= 20)")
+claims.sanity("complexssm.lp_above_t2_bound", min(lp[k]["objective"] / bound[k] for k in lp if bound[k] > 0), 1.0,
+              ">=", figure=fig_size.name,
+              description="min over targets and t of LP minimum / T2 bound (T2 holds on our LP solutions)")
+claims.sanity("complexssm.dft_complex_exact", max(d["err"] for d in dft.values()), 1e-12, "<=", figure=fig_size.name,
+              description="P2: the DFT complex SSM reproduces each target exactly (float64)")
 
 # %% [markdown]
-# ## 3 · Learnability with gradient descent
+# ## 3 · Tables 1–2: gradient descent, in the tables' metric
 #
-# We reimplement the authors' `VanillaSSM` in closed form. A real mode has $a_i = s_ie^{-e^{\nu_i}}$, with the sign
-# $s_i$ fixed at initialization. A complex mode has $a_i = e^{-e^{\nu_i}}e^{i\theta_i}$. The initialization follows
-# the code: $|a|^2\sim U[r_{\min}^2, 0.9999^2]$ and $b, c\sim\mathcal N(0,10^{-6})$.
+# The authors' `VanillaSSM` in closed form: real $a_i = s_ie^{-e^{\nu_i}}$ (sign fixed at init), complex
+# $a_i = e^{-e^{\nu_i}}e^{i\theta_i}$; $|a|^2\sim U[r_{\min}^2, 0.9999^2]$ with $r_{\min}=0$ (the better of the code's
+# two values for real SSMs), $b, c\sim\mathcal N(0,10^{-6})$; loss $\sum_\tau(\phi-\phi^*)^2$; full batch; cosine
+# learning-rate decay; Adam, AdamW and RAdam with PyTorch's defaults (`train_theory.py`).
 #
-# The loss is $\sum_\tau(\phi-\phi^*)^2$ against a unit-norm target, so the zero map scores 1. Training is
-# full-batch Adam with a cosine learning-rate decay, and we report the running minimum of the loss. All runs of one
-# shape are vmapped into one jitted `lax.scan`.
+# **Metric** **[secondary: table captions]**: "the minimum $\epsilon$ with which the learned mapping
+# $\epsilon$-approximates $\phi$", normalized so the zero map scores 1, i.e. $\max_\tau|\phi-\phi^*|/\max_\tau|\phi^*|$,
+# the running minimum over training, then the minimum over seeds. We also show the worst seed for Table 2.
 #
-# The paper trains for 500k steps. We run a few thousand, which can only favour the claim that the real SSM is
-# stuck if the real SSM is still improving, so the figure shows the whole curve. As in the paper's tables, real
-# SSMs report the **best** run over seeds, learning rates and $r_{\min}$. Complex SSMs report the **worst** seed.
+# **Scale.** The paper trains 500k steps at lr $10^{-4}$–$10^{-6}$; we run $10^3$–$3\cdot10^3$ steps at lr
+# $10^{-2}$–$10^{-3}$. A short budget can only make the real SSM look worse if it were still improving, so the
+# figure shows the whole curves. The claim threshold is the $\epsilon=0.1$ of section 2, fixed in advance.
 
 # %%
 t_gd = 32
-phis_gd = {name: ex.target(name, t_gd, seed=seed).astype(np.float32) for name in ex.TARGETS}
-runs = [(name, s, lr, rm) for name in ex.TARGETS for s in P["gd_seeds"] for lr in P["real_lrs"] for rm in P["real_rmins"]]
-res_real = ex.train_ssm(np.stack([phis_gd[r[0]] for r in runs]), P["real_n"], "real", P["real_steps"],
-                        [r[2] for r in runs], [r[1] for r in runs], [r[3] for r in runs], record_every=10)
-real_best = {name: min(res_real["best"][i] for i, r in enumerate(runs) if r[0] == name) for name in ex.TARGETS}
+runs1 = [(nm, s, lr, opt) for nm in ex.TARGETS for opt in ex.OPTIMIZERS for s in range(seed, seed + gd_seeds)
+         for lr in t1_lrs]
+res1 = {}
+for opt in ex.OPTIMIZERS:
+    sel = [r for r in runs1 if r[3] == opt]
+    res1[opt] = (sel, ex.train_ssm(np.stack([ex.target(r[0], t_gd, seed=seed) for r in sel]).astype(np.float32),
+                                   t1_n, "real", t1_steps, [r[2] for r in sel], [r[1] for r in sel], 0.0,
+                                   record_every=10, optimizer=opt))
+tab1 = {(nm, opt): min(r["linf"][i] for i, x in enumerate(sel) if x[0] == nm)
+        for opt, (sel, r) in res1.items() for nm in ex.TARGETS}
+real_max = max(max(r["linf"]) for sel, r in res1.values())
+res2 = {}
+for t in t2_t:
+    sel = [(nm, s) for nm in ex.TARGETS for s in range(seed, seed + gd_seeds)]
+    res2[t] = (sel, ex.train_ssm(np.stack([ex.target(nm, t, seed=seed) for nm, _ in sel]).astype(np.float32), t,
+                                 "complex", t2_steps, 1e-3, [s for _, s in sel], 0.99, record_every=10))
+tab2 = {(nm, t): (min(r["linf"][i] for i, x in enumerate(sel) if x[0] == nm),
+                  max(r["linf"][i] for i, x in enumerate(sel) if x[0] == nm)) for t, (sel, r) in res2.items()
+        for nm in ex.TARGETS}
+print(f"Table 1 (real, n={t1_n}, t={t_gd}; normalized l_inf, min over {gd_seeds} seeds x lr {t1_lrs}):")
+print("  " + "".join(f"{o:>10s}" for o in ex.OPTIMIZERS))
+for nm in ex.TARGETS:
+    print(f"  {nm:12s}" + "".join(f"{tab1[(nm, o)]:10.3f}" for o in ex.OPTIMIZERS))
+print(f"Table 2 (complex, n=t, Adam; normalized l_inf, min / max over {gd_seeds} seeds):")
+for nm in ex.TARGETS:
+    print(f"  {nm:12s}" + "".join(f"  t={t}: {tab2[(nm, t)][0]:.1e}/{tab2[(nm, t)][1]:.1e}" for t in t2_t))
 
-res_cplx = {}
-for t in P["cplx_t"]:
-    runs_c = [(name, s) for name in ex.TARGETS for s in P["gd_seeds"]]
-    phis_c = np.stack([ex.target(name, t, seed=seed).astype(np.float32) for name, _ in runs_c])
-    res_cplx[t] = (runs_c, ex.train_ssm(phis_c, t, "complex", P["cplx_steps"], 1e-3, [s for _, s in runs_c], 0.99,
-                                        record_every=10))
-cplx_worst = {t: {name: max(r["best"][i] for i, (nm, _) in enumerate(rc) if nm == name) for name in ex.TARGETS}
-              for t, (rc, r) in res_cplx.items()}
-
+# %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharey=True)
-for ax, name in zip(axes, ex.TARGETS):
-    for i, r in enumerate(runs):
-        if r[0] == name:
-            ax.loglog(res_real["steps"], res_real["history"][i], color="C3", lw=1, alpha=0.7,
-                      label=f"real, n={P['real_n']}, t={t_gd}" if r[1:] == runs[0][1:] else None)
-    for j, t in enumerate(P["cplx_t"]):
-        rc, r = res_cplx[t]
-        for i, (nm, s) in enumerate(rc):
-            if nm == name:
-                ax.loglog(r["steps"], r["history"][i], color=("C0", "C2", "C4", "C9")[j], lw=1,
-                          label=f"complex, n=t={t}" if s == P["gd_seeds"][0] else None)
-    ax.axhline(0.3, color="C3", ls=":", lw=1, label="0.3 (real stays above)")
-    ax.axhline(1e-2, color="k", ls="--", lw=1, label=r"$10^{-2}$ (complex gets below)")
-    ax.set(xlabel="Adam step", title=f"{name}: real best {real_best[name]:.2f}, complex(t=32) worst {cplx_worst[32][name]:.1e}")
-axes[0].set_ylabel("normalized loss (running min; zero map = 1)")
-axes[0].legend(fontsize=8, loc="lower left")
+for ax, nm in zip(axes, ex.TARGETS):
+    for j, opt in enumerate(ex.OPTIMIZERS):
+        sel, r = res1[opt]
+        i = min((i for i, x in enumerate(sel) if x[0] == nm), key=lambda i: r["best"][i])
+        ax.loglog(r["steps"], r["history"][i], color=f"C{3 + j}", lw=1.2, label=f"real n={t1_n}, {opt} (best run)")
+    for j, t in enumerate(t2_t):
+        sel, r = res2[t]
+        i = max((i for i, x in enumerate(sel) if x[0] == nm), key=lambda i: r["best"][i])
+        ax.loglog(r["steps"], r["history"][i], color=("C0", "C2", "C9", "C8")[j], lw=1.2, label=f"complex n=t={t} (worst seed)")
+    ax.set(xlabel="step", title=f"{nm}: l_inf real {min(tab1[(nm, o)] for o in ex.OPTIMIZERS):.2f}, "
+                                f"complex(t={t2_t[-1]}) {tab2[(nm, t2_t[-1])][1]:.1e}")
+axes[0].set_ylabel("normalized squared loss (running min; zero map = 1)")
+axes[0].legend(fontsize=7, loc="lower left")
 fig.tight_layout()
 fig_train = plotting.save_figure(fig, NB, "training")
 plt.show()
-print("real best:", {k: round(float(v), 4) for k, v in real_best.items()})
-print("complex worst:", {t: {k: f"{v:.1e}" for k, v in d.items()} for t, d in cplx_worst.items()})
 
-for name in ex.TARGETS:
-    claims.check(f"complexssm.gd_real_stuck_{name}", real_best[name], 0.3, ">=",
-                 description=f"{name}, t=32: best normalized loss of a real SSM with n={P['real_n']} after "
-                             f"{P['real_steps']} Adam steps (best of {len(runs) // 3} runs)", figure=fig_train.name)
-claims.check("complexssm.gd_complex_learns_t32", max(cplx_worst[32].values()), 1e-2, "<",
-             description=f"t=32, complex SSM with n=t: worst over targets and seeds of the normalized loss after "
-                         f"{P['cplx_steps']} Adam steps", figure=fig_train.name)
-t_big = max(P["cplx_t"])
-claims.check(f"complexssm.gd_complex_learns_long_t", max(cplx_worst[t_big].values()), 1e-2, "<",
-             description=f"t={t_big}, complex SSM with n=t: worst over targets and seeds of the normalized loss",
-             figure=fig_train.name)
+cplx32 = res2[32][1]["linf"] if 32 in res2 else np.array([np.nan])
+claims.check("complexssm.table1_real_cannot_approximate", float(min(tab1.values())),
+             control_observed=float(cplx32.min()), figure=fig_train.name)
+claims.check("complexssm.table2_complex_approximates", float(max(v[1] for v in tab2.values())),
+             control_observed=float(real_max), figure=fig_train.name)
 
 # %% [markdown]
-# ## 4 · Selectivity: a small S6 on the copy task
+# ## 4 · Table 3: the authors' Mamba on the induction-head task (and the copy task, separately)
 #
-# The paper's extension (its Table 3) trains Mamba with real and with complex $A$ on a copy/delay task and an
-# induction-head task. It reports that when both $B$ and $C$ are selective (input-dependent) the real
-# parameterization compares (favourably) to the complex one, and that otherwise the complex one is superior.
+# **Model** (`ssmtheory.mamba`, our JAX code of `simple_mamba`; a sanity check below compares it with a plain NumPy
+# loop): token embedding $\mathcal N(0,1)$, frozen and tied to the output head; two residual layers
+# $x + \mathrm{Block}(\mathrm{RMSNorm}(x))$ and a final RMSNorm. Block: in-projection to $2\cdot d_{model}$ channels;
+# depthwise causal conv1d (kernel 4) + SiLU; $\Delta$ by a rank-$\lceil d_{model}/16\rceil$ projection + softplus
+# (selective) or a trainable constant; $B_t, C_t$ from the input, shared across channels (selective) or a trainable
+# per-channel bias (not selective); $\bar A = e^{\Delta A}$, $\bar B = \Delta B$; real $A_n=-(n+1)$ with 16 states,
+# complex $A_n=-(n+1)+i\pi n$ with 8 states and output $2\mathrm{Re}$; gate $y\cdot\mathrm{SiLU}(z)$.
 #
-# We cannot run that on CPU. Instead we train a one-layer S6 block (`ssmtheory.expressivity.selective_*`, written
-# for this notebook; RMSNorm, gated in/out projections, residual) on a scaled-down copy task: tokens from
-# $\{1..15\}$, labels equal to the input delayed by `lag` = 6 in sequences of 24, with the loss on positions
-# $\ge$ `lag`. The model has:
-# * input-dependent $\Delta_t$, and optionally input-dependent $B_t$ and $C_t$;
-# * $\bar A = e^{\Delta A}$ and $\bar B=\Delta B$;
-# * real $A_n = -(n+1)$ with $N$ states, against complex $A_n = -\tfrac12 + i\pi n$ with $N/2$ states (parameter
-#   parity, as in the authors' code).
+# **Task** (`datasets.InductionHead`): random tokens $1..15$ over a context, one trigger position set to 0, then a
+# copy token 0 and, autoregressively, the tokens that followed the trigger; loss and accuracy on the recall positions.
+# Adam, lr $10^{-3}$, batch 8, a fresh batch per step (the authors' settings).
 #
-# Two configurations are compared: (B, C, Δ) all selective, and only Δ selective. The measured quantity is
-# the held-out token accuracy after a fixed step budget, averaged over seeds; chance is $1/15$.
+# **Scale (honest).** Paper: context 256, recall 128, $d_{model}=64$, up to $10^6$ steps on a GPU. Here (defaults):
+# context 20, recall 4, $d_{model}=16$, 100 (quick) or 200 (full) steps per model; the copy task gets 1000 steps in full. A trial run
+# before the declaration showed that nothing is learned at this budget, so the claim is pre-registered as "not
+# reproduced" with that evidence; the table below is what the CPU can say.
 #
-# This is qualitative and much smaller than the paper's run, which used up to 1000 epochs of 8192 sequences. We
-# record two claims:
-# * *complex beats real when $B, C$ are not selective* (accuracy gap $\ge 0.1$);
-# * *real is within 0.05 of complex when $B, C$ are selective*.
+# **Copy task (a separate experiment, not Table 3).** The authors' `delay.yaml` (not autoregressive: the label at
+# position $t\ge$ lag is the token at $t-$lag), S6-Real vs S6-Complex with $B, C, \Delta$ all selective (their
+# `--compare_real_complex`), lag 8: beyond the two convolutions' reach of $2\times(4-1)=6$ positions, so the SSM itself
+# must carry the token. Control: lag 2, which the convolutions alone can copy.
 #
-# Trial runs before this cell was fixed gave, with everything selective, held-out accuracy 0.13 (real) against
-# 0.41 (complex) for this configuration at 300 steps, and 0.18–0.20 against 0.92–0.95 for a two-layer model with
-# `lag` 8 at 300–400 steps. The second claim is therefore recorded as **not reproduced** at this scale. The first
-# claim agrees with the paper in those trials (0.11 against 0.26 with only $\Delta$ selective). Note that at this
-# budget the real model does not learn the copy in either configuration, so our evidence says nothing about real
-# SSMs trained to convergence.
+# **Claim.** The caption's contrast: selective $B$ and $C$ close the complex–real gap. Per seed, gap = complex − real
+# held-out accuracy; statistic = mean gap over combinations without $B,C$ both selective − mean gap over those with
+# both; its lower 95% bootstrap bound must be $>0$. **Control:** the same contrast split by $\Delta$'s selectivity,
+# which the caption says does not decide the outcome.
 
 # %%
-S = P["sel"]
-gates = {"B, C, Δ selective": [1, 1, 1], "only Δ selective": [0, 0, 1]}
-sel_res = {}
-for kind in ("real", "complex"):
-    runs_s = [(g, s) for g in gates for s in S["seeds"]]
-    r = ex.selective_copy_experiment([s for _, s in runs_s], kind, [gates[g] for g, _ in runs_s], steps=S["steps"],
-                                     d_model=S["d_model"], d_state=S["d_state"], n_layers=S["n_layers"], length=S["length"],
-                                     lag=S["lag"], batch=S["batch"])
-    sel_res[kind] = (runs_s, r)
-acc = {(kind, g): float(np.mean([r["test_acc"][i] for i, (gg, _) in enumerate(rs) if gg == g]))
-       for kind, (rs, r) in sel_res.items() for g in gates}
+cfg_chk = {k: mb.MambaConfig(vocab=7, d_model=8, n_layers=2, d_state=4, kind=k) for k in mb.KINDS}
+tok_chk = np.random.default_rng(seed).integers(0, 7, 12)
+loop_err = max(float(np.abs(np.asarray(mb.apply(p, tok_chk, cfg, tuple(float(v) for v in g)))
+                            - mb.reference_forward(p, tok_chk, cfg, g)).max())
+               for cfg in cfg_chk.values() for p in [mb.init_params(jax.random.PRNGKey(seed), cfg)]
+               for g in [(1, 1, 1), (0, 0, 0), (1, 0, 1)])
+claims.sanity("complexssm.mamba_block_matches_loop", loop_err, 1e-4, "<=",
+              description="our Mamba (linear_scan, traced gates) vs a NumPy loop of the authors' selective_scan_seq: max "
+                          "|logit difference|, float32, real and complex, three gate combinations")
 
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), sharey=True)
-win = max(1, S["steps"] // 20)
-for ax, g in zip(axes, gates):
-    for kind, col in (("real", "C3"), ("complex", "C0")):
-        rs, r = sel_res[kind]
-        for i, (gg, s) in enumerate(rs):
-            if gg == g:
-                sm = np.convolve(r["acc"][i], np.ones(win) / win, mode="valid")
-                ax.plot(np.arange(len(sm)) + win, sm, color=col, lw=1.2,
-                        label=f"{kind} (held-out acc {acc[(kind, g)]:.2f})" if s == S["seeds"][0] else None)
-    ax.axhline(1 / 15, color="grey", ls=":", label="chance 1/15")
-    ax.set(xlabel="Adam step", title=f"copy task, lag {S['lag']}, L={S['length']}: {g}", ylim=(0, 1.02))
-    ax.legend(fontsize=9, loc="upper left")
-axes[0].set_ylabel(f"training token accuracy ({win}-step mean)")
+combos = [tuple(c) for c in t3_combos]
+seeds3, seeds_cp = list(range(seed, seed + t3_seeds)), list(range(seed, seed + copy_seeds))
+runs3 = [("induction", c, s, 0) for c in combos for s in seeds3]
+runs_cp = [("copy", (1, 1, 1), s, lag) for lag in (copy_lag, copy_ctrl_lag) for s in seeds_cp]
+calls = [(runs3 + runs_cp, t3_steps)] if t3_steps == copy_steps else [(runs3, t3_steps), (runs_cp, copy_steps)]
+res3, acc3 = {}, {}
+for kind in mb.KINDS:
+    cfg = mb.MambaConfig(vocab=16, d_model=t3_d_model, n_layers=2, d_state=16, kind=kind)
+    for runs, steps in calls:
+        r = mb.train_selective(cfg, [x[2] for x in runs], [x[1] for x in runs], steps, tasks=[x[0] for x in runs],
+                               lags=[x[3] for x in runs], length=t3_length, recall=t3_recall, record_every=steps // 10)
+        for i, x in enumerate(runs):
+            acc3[(kind, x)] = float(r["test_acc"][i])
+            res3[(kind, x)] = (np.arange(1, 11) * steps // 10, r["acc"][i])
+print(f"Table 3 at CPU scale: held-out accuracy, highest / lowest over {t3_seeds} seeds (chance {1 / 15:.3f})")
+print(f"  {'B C Delta':10s}{'real':>16s}{'complex':>16s}")
+for c in combos:
+    cells = {k: [acc3[(k, ("induction", c, s, 0))] for s in seeds3] for k in mb.KINDS}
+    print(f"  {str(c):10s}" + "".join(f"{max(v):8.3f}/{min(v):.3f}" for v in cells.values()))
+
+# %%
+def gap(c, s):  # complex - real held-out accuracy of one induction-head cell
+    return acc3[("complex", ("induction", c, s, 0))] - acc3[("real", ("induction", c, s, 0))]
+
+
+def contrast(split):  # per seed: mean gap where split(c) is False minus mean gap where it is True
+    return np.array([np.mean([gap(c, s) for c in combos if not split(c)]) - np.mean([gap(c, s) for c in combos if split(c)])
+                     for s in seeds3])
+
+
+inf_t3 = stats.bootstrap_mean(contrast(lambda c: c[0] == 1 and c[1] == 1), alternative="greater", seed=seed)
+inf_t3_ctrl = stats.bootstrap_mean(contrast(lambda c: c[2] == 0), alternative="greater", seed=seed)
+def copy_acc(kind, lag):
+    return [acc3[(kind, ("copy", (1, 1, 1), s, lag))] for s in seeds_cp]
+
+
+inf_copy = stats.paired_bootstrap(copy_acc("complex", copy_lag), copy_acc("real", copy_lag), seed=seed)
+inf_copy_ctrl = stats.paired_bootstrap(copy_acc("complex", copy_ctrl_lag), copy_acc("real", copy_ctrl_lag), seed=seed)
+print("Table 3 contrast:", inf_t3.record(), "\n  placebo (Delta):", inf_t3_ctrl.record())
+print(f"copy lag {copy_lag}:", inf_copy.record(), f"\n  lag {copy_ctrl_lag}:", inf_copy_ctrl.record())
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(15, 4.6), gridspec_kw=dict(width_ratios=[1.6, 1]))
+xs = np.arange(len(combos))
+for j, (k, col) in enumerate((("real", "C3"), ("complex", "C0"))):
+    v = np.array([[acc3[(k, ("induction", c, s, 0))] for s in seeds3] for c in combos])
+    axes[0].bar(xs + (j - 0.5) * 0.38, v.max(1) - v.min(1), 0.36, bottom=v.min(1), color=col, alpha=0.6,
+                label=f"{k}: lowest to highest over seeds")
+    axes[0].plot(xs + (j - 0.5) * 0.38, v.mean(1), "_", color=col, ms=14)
+axes[0].axhline(1 / 15, color="grey", ls=":", label="chance 1/15")
+axes[0].set(xticks=xs, xticklabels=[f"B{c[0]} C{c[1]} Δ{c[2]}" for c in combos], ylabel="held-out accuracy",
+            title=f"Table 3 at CPU scale: induction head (context {t3_length - t3_recall}, recall {t3_recall}), {t3_steps} steps")
+axes[0].legend(fontsize=8)
+for k, col in (("real", "C3"), ("complex", "C0")):
+    for x in runs_cp:
+        axes[1].plot(*res3[(k, x)], color=col, lw=1.2, ls="-" if x[3] == copy_lag else "--",
+                     label=f"{k}, lag {x[3]}" if x[2] == seed else None)
+axes[1].axhline(1 / 15, color="grey", ls=":")
+axes[1].set(xlabel="Adam step", ylabel="training accuracy", ylim=(0, 1.02),
+            title=f"copy task (not Table 3), S6 (all selective): lag {copy_lag} vs {copy_ctrl_lag}")
+axes[1].legend(fontsize=8)
 fig.tight_layout()
-fig_sel = plotting.save_figure(fig, NB, "selective")
+fig_t3 = plotting.save_figure(fig, NB, "table3")
 plt.show()
-print({f"{k[0]} / {k[1]}": round(v, 3) for k, v in acc.items()})
 
-claims.check("complexssm.selective_nonselective_BC_complex_better",
-             acc[("complex", "only Δ selective")] - acc[("real", "only Δ selective")], 0.1, ">=",
-             description=f"copy task, only Delta selective: mean held-out accuracy complex minus real "
-                         f"({S['steps']} steps, {len(S['seeds'])} seed(s))", figure=fig_sel.name)
-claims.check("complexssm.selective_BC_real_comparable",
-             acc[("real", "B, C, Δ selective")] - acc[("complex", "B, C, Δ selective")], -0.05, ">=",
-             description="copy task, B, C and Delta selective: held-out accuracy real minus complex (paper: real "
-                         "compares favourably)", figure=fig_sel.name, expected="not reproduced",
-             reason="at CPU scale (1-2 layers, d_model 32, lag 6-8, 300-500 Adam steps) the real S6 stays near "
-                    "chance while the complex S6 learns part of the copy (trial runs, held-out accuracy: 1 layer "
-                    "real 0.13 vs complex 0.41; 2 layers real 0.18-0.20 vs complex 0.92-0.95); the paper trains up "
-                    "to 1000 epochs of 8192 sequences, a budget we could not reach on CPU")
-print(f"notebook compute time {time.perf_counter() - T0:.1f} s")
+claims.check("complexssm.table3_selective_BC_closes_gap", inf_t3.lo, control_observed=inf_t3_ctrl.lo,
+             figure=fig_t3.name, evidence=dict(main=inf_t3.record(), control=inf_t3_ctrl.record()))
+claims.check("complexssm.copy_complex_beats_real", inf_copy.lo, control_observed=inf_copy_ctrl.lo,
+             figure=fig_t3.name, evidence=dict(main=inf_copy.record(), control=inf_copy_ctrl.record()))
+
+# %% [markdown]
+# ## 5 · Real world: S4D real vs S4D complex (LegS)
+#
+# The authors' `configs/real_world/s4d-{real,complex}-cifar.yaml` differ only in `init: diag-real` with
+# `is_real: True` versus `init: legs`. We keep that contrast with `ssmtheory.models` (S4D stacks, same seeds for all
+# other parameters and for the batch order; the real model gets twice the states, as the s4 code does for `is_real`),
+# AdamW with lr 0.01 and weight decay 0.05 (the configs' values) and a cosine decay, on a real data set that ships with
+# scikit-learn: the 8×8 handwritten digits read pixel by pixel (length 64). Sequential CIFAR (length 1024, 200 epochs,
+# $d_{model}=512$) is far beyond a CPU minute. The statistic is the paired difference of test accuracy over seeds; the
+# **control** scores the same models against shuffled test labels, where no difference can be real.
+
+# %%
+digits = tasks.sequential_digits(seed=seed)
+rw = ex.s4d_real_vs_complex(digits, list(range(seed, seed + rw_seeds)), steps=rw_steps)
+inf_rw = stats.paired_bootstrap(rw["complex"], rw["real"], seed=seed)
+inf_rw_ctrl = stats.paired_bootstrap(rw["shuffled"]["complex"], rw["shuffled"]["real"], seed=seed)
+print("test accuracy real:", np.round(rw["real"], 3), " complex:", np.round(rw["complex"], 3))
+print("complex - real:", inf_rw.record(), "\n  shuffled labels:", inf_rw_ctrl.record())
+
+fig, ax = plt.subplots(figsize=(6.5, 4.4))
+for i in range(len(rw["seeds"])):
+    ax.plot([0, 1], [rw["real"][i], rw["complex"][i]], "o-", color="grey", alpha=0.7)
+ax.set(xticks=[0, 1], xticklabels=["S4D real\n(A = -diag(1..2N))", "S4D complex\n(LegS, N)"], ylabel="test accuracy",
+       title=f"sequential digits, {len(rw['seeds'])} seeds: diff {inf_rw.estimate:+.3f} [{inf_rw.lo:+.3f}, {inf_rw.hi:+.3f}]")
+fig.tight_layout()
+fig_rw = plotting.save_figure(fig, NB, "realworld")
+plt.show()
+claims.check("complexssm.realworld_complex_beats_real", inf_rw.lo, control_observed=inf_rw_ctrl.lo, figure=fig_rw.name,
+             evidence=dict(main=inf_rw.record(), control=inf_rw_ctrl.record()))
+print(f"notebook compute: wall {time.perf_counter() - T0:.1f} s, CPU {time.process_time() - C0:.1f} s")
 
 # %% [markdown]
 # ## Claims
 
 # %%
-claims.finalize()
+claims.finalize();

@@ -24,8 +24,10 @@ Provenance of each function (stated again in its docstring):
   reconstructions** of the paper's theorems, proved in the paper note and restated in notebook 04; the constants are
   ours, not the paper's;
 * :func:`min_l1_real_fit`, :func:`best_linf_real_fit` -- numerical experiments of ours (LP / minimax over a pole grid);
-* :func:`selective_*` -- a small CPU-sized Mamba/S6-style selective SSM written for this project (secondary; the
-  paper's selectivity experiment uses the ``simple_mamba`` code on GPU).
+* :func:`train_ssm` / :func:`linf_normalized` -- the Tables 1-2 set-up (Adam, AdamW or RAdam, cosine decay) and
+  the tables' metric (normalized l_inf error, zero map = 1) [the metric from the table captions];
+* the selective (Mamba) model and its tasks are in :mod:`ssmtheory.mamba` (the authors' ``simple_mamba`` block);
+  :func:`copy_task` is re-exported from there.
 
 float64: the Vandermonde matrices ``a^tau`` span many orders of magnitude and the LP optima reach ``1e6``; call
 ``jax.config.update("jax_enable_x64", True)`` before using the JAX parts for those studies.  The LP / minimax code
@@ -162,6 +164,36 @@ def forward_difference_bound(phi, eps: float) -> float:
     return max(best, 0.0)
 
 
+def t2_margin_monte_carlo(n_draws: int, seed: int = 0, poles: str = "real") -> np.ndarray:
+    """Monte Carlo check of T2: ``1 - forward_difference_bound(phi*, eps) / sum_i |b_i c_i|`` for random SSMs.
+
+    Each draw: ``t ~ U{4..20}``, ``n ~ U{1..8}`` modes with coefficients ``w = b c`` of random sign and log-uniform
+    size in ``[0.1, 1e4]``; ``phi = sum_i w_i a_i^tau`` (real) or ``2 Re sum_i w_i a_i^tau`` (complex, with
+    ``sum |b c|`` counted as ``2 sum |w_i|``); a perturbed target ``phi* = phi + delta`` with
+    ``eps = ||delta||_inf`` up to 10% of ``max|phi|``.  ``poles="real"``: ``a_i ~ U[-1, 1]`` (T2's class: the margin
+    must be ``>= 0``, up to round-off); ``poles="complex"``: ``a_i = r e^{i theta}``, ``r ~ U[0.9, 1]``,
+    ``theta ~ U[0, 2 pi)`` (outside the class: ``|a_i^2 - 1|`` reaches 2, so the bound can exceed ``sum |b c|``).
+    Returns the ``n_draws`` margins.
+    """
+    check_choice(poles, "poles", ("real", "complex"))
+    n_draws = check_int(n_draws, "n_draws")
+    rng = np.random.default_rng(seed)
+    out = np.empty(n_draws)
+    for d in range(n_draws):
+        t, n = int(rng.integers(4, 21)), int(rng.integers(1, 9))
+        w = rng.choice([-1.0, 1.0], n) * 10 ** rng.uniform(-1, 4, n)
+        if poles == "real":
+            a = rng.uniform(-1, 1, n)
+            phi, size = vandermonde(a, t) @ w, np.abs(w).sum()
+        else:
+            a = rng.uniform(0.9, 1.0, n) * np.exp(1j * rng.uniform(0, 2 * np.pi, n))
+            phi = 2.0 * np.real((a[None, :] ** np.arange(t)[:, None]) @ w)
+            size = 2.0 * np.abs(w).sum()
+        delta = rng.uniform(-1, 1, t) * 10 ** rng.uniform(-6, -1) * np.abs(phi).max()
+        out[d] = 1.0 - forward_difference_bound(phi + delta, np.abs(delta).max()) / size
+    return out
+
+
 def dft_complex_ssm(phi):
     """P2 (our reconstruction): an exact complex SSM of dimension ``t`` with moderate parameters.
 
@@ -253,18 +285,22 @@ def _minimax_lp(V, phi):
     return float(res.x[-1]), res.x[:-1]
 
 
-def best_linf_real_fit(phi, n: int, poles, iters: int = 200, refine: int = 8) -> dict:
+def best_linf_real_fit(phi, n: int, poles, iters: int = 200, refine: int = 8, max_subsets: int = 200_000) -> dict:
     """Best ``l_inf`` error of a real SSM with ``n`` modes whose poles lie on the grid ``poles``.
 
     For every ``n``-subset of ``poles``: a least-squares fit, then Lawson's iteratively reweighted least squares
     (``iters`` steps, batched over subsets; converges to the minimax fit); the ``refine`` best subsets are then solved
     exactly as minimax LPs.  Returns ``error`` (the smallest l_inf error found: an upper bound on the minimum over
     the grid, equal to it up to Lawson's convergence), ``poles`` and ``w`` of the best fit, and ``n_subsets``.
-    Exhaustive, so keep ``C(len(poles), n)`` below ~1e5.
+    Exhaustive: raises ``ValueError`` (giving the count) when ``C(len(poles), n)`` exceeds ``max_subsets``.
     """
     phi = np.asarray(phi, float)
     t = phi.shape[0]
     n = check_int(n, "n", 1)
+    n_sub = math.comb(len(poles), n)
+    if n_sub > max_subsets:
+        raise ValueError(f"n={n} with {len(poles)} poles gives C({len(poles)}, {n}) = {n_sub:.3g} subsets, more than "
+                         f"max_subsets={max_subsets}; use fewer poles or a smaller n")
     V = vandermonde(poles, t)
     subsets = np.array(list(itertools.combinations(range(len(poles)), n)))
     Vs = V[:, subsets].transpose(1, 0, 2)  # (S, t, n)
@@ -341,49 +377,79 @@ def ssm_impulse_from_params(params, sign, t: int):
     return 2.0 * ((mag * jnp.cos(ang)) @ zr - (mag * jnp.sin(ang)) @ zi)
 
 
-@partial(jax.jit, static_argnames=("n", "kind", "steps", "record_every"))
-def _train_batch(keys, phis, lrs, r_mins, n, kind, steps, record_every):
+OPTIMIZERS = ("adam", "adamw", "radam")
+
+
+def _optimizer(name, lr, steps):
+    """The authors' ``torch.optim`` choices with PyTorch defaults, under ``CosineAnnealingLR(T_max=steps)``:
+    Adam, AdamW (weight decay 0.01) and RAdam."""
+    sched = optax.cosine_decay_schedule(1.0, steps)
+
+    def lr_t(i):
+        return lr * sched(i)
+
+    if name == "adam":
+        return optax.adam(lr_t)
+    if name == "adamw":
+        return optax.adamw(lr_t, weight_decay=0.01)
+    return optax.radam(lr_t)
+
+
+def linf_normalized(phi, phi_star):
+    """The papers' Tables 1-2 metric: the smallest ``eps`` with which ``phi`` eps-approximates ``phi_star`` on
+    ``tau < t``, normalized so that the zero mapping scores 1: ``max_tau |phi - phi*| / max_tau |phi*|``."""
+    return jnp.max(jnp.abs(phi - phi_star), -1) / jnp.max(jnp.abs(phi_star), -1)
+
+
+@partial(jax.jit, static_argnames=("n", "kind", "steps", "record_every", "optimizer"))
+def _train_batch(keys, phis, lrs, r_mins, n, kind, steps, record_every, optimizer):
     t = phis.shape[-1]
 
     def one(key, phi, lr, r_min):
         params, sign = init_ssm_params(key, n, kind, r_min=r_min, dtype=phi.dtype)
         sign = jnp.ones(n, phi.dtype) if sign is None else sign
-        sched = optax.cosine_decay_schedule(1.0, steps)
-        opt = optax.chain(optax.scale_by_adam(), optax.scale_by_schedule(sched), optax.scale(-1.0))
+        opt = _optimizer(optimizer, lr, steps)
         state = opt.init(params)
 
         def loss_fn(p):
-            return jnp.sum((ssm_impulse_from_params(p, sign, t) - phi) ** 2)
+            out = ssm_impulse_from_params(p, sign, t)
+            return jnp.sum((out - phi) ** 2), linf_normalized(out, phi)
 
         def step(carry, _):
-            p, s, best = carry
-            loss, g = jax.value_and_grad(loss_fn)(p)
+            p, s, best, best_inf = carry
+            (loss, linf), g = jax.value_and_grad(loss_fn, has_aux=True)(p)
             upd, s = opt.update(g, s, p)
-            upd = jax.tree_util.tree_map(lambda u: lr * u, upd)
             p = optax.apply_updates(p, upd)
-            best = jnp.minimum(best, loss)
-            return (p, s, best), best
+            best, best_inf = jnp.minimum(best, loss), jnp.minimum(best_inf, linf)
+            return (p, s, best, best_inf), best
 
-        (p, s, best), hist = jax.lax.scan(step, (params, state, jnp.asarray(jnp.inf, phi.dtype)), None, length=steps)
-        final = loss_fn(p)
-        best = jnp.minimum(best, final)
+        inf = jnp.asarray(jnp.inf, phi.dtype)
+        (p, s, best, best_inf), hist = jax.lax.scan(step, (params, state, inf, inf), None, length=steps)
+        final, final_inf = loss_fn(p)
+        best, best_inf = jnp.minimum(best, final), jnp.minimum(best_inf, final_inf)
         hist = hist.reshape(-1, record_every)[:, -1]
-        return best, hist
+        bc = jnp.sum(jnp.abs(p["b"] * p["c"])) if kind == "real" else 2.0 * jnp.sum(
+            jnp.hypot(p["br"], p["bi"]) * jnp.hypot(p["cr"], p["ci"]))
+        return best, hist, best_inf, bc
 
     return jax.vmap(one)(keys, phis, lrs, r_mins)
 
 
-def train_ssm(phis, n: int, kind: str, steps: int, lrs, seeds, r_mins=0.0, record_every: int = 10) -> dict:
-    """Fit real or complex diagonal SSMs of dimension ``n`` to target impulse responses by full-batch Adam.
+def train_ssm(phis, n: int, kind: str, steps: int, lrs, seeds, r_mins=0.0, record_every: int = 10,
+              optimizer: str = "adam") -> dict:
+    """Fit real or complex diagonal SSMs of dimension ``n`` to target impulse responses by full-batch gradient descent.
 
     The authors' set-up (``train_theory.py``): :func:`init_ssm_params`, closed-form impulse response, loss
     ``sum_tau (phi(tau) - phi*(tau))^2`` (with a unit-l2 target the zero map scores 1: a *normalized* loss),
-    Adam with a cosine-decayed learning rate, running minimum of the loss reported.  ``phis (R, t)``, ``lrs (R,)``,
-    ``seeds (R,)`` and ``r_mins`` (scalar or ``(R,)``) describe ``R`` independent runs, vmapped into one jitted
-    ``lax.scan`` over ``steps`` (a multiple of ``record_every``).  Returns ``best (R,)`` (minimum loss over the run)
-    and ``history (R, steps // record_every)`` (running minimum every ``record_every`` steps), as NumPy arrays.
+    ``optimizer`` in :data:`OPTIMIZERS` (``torch.optim`` defaults) with a cosine-decayed learning rate, running minima
+    reported.  ``phis (R, t)``, ``lrs (R,)``, ``seeds (R,)`` and ``r_mins`` (scalar or ``(R,)``) describe ``R``
+    independent runs, vmapped into one jitted ``lax.scan`` over ``steps`` (a multiple of ``record_every``).  Returns
+    NumPy arrays ``best (R,)`` (minimum loss over the run), ``linf (R,)`` (minimum over the run of
+    :func:`linf_normalized`, the Tables 1-2 metric), ``bc (R,)`` (final ``sum_i |b_i c_i|``; complex: ``2 sum |b_i||c_i|``)
+    and ``history (R, steps // record_every)`` (running minimum of the loss every ``record_every`` steps).
     """
     check_choice(kind, "kind", ("real", "complex"))
+    check_choice(optimizer, "optimizer", OPTIMIZERS)
     steps = check_int(steps, "steps", 1)
     if steps % record_every:
         raise ValueError(f"steps must be a multiple of record_every={record_every}, got {steps}")
@@ -393,158 +459,62 @@ def train_ssm(phis, n: int, kind: str, steps: int, lrs, seeds, r_mins=0.0, recor
     lrs = jnp.broadcast_to(jnp.asarray(lrs, dt), (R,))
     r_mins = jnp.broadcast_to(jnp.asarray(r_mins, dt), (R,))
     keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(np.broadcast_to(np.asarray(seeds), (R,))))
-    best, hist = _train_batch(keys, phis, lrs, r_mins, n, kind, steps, record_every)
-    return dict(best=np.asarray(best), history=np.asarray(hist), steps=np.arange(record_every, steps + 1, record_every))
+    best, hist, best_inf, bc = _train_batch(keys, phis, lrs, r_mins, n, kind, steps, record_every, optimizer)
+    return dict(best=np.asarray(best), history=np.asarray(hist), linf=np.asarray(best_inf), bc=np.asarray(bc),
+                steps=np.arange(record_every, steps + 1, record_every))
 
 
 # ----------------------------------------------------------------------------------------------
-# a small selective SSM (S6 / Mamba-style) for the copy task
+# selective tasks live with the authors' Mamba block
 # ----------------------------------------------------------------------------------------------
-def copy_task(key, batch: int, length: int, lag: int, vocab: int):
-    """Delay/copy task (the authors' ``train_selectivity.py`` scaled down): tokens ``U{1..vocab-1}``, label at
-    position ``p >= lag`` is the token at ``p - lag``; returns ``(x (batch, length) int, y (batch, length) int)``;
-    the loss is taken on positions ``>= lag`` only."""
-    x = jax.random.randint(key, (batch, length), 1, vocab)
-    y = jnp.concatenate([jnp.zeros((batch, lag), x.dtype), x[:, : length - lag]], axis=1)
-    return x, y
+from .mamba import copy_task  # noqa: E402,F401  (re-export: the delay/copy task of the selectivity study)
 
 
-def selective_init(key, vocab: int, d_model: int, d_state: int, n_layers: int, kind: str, expand: int = 2):
-    """Parameters of :func:`selective_apply` (plain pytree).  ``kind="real"``: ``A_n = -(n+1)`` (S4D-Real) with
-    ``d_state`` states; ``kind="complex"``: ``A_n = -1/2 + i pi n`` (S4D-Lin, the code's S6-Complex) with
-    ``d_state // 2`` states (parameter parity, as in the authors' code).  Step size ``Delta`` initialized in
-    ``[1e-3, 1e-1]`` log-uniformly through the softplus bias (Mamba)."""
-    check_choice(kind, "kind", ("real", "complex"))
-    d_in = expand * d_model
-    N = d_state if kind == "real" else d_state // 2
-    keys = jax.random.split(key, 2 + n_layers)
-    glorot = jax.nn.initializers.lecun_normal()
-    layers = []
-    for lk in keys[2:]:
-        ks = jax.random.split(lk, 8)
-        dt0 = jnp.exp(jax.random.uniform(ks[5], (d_in,), minval=math.log(1e-3), maxval=math.log(1e-1)))
-        layer = dict(
-            w_in=glorot(ks[0], (d_model, 2 * d_in)),
-            w_B=glorot(ks[1], (d_in, N)),
-            w_C=glorot(ks[2], (d_in, N)),
-            w_dt=glorot(ks[3], (d_in, d_in)) * 0.1,
-            b_dt=dt0 + jnp.log(-jnp.expm1(-dt0)),  # inverse softplus
-            B0=jax.random.normal(ks[6], (d_in, N)) / math.sqrt(N),
-            C0=jax.random.normal(ks[7], (d_in, N)) / math.sqrt(N),
-            D=jnp.ones(d_in),
-            w_out=glorot(ks[4], (d_in, d_model)),
-            norm=jnp.ones(d_model),
-            log_A_re=jnp.log(jnp.broadcast_to(jnp.arange(1, N + 1, dtype=float) if kind == "real" else jnp.full(N, 0.5), (d_in, N))),
-        )
-        if kind == "complex":
-            layer["A_im"] = jnp.broadcast_to(jnp.pi * jnp.arange(N, dtype=float), (d_in, N))
-            layer["w_Ci"] = glorot(jax.random.fold_in(ks[2], 1), (d_in, N))
-            layer["w_Bi"] = glorot(jax.random.fold_in(ks[1], 1), (d_in, N))
-            layer["B0i"] = jax.random.normal(jax.random.fold_in(ks[6], 1), (d_in, N)) / math.sqrt(N)
-            layer["C0i"] = jax.random.normal(jax.random.fold_in(ks[7], 1), (d_in, N)) / math.sqrt(N)
-        layers.append(layer)
-    return dict(embed=jax.random.normal(keys[0], (vocab, d_model)), layers=layers,
-                head=glorot(keys[1], (d_model, vocab)))
+# ----------------------------------------------------------------------------------------------
+# the real-world experiment (E2): S4D real vs S4D complex (LegS), scaled to a bundled data set
+# ----------------------------------------------------------------------------------------------
+def s4d_real_vs_complex(split, seeds, *, d_model: int = 16, n_layers: int = 2, n_complex: int = 8, steps: int = 300,
+                        batch_size: int = 50, lr: float = 1e-2, weight_decay: float = 0.05) -> dict:
+    """The authors' real-world comparison (``configs/real_world/s4d-{real,complex}-cifar.yaml``) at CPU scale.
 
+    Two S4D stacks (:mod:`ssmtheory.models`, trained by :func:`ssmtheory.train.fit`) that differ only in the
+    initialization and realness of the state matrix, as in the authors' configs:
 
-def _selective_layer(p, x, gates):
-    """One S6 block on ``x (L, d_model)``: RMSNorm -> in-proj (u, gate) -> selective diagonal SSM -> gate -> out-proj.
+    * ``"real"``: ``init="real"`` (``A = diag(-1, -2, ...)``), ``complex_states=False``, ``2 * n_complex`` real states
+      (the s4 code doubles ``d_state`` for ``is_real``, so the real state dimension is the same);
+    * ``"complex"``: ``init="legs"`` (S4D-LegS), ``n_complex`` complex states (conjugate pairs).
 
-    With ``gates = (g_B, g_C, g_dt)`` in {0, 1} (traced, so one compiled function serves every ablation):
-    ``Delta_t = softplus(g_dt W_dt u_t + b)``, ``B_t = g_B W_B^T u_t + (1 - g_B) B0``, ``C_t = g_C W_C^T u_t + (1 - g_C) C0``
-    (shared by the channels of the layer when selective, per channel ``B0, C0`` otherwise);
-    ``Abar = exp(Delta A)``, ``Bbar = Delta B``; ``h_t = Abar h_{t-1} + Bbar u_t``;
-    ``y_t = Re(C_t h_t)`` (real) or ``2 Re(C_t h_t)`` (complex) ``+ D u_t``; then ``y * silu(z)``, out-proj, residual.
+    Both use the same seed for every other initial parameter and for the batch order; AdamW (lr ``lr``, weight
+    decay ``weight_decay``, the configs' 0.01 / 0.05) with a cosine decay.  ``split`` is a
+    :class:`ssmtheory.tasks.Split`.  Returns ``{"real": acc (S,), "complex": acc (S,), "shuffled": {...}}``: the
+    test accuracies per seed, and the same trained models scored against a fixed random permutation of the test
+    labels (the control: no model can beat the other on labels it cannot predict).
     """
-    gB, gC, gdt = gates
-    L = x.shape[0]
-    xn = x * jax.lax.rsqrt(jnp.mean(x**2, -1, keepdims=True) + 1e-6) * p["norm"]
-    uz = xn @ p["w_in"]
-    d_in = uz.shape[-1] // 2
-    u, z = uz[:, :d_in], uz[:, d_in:]
-    cplx = "A_im" in p
-    dt = jax.nn.softplus(gdt * (u @ p["w_dt"]) + p["b_dt"])  # (L, d_in)
-    A = -jnp.exp(p["log_A_re"])
-    if cplx:
-        A = jax.lax.complex(A, p["A_im"])
+    from . import models, train
 
-    def proj(g, w, w0):
-        return g * (u @ w)[:, None, :] + (1.0 - g) * w0[None]  # (L, d_in, N)
-
-    Bt = proj(gB, p["w_B"], p["B0"])
-    Ct = proj(gC, p["w_C"], p["C0"])
-    if cplx:
-        Bt = jax.lax.complex(Bt, proj(gB, p["w_Bi"], p["B0i"]))
-        Ct = jax.lax.complex(Ct, proj(gC, p["w_Ci"], p["C0i"]))
-    Abar = jnp.exp(dt[:, :, None] * A[None])  # (L, d_in, N)
-    Bu = dt[:, :, None] * Bt * u[:, :, None]
-
-    # h_t = Abar_t h_{t-1} + Bu_t by an associative scan over time (few, wide ops: far faster on CPU than a
-    # sequential scan for these tiny states, whose cost is per-op overhead)
-    _, h = jax.lax.associative_scan(ssm._binary_op, (Abar, Bu), axis=0)
-    y = jnp.sum(Ct * h, -1)
-    y = (2.0 * y.real if cplx else y) + p["D"] * u
-    y = y * jax.nn.silu(z)
-    return x + y @ p["w_out"]
-
-
-def selective_apply(params, tokens, gates=(1.0, 1.0, 1.0)):
-    """Logits ``(L, vocab)`` of the small selective SSM on one token sequence ``(L,)`` (vmap for batches);
-    ``gates = (B, C, Delta)`` selective (1) or not (0)."""
-    x = params["embed"][tokens]
-    for p in params["layers"]:
-        x = _selective_layer(p, x, gates)
-    return x @ params["head"]
-
-
-@partial(jax.jit, static_argnames=("vocab", "d_model", "d_state", "n_layers", "kind", "length", "lag", "batch",
-                                   "steps", "lr"))
-def _selective_train(seeds, gates, vocab, d_model, d_state, n_layers, kind, length, lag, batch, steps, lr):
-    def one(seed, gate):
-        key = jax.random.PRNGKey(seed)
-        kp, kd, ke = jax.random.split(key, 3)
-        params = jax.tree_util.tree_map(lambda v: v.astype(jnp.float32),
-                                        selective_init(kp, vocab, d_model, d_state, n_layers, kind))
-        gate = tuple(gate[i].astype(jnp.float32) for i in range(3))
-        opt = optax.adam(lr)
-        state = opt.init(params)
-        mask = (jnp.arange(length) >= lag).astype(jnp.float32)
-
-        def loss_acc(p, x, y):
-            logits = jax.vmap(lambda s: selective_apply(p, s, gate))(x)
-            lp = jax.nn.log_softmax(logits)
-            nll = -jnp.take_along_axis(lp, y[..., None], -1)[..., 0]
-            loss = jnp.sum(nll * mask) / (mask.sum() * x.shape[0])
-            acc = jnp.sum((jnp.argmax(logits, -1) == y) * mask) / (mask.sum() * x.shape[0])
-            return loss, acc
-
-        def step(carry, i):
-            p, s = carry
-            x, y = copy_task(jax.random.fold_in(kd, i), batch, length, lag, vocab)
-            (loss, acc), g = jax.value_and_grad(loss_acc, has_aux=True)(p, x, y)
-            upd, s = opt.update(g, s, p)
-            return (optax.apply_updates(p, upd), s), (loss, acc)
-
-        (params, _), (losses, accs) = jax.lax.scan(step, (params, state), jnp.arange(steps))
-        xe, ye = copy_task(ke, 256, length, lag, vocab)
-        test_loss, test_acc = loss_acc(params, xe, ye)
-        return losses, accs, test_loss, test_acc
-
-    return jax.vmap(one)(seeds, gates)
-
-
-def selective_copy_experiment(seeds, kind: str, gates, steps: int = 500, vocab: int = 16, d_model: int = 32,
-                              d_state: int = 16, n_layers: int = 2, length: int = 64, lag: int = 16, batch: int = 16,
-                              lr: float = 1e-3) -> dict:
-    """Train the small selective SSM on the copy task (a fresh batch each step, Adam), vmapped over runs.
-
-    ``seeds (R,)`` and ``gates (R, 3)`` (which of ``B, C, Delta`` depend on the input, 1/0) describe ``R`` runs,
-    compiled once per ``kind``.  Returns per-step ``loss``/``acc`` ``(R, steps)`` and held-out ``test_loss``,
-    ``test_acc`` ``(R,)`` (256 fresh sequences, positions ``>= lag``); chance accuracy is ``1/(vocab-1)``.
-    """
-    check_choice(kind, "kind", ("real", "complex"))
-    seeds = jnp.asarray(np.asarray(seeds, np.int32))
-    gates = jnp.asarray(np.asarray(gates, np.float32))
-    losses, accs, tl, ta = _selective_train(seeds, gates, vocab, d_model, d_state, n_layers, kind, length, lag, batch,
-                                            steps, float(lr))
-    return dict(loss=np.asarray(losses), acc=np.asarray(accs), test_loss=np.asarray(tl), test_acc=np.asarray(ta))
+    seeds = [check_int(int(s), "seeds", 0) for s in np.asarray(seeds).reshape(-1)]
+    if not seeds:
+        raise ValueError("seeds must be a non-empty list")
+    n_complex, steps = check_int(n_complex, "n_complex"), check_int(steps, "steps")
+    arms = {
+        "real": models.DeepSSMConfig(d_input=split.x_train.shape[-1], d_model=d_model, d_output=split.n_classes,
+                                     n_layers=n_layers, d_state=2 * n_complex, block="s4d", init="real",
+                                     complex_states=False),
+        "complex": models.DeepSSMConfig(d_input=split.x_train.shape[-1], d_model=d_model, d_output=split.n_classes,
+                                        n_layers=n_layers, d_state=n_complex, block="s4d", init="legs",
+                                        complex_states=True),
+    }
+    y_shuf = np.random.default_rng(12345).permutation(split.y_test)
+    out = {"real": [], "complex": [], "shuffled": {"real": [], "complex": []}}
+    for arm, cfg in arms.items():
+        loss_fn = train.make_loss(models.apply, cfg, "ce")
+        pred = jax.jit(lambda p, x, cfg=cfg: jnp.argmax(models.apply(p, x, cfg), -1))
+        for s in seeds:
+            opt = optax.adamw(optax.cosine_decay_schedule(lr, steps), weight_decay=weight_decay)
+            res = train.fit(loss_fn, models.init_params(jax.random.PRNGKey(s), cfg), (split.x_train, split.y_train),
+                            optimizer=opt, steps=steps, batch_size=batch_size, seed=s)
+            yhat = np.asarray(pred(res.params, split.x_test))
+            out[arm].append(float(np.mean(yhat == split.y_test)))
+            out["shuffled"][arm].append(float(np.mean(yhat == y_shuf)))
+    return {"real": np.array(out["real"]), "complex": np.array(out["complex"]),
+            "shuffled": {k: np.array(v) for k, v in out["shuffled"].items()}, "seeds": np.array(seeds)}

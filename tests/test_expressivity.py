@@ -169,19 +169,33 @@ def test_training_closed_form_and_learning():
     np.testing.assert_array_equal(r["best"], r2["best"])  # deterministic
 
 
-def test_selective_model_shapes_and_copy_task():
+def test_copy_task_reexport_and_validation():
     x, y = ex.copy_task(jax.random.PRNGKey(0), 3, 10, 4, 16)
     assert x.shape == y.shape == (3, 10) and int(x.min()) >= 1 and int(x.max()) <= 15
     np.testing.assert_array_equal(np.asarray(y[:, 4:]), np.asarray(x[:, :6]))
-    f = jax.jit(lambda p, s, g: ex.selective_apply(p, s, (g[0], g[1], g[2])))
-    assert ex.selective_init(jax.random.PRNGKey(1), 16, 8, 8, 1, "real")["layers"][0]["B0"].shape == (16, 8)
-    for kind, n_state in (("complex", 4),):  # the complex path (one compile keeps the test fast)
-        p = ex.selective_init(jax.random.PRNGKey(1), 16, 8, 8, 1, kind)
-        assert p["layers"][0]["B0"].shape == (16, n_state)  # complex: d_state // 2 states (parameter parity)
-        out_sel = np.asarray(f(p, x[0], np.ones(3)))
-        out_lti = np.asarray(f(p, x[0], np.zeros(3)))
-        assert out_sel.shape == (10, 16) and np.isfinite(out_sel).all()
-        assert not np.allclose(out_sel, out_lti)
-        # causality: changing a later token leaves earlier logits unchanged
-        x2 = x[0].at[7].set(1 + (int(x[0][7]) % 15))
-        np.testing.assert_allclose(np.asarray(f(p, x2, np.ones(3)))[:7], out_sel[:7], rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="lag"):
+        ex.copy_task(jax.random.PRNGKey(0), 2, length=8, lag=12, vocab=16)
+
+
+def test_best_linf_refuses_astronomical_subset_counts():
+    grid = ex.pole_grid(801)
+    with pytest.raises(ValueError, match=r"C\(801, 6\)"):
+        ex.best_linf_real_fit(np.ones(12), 6, grid)
+
+
+def test_linf_normalized_metric():
+    phi_star = np.array([0.0, 0.5, -1.0, 0.25])
+    assert float(ex.linf_normalized(np.zeros(4), phi_star)) == 1.0  # the zero map scores 1
+    assert float(ex.linf_normalized(phi_star, phi_star)) == 0.0
+    assert float(ex.linf_normalized(phi_star + np.array([0, 0.1, 0, -0.3]), phi_star)) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("optimizer", ex.OPTIMIZERS)
+def test_train_ssm_optimizers_and_linf(optimizer):
+    phis = np.stack([ex.target("oscillation", 8)] * 2).astype(np.float32)
+    r = ex.train_ssm(phis, 8, "complex", 100, 1e-2, [0, 1], 0.9, record_every=10, optimizer=optimizer)
+    assert r["linf"].shape == r["bc"].shape == (2,) and np.all(r["linf"] <= 1.0 + 1e-3)  # init b, c ~ 1e-3
+    # the normalized l_inf error is at least the normalized l2 error / sqrt(t) * ||phi*||_2 / max|phi*|
+    assert np.all(r["linf"] >= np.sqrt(r["best"]) / np.sqrt(8) / np.abs(phis[0]).max() - 1e-6)
+    with pytest.raises(ValueError, match="optimizer"):
+        ex.train_ssm(phis, 8, "complex", 10, 1e-2, [0, 1], optimizer="sgd")
