@@ -357,11 +357,18 @@ def _cdot(Vc, w):
 
 
 def _cnorm(w):
-    return np.sqrt(np.einsum("nk,nk->k", w.real, w.real) + np.einsum("nk,nk->k", w.imag, w.imag))
+    """Column norms of a C-contiguous complex (rows, points) array: one contiguous real reduction."""
+    return np.sqrt(_redot(w, w))
+
+
+def _redot(v, w):
+    """``Re(v_k^* w_k)`` per column ``k`` of two C-contiguous complex (rows, points) arrays, without a conjugate copy."""
+    K = v.shape[1]
+    return np.einsum("nk,nk->k", v.view(np.float64), w.view(np.float64)).reshape(K, 2).sum(1)
 
 
 def _lanczos_grid_chunk_plain(U, L, diagT, z, m, tol, bs):
-    """Plain (three-term, locally re-orthogonalized) inverse Lanczos for the points ``z`` of one chunk.
+    """Plain three-term inverse Lanczos for the points ``z`` of one chunk.
 
     Only the two latest Lanczos vectors are kept.  Loss of orthogonality in plain Lanczos only produces spurious
     copies of already converged Ritz values (Paige), so the LARGEST Ritz value -- all we need -- is unaffected; this
@@ -382,21 +389,15 @@ def _lanczos_grid_chunk_plain(U, L, diagT, z, m, tol, bs):
     theta = np.zeros(K)
     out = np.zeros(K)
     idx = np.arange(K)
-    c = None
     with np.errstate(all="ignore"):
         for j in range(m):
-            w = _grid_solve_lower(L, dinvc, v if c is None else v * c, bs)
-            if c is None:
-                c = 1.0 / _cnorm(w)  # scale so that M' = c S^{-1} S^{-*} has eigenvalues ~ 1/sigma (no overflow)
-                w *= c
-            w = _grid_solve_upper(U, dinv, w, bs)
-            a = np.einsum("nk,nk->k", v.conj(), w).real
+            # M v = S^{-1} S^{-*} v, unscaled: its eigenvalues are up to 1/sigma^2, finite for sigma > ~1e-154
+            # (anything smaller is far below the floor and comes out as 0 through the non-finite path)
+            w = _grid_solve_upper(U, dinv, _grid_solve_lower(L, dinvc, v, bs), bs)
+            a = _redot(v, w)
             w -= v * a
             if j > 0:
                 w -= v_prev * beta[:, j - 1]
-            h = np.einsum("nk,nk->k", v.conj(), w)  # one local re-orthogonalization against v
-            w -= v * h
-            a = a + h.real
             alpha[:, j] = a
             b = _cnorm(w)
             beta[:, j] = b
@@ -421,7 +422,7 @@ def _lanczos_grid_chunk_plain(U, L, diagT, z, m, tol, bs):
             conv = (err <= tol * np.abs(th)) | (b <= 1e-14 * np.abs(th)) | bad | (j == m - 1)
             theta = th
             if conv.any():
-                o = 1.0 / np.sqrt(th[conv]) / np.sqrt(1.0 / c[conv])  # lambda_max(M) = theta / c
+                o = 1.0 / np.sqrt(th[conv])  # lambda_max(M) = theta
                 o[bad[conv] | ~np.isfinite(o)] = 0.0  # z at (or numerically at) an eigenvalue: below the floor
                 out[idx[conv]] = o
                 keep = ~conv
@@ -430,12 +431,12 @@ def _lanczos_grid_chunk_plain(U, L, diagT, z, m, tol, bs):
                 idx = idx[keep]
                 v, w = np.compress(keep, v, 1), np.compress(keep, w, 1)
                 dinv, dinvc = np.compress(keep, dinv, 1), np.compress(keep, dinvc, 1)
-                b, c, alpha, beta, theta = b[keep], c[keep], alpha[keep], beta[keep], theta[keep]
+                b, alpha, beta, theta = b[keep], alpha[keep], beta[keep], theta[keep]
             v_prev, v = v, w / b
     return out
 
 
-def _sigma_lanczos_grid(T, z, tol=1e-10, max_iter=100, chunk=2048, bs=16):
+def _sigma_lanczos_grid(T, z, tol=1e-9, max_iter=100, chunk=2048, bs=16):
     """Inverse Lanczos on ``M = (T - zI)^{-1} (T - zI)^{-*}`` vectorized across ALL points (NumPy).
 
     Every step advances all still-unconverged points together: the two triangular substitutions are row loops
@@ -444,7 +445,8 @@ def _sigma_lanczos_grid(T, z, tol=1e-10, max_iter=100, chunk=2048, bs=16):
     step and the top Ritz pair of each point's tridiagonal (batched ``eigh``).  A point stops when the Kato-Temple
     bound on its Ritz value's error is at most ``tol`` (relative) or the Krylov space is exhausted; converged points
     are dropped from the working set.  ``chunk`` points at a time (2048 fit the two-vector working set in cache).
-    Points at an eigenvalue (or with ``sigma`` below ~1e-300) give 0.
+    Points at an eigenvalue (or with ``sigma`` below ~1e-154, where ``1/sigma^2`` overflows: far below any floor)
+    give 0.
     """
     N = T.shape[0]
     U = np.triu(T, 1)
@@ -481,7 +483,7 @@ class _nullctx:
 
 
 def sigma_min(A, z, method: str = "auto", normal: bool | None = None, chunk: int = 512, tol: float = 1e-14,
-              max_iter: int = 40, svd_max_n: int = 512, grid_tol: float = 1e-10, grid_max_iter: int = 100,
+              max_iter: int = 40, svd_max_n: int = 512, grid_tol: float = 1e-9, grid_max_iter: int = 100,
               grid_min_points: int = 64):
     """``sigma_min(z_i I - A)`` for every complex point of ``z``: float64 array of ``z``'s shape.
 
@@ -493,7 +495,7 @@ def sigma_min(A, z, method: str = "auto", normal: bool | None = None, chunk: int
     by less than ``tol`` (relative); needs ``jax_enable_x64`` for float64 accuracy (enabled locally if
     possible).  ``"lanczos_grid"`` (NumPy, all points at once): at most ``grid_max_iter`` steps per point, each point
     stopping when the Kato-Temple bound ``min(r, r^2 / gap)`` on the error of its largest Ritz value ``theta`` (``r``
-    the Ritz residual) is at most ``grid_tol * theta``; ``grid_tol = 1e-10`` gives ``sigma`` to about ``1e-10`` relative
+    the Ritz residual) is at most ``grid_tol * theta``; ``grid_tol = 1e-9`` gives ``sigma`` to about ``5e-10`` relative
     above the round-off floor (plain three-term Lanczos).
 
     Raises ``ValueError`` if ``A`` or any point of ``z`` is not finite (a NaN point must not be reported as a
