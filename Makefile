@@ -86,7 +86,7 @@ $(MIN_VENV)/.installed-stamp: pyproject.toml constraints/minimum.txt
 	@touch $@
 
 test-min: $(MIN_VENV)/.installed-stamp
-	JAX_PLATFORMS=cpu $(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) $(GPU_TESTS) \
+	JAX_PLATFORMS=cpu SSMTHEORY_JAX_CACHE_DIR=$(MIN_VENV)/jax_cache $(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) $(GPU_TESTS) \
 	  tests/test_stats.py tests/test_param.py tests/test_cli.py tests/test_paths.py tests/test_packaging.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
