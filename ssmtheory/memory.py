@@ -15,12 +15,14 @@ causal convolution with the kernel ``K_k = sum_i c_i b_i lambda_i^k`` — one sm
 ``b`` is the discrete input weight (trained directly).  ``direct`` is trained with ``f(w) = min(w, 0)``
 and projected ``w <- min(w, 0)`` afterwards (the authors' ReLU-in-training, pitfall 2).
 
-**Loss.** The authors' time-weighted MSE ``(1/T) sum_t omega_t (y_t - yhat_t)^2`` with
-``omega_t ∝ ((t+1)/(T+1))^2`` normalised to mean 1 (normalisation: our reading).  Because the model is
-linear and the inputs white, its expectation over the input distribution is exact and cheap
-(our derivation, checked by Monte Carlo in the tests)::
+**Loss** [C: authors' ``src/utils/temporally_weighted_error.py``, ``twe_MSE``]: the weight multiplies
+both the output and the target *inside* ``MSELoss``, so it enters **squared**:
+``(1/T) sum_t omega_t^2 (y_t - yhat_t)^2`` with ``omega_t = T (t+1)^2 / sum_s (s+1)^2`` (i.e.
+``((t+1)/(T+1))^2`` normalised to mean 1).  Because the model is linear and the inputs white, its
+expectation over the input distribution is exact and cheap (our derivation, checked in the tests against
+a Monte Carlo re-implementation of ``twe_MSE``)::
 
-    E_x[loss] = dt^2 / T * sum_s (rho_s - K_s)^2 * Omega_s,      Omega_s = sum_{t >= s} omega_t
+    E_x[loss] = dt^2 / T * sum_s (rho_s - K_s)^2 * Omega_s,      Omega_s = sum_{t >= s} omega_t^2
 
 (``y_t - yhat_t = sum_{s<=t} e_s x_{t-s}`` with ``e = rho - K`` and ``E[x_i x_j] = dt^2 delta_ij``).
 Students are trained on this population loss (the infinite-data limit of the authors' 128k samples),
@@ -112,9 +114,14 @@ def time_weights(T: int, weighted: bool = True) -> np.ndarray:
 
 
 def population_loss(err, weights, dt: float = 1.0):
-    """Expected weighted MSE for kernel error ``err = rho - K`` (``(..., T)``): ``dt^2/T sum_s err_s^2 Omega_s``."""
+    """Expected authors' loss for kernel error ``err = rho - K`` (``(..., T)``): ``dt^2/T sum_s err_s^2 Omega_s``.
+
+    ``weights`` are the time weights ``omega_t`` of :func:`time_weights`; the authors' ``twe_MSE`` multiplies
+    output and target by ``omega_t`` inside ``MSELoss``, so the loss is ``(1/T) sum_t omega_t^2 (yhat_t - y_t)^2``
+    and ``Omega_s = sum_{t >= s} omega_t^2`` (squared weights).
+    """
     weights = jnp.asarray(weights)
-    Om = jnp.cumsum(weights[::-1])[::-1]
+    Om = jnp.cumsum((weights**2)[::-1])[::-1]
     return dt**2 * jnp.sum(err**2 * Om, axis=-1) / weights.shape[-1]
 
 

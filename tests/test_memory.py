@@ -39,16 +39,32 @@ def test_memory_function_of_linear_target_is_rho():
     np.testing.assert_allclose(memory.memory_function(fn, 50), k[1:], rtol=1e-12)
 
 
-def test_population_loss_matches_monte_carlo():
+def _twe_mse(outs, y, p=2):
+    """Independent NumPy re-implementation of the authors' ``twe_MSE`` (Curse-of-memory,
+    src/utils/temporally_weighted_error.py): weight ((i+1)/(T+1))^p normalised to sum T, multiplied into
+    both outputs and targets, then ``MSELoss`` (mean over batch and time)."""
+    T = outs.shape[1]
+    weight = ((np.arange(T) + 1.0) / (T + 1.0)) ** p
+    weight = weight / weight.sum() * T
+    return np.mean((outs * weight - y * weight) ** 2)
+
+
+def test_population_loss_matches_monte_carlo_of_authors_loss():
     T = 20
     rho = memory.target_kernel("pol", T)
     K = rho * 0.8 + 0.05 * np.sin(np.arange(T))
     w = memory.time_weights(T)
+    np.testing.assert_allclose(w, T * (np.arange(T) + 1.0) ** 2 / np.sum((np.arange(T) + 1.0) ** 2), rtol=1e-12)
     x, y = memory.linear_functional_data(rho, 40000, seed=3)
     yhat = memory._causal_conv(x, K)
-    mc = np.mean(((y - yhat) ** 2 * w).mean(-1))
+    mc = _twe_mse(yhat, y)
     pop = float(memory.population_loss(jnp.asarray(rho - K), jnp.asarray(w)))
-    assert abs(mc - pop) / pop < 0.02
+    se = np.std(np.mean(((y - yhat) * w) ** 2, axis=1)) / np.sqrt(x.shape[0])
+    assert abs(mc - pop) < 4 * se
+    # the unsquared weight (the old formula) is a different number, far outside the Monte Carlo error
+    om1 = np.cumsum(w[::-1])[::-1]
+    wrong = float(np.sum((rho - K) ** 2 * om1) / T)
+    assert abs(mc - wrong) > 20 * se
     np.testing.assert_allclose(w.mean(), 1.0)
 
 

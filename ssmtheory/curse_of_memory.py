@@ -1,0 +1,456 @@
+"""The authors' Figure-1 model of StableSSM (Wang & Li, arXiv 2311.14495), exactly, as an affine LTI map.
+
+Source [C]: github.com/radarFudan/Curse-of-memory at commit 57f8354 (``src/models/recurrent/ssm.py``,
+``softplusssm.py``, ``src/models/lf_module.py``, ``src/perturb.py``, ``configs/experiment/LF/*.yaml``,
+``scripts/figure_1_script/*.sh``).
+
+**Model** (float64, linear activations)::
+
+    z_k = U x_k + u                                    encoder Linear(1, m) with bias
+    g_k = G2 (G1 z_k + g1) + g2                        g = two Linear(m, m)
+    h_{k+1} = h_k + dt (g_k - P^T diag(phi(w)) P h_k)  h_0 = 0, dt = 1, P trainable, QR-orthogonal at init
+    yhat_k = d . (F2 (F1 h_{k+1} + f1) + f2) + e       f = two Linear(m, m); decoder Linear(m, 1)
+
+``panel="direct"`` ("ssm"): ``phi = ReLU`` while training, identity at evaluation (``+model.net.training=False``);
+``panel="softplus"`` ("softplusssm"): ``phi = softplus``.  ``w ~ N(0, 1)``; the Linear layers use PyTorch's
+default init ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for weights and biases.
+
+**Reduction** (our derivation, tested against the recurrence): with ``M = I - dt P^T diag(phi) P`` (symmetric),
+``b = G2 G1 U``, ``b0 = G2 (G1 u + g1) + g2``, ``c = F1^T F2^T d``, ``c0 = d . (F2 f1 + f2) + e``::
+
+    yhat_t = sum_{s<=t} K_s x_{t-s} + mu_t,   K_s = dt c^T M^s b,   mu_t = c0 + dt c^T sum_{s<=t} M^s b0
+
+**Loss** [C: ``twe_MSE``]: ``(1/T) sum_t omega_t^2 (yhat_t - y_t)^2``, ``omega`` from
+:func:`ssmtheory.memory.time_weights`.  For white inputs ``x_k = dt N(0, 1)`` and ``y = rho * x``
+(``rho_pol(t) = (1 + 0.1 t)^{-1.1}``, T = 100 [C]), its expectation is exact (tested by Monte Carlo)::
+
+    E = (1/T) sum_t omega_t^2 (dt^2 sum_{s<=t} (K_s - rho_s)^2 + mu_t^2)
+
+so we train on the infinite-data loss and evaluate on an infinite test set.  Powers ``M^s v`` for training come
+from a doubling Krylov construction (``log2 T`` matmuls, differentiable); evaluation of perturbed models uses
+``eigh`` (``M`` stays symmetric under every perturbation), which also gives long horizons cheaply.
+
+**Training** [C: lf-ssm.yaml, base.yaml]: AdamW (lr 1e-2, weight decay 0), gradient clipping at global norm 0.5,
+ReduceLROnPlateau (factor 0.1, patience 10 epochs, torch's relative threshold 1e-4).  One "epoch" is
+``epoch_steps`` full-gradient steps (the authors' epoch is 250 minibatch steps of 512).  **Sequential protocol**
+[C: figure_1_script]: sizes in order, each stopped at the end of the first epoch (at least 2) whose validation
+loss is below the previous size's final loss (threshold 100 for the first size), at most ``max_epochs``.
+**Equal budget** (our control): every size trains exactly ``budget_epochs`` epochs.
+
+**Perturbation** [C: perturb.py]: ``w <- ReLU(w)`` (direct), then ``w <- w - beta`` (deterministic) and every
+other tensor ``theta <- theta + beta z / ||z||_inf`` (``z`` Gaussian, one draw per tensor and repeat, the same
+directions for every ``beta``: ``torch.manual_seed(repeat)``).  ``E_m(beta)`` = max over repeats, then running max
+over ``beta``.  Ablation ``mode``\\ s: ``"authors"``; ``"recurrent"`` (only the ``w`` shift); ``"others"`` (only the
+noise); ``"opnorm"`` (shift + noise rescaled to operator norm ``beta``: spectral norm for matrices, l2 for vectors).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import memory as _memory
+from ._validate import check_choice, check_int
+
+__all__ = [
+    "PANELS",
+    "MODES",
+    "init_params",
+    "lti",
+    "outputs",
+    "expected_loss",
+    "simulate",
+    "train_size",
+    "train_protocol",
+    "perturb",
+    "perturbation_curve",
+    "diagnostics",
+    "first_crossing",
+    "figure1_study",
+    "log_ratio_ci",
+]
+
+PANELS = ("direct", "softplus")
+MODES = ("authors", "recurrent", "others", "opnorm")
+_MATS = ("U", "G1", "G2", "F1", "F2", "P")
+
+
+def _phi(panel, w, train):
+    if panel == "direct":
+        return jax.nn.relu(w) if train else w
+    return jax.nn.softplus(w)
+
+
+def init_params(key, m: int, m_max: int | None = None) -> dict:
+    """PyTorch-default init of the Figure-1 model of hidden size ``m`` (float64 arrays; weights are ``(out, in)``).
+
+    ``m_max > m`` embeds it exactly in size ``m_max`` (one compiled program for every size): zero rows/columns in
+    ``U, u, G1, g1, G2, g2, F1, f1, F2, f2, d``, ``P = blockdiag(P_m, I)`` and padded ``phi = 1`` (eigenvalue 0).
+    The padded coordinates never carry signal, get exactly zero gradient, and are masked out of perturbations.
+    The dict has an extra entry ``"mask"`` (``(m_max,)``, 1 on the real modes) that is never trained or perturbed.
+    """
+    m = check_int(m, "m")
+    mm = m if m_max is None else check_int(m_max, "m_max")
+    if mm < m:
+        raise ValueError(f"m_max must be >= m, got m_max={mm}, m={m}")
+    ks = jax.random.split(key, 13)
+    f64 = jnp.float64
+
+    def lin(k1, k2, n_in, n_out):
+        a = 1.0 / np.sqrt(n_in)
+        return (jax.random.uniform(k1, (n_out, n_in), f64, -a, a), jax.random.uniform(k2, (n_out,), f64, -a, a))
+
+    U, u = lin(ks[0], ks[1], 1, m)
+    G1, g1 = lin(ks[2], ks[3], m, m)
+    G2, g2 = lin(ks[4], ks[5], m, m)
+    F1, f1 = lin(ks[6], ks[7], m, m)
+    F2, f2 = lin(ks[8], ks[9], m, m)
+    d, e = lin(ks[10], ks[11], m, 1)
+    kp, kw = jax.random.split(ks[12])
+    P, _ = jnp.linalg.qr(jax.random.normal(kp, (m, m), f64))
+    w = jax.random.normal(kw, (m,), f64)
+    pad = mm - m
+    z2 = lambda a: jnp.pad(a, ((0, pad), (0, pad)))
+    z1 = lambda a: jnp.pad(a, (0, pad))
+    P = z2(P) + jnp.diag(jnp.r_[jnp.zeros(m), jnp.ones(pad)])
+    w = jnp.r_[w, jnp.zeros(pad)]  # irrelevant: lti() sets phi = 1 on padded modes
+    return dict(U=jnp.pad(U, ((0, pad), (0, 0))), u=z1(u), G1=z2(G1), g1=z1(g1), G2=z2(G2), g2=z1(g2), P=P, w=w,
+                F1=z2(F1), f1=z1(f1), F2=z2(F2), f2=z1(f2), d=z1(d[0]), e=e[0], mask=z1(jnp.ones(m)) + 0.0)
+
+
+def lti(p: dict, panel: str, train: bool, dt: float = 1.0, phi=None):
+    """``(M, b, b0, c, c0)`` of the reduction in the module docstring (``phi`` overrides ``phi(w)``).
+    Padded modes (``p["mask"] == 0``) get ``phi = 1``."""
+    ph = _phi(panel, p["w"], train) if phi is None else phi
+    if "mask" in p:
+        ph = jnp.where(p["mask"] > 0, ph, 1.0)
+    m = p["w"].shape[-1]
+    M = jnp.eye(m) - dt * (p["P"].T * ph) @ p["P"]
+    b = p["G2"] @ (p["G1"] @ p["U"][:, 0])
+    b0 = p["G2"] @ (p["G1"] @ p["u"] + p["g1"]) + p["g2"]
+    c = p["F1"].T @ (p["F2"].T @ p["d"])
+    c0 = p["d"] @ (p["F2"] @ p["f1"] + p["f2"]) + p["e"]
+    return M, b, b0, c, c0
+
+
+def _krylov(M, V0, T):
+    """``[M^s V0]_{s<T}`` (``(T, m, k)``) by doubling: ``ceil(log2 T)`` squarings, differentiable."""
+    blocks, Pw, n = V0[None], M, 1
+    while n < T:
+        blocks = jnp.concatenate([blocks, jnp.einsum("ij,sjk->sik", Pw, blocks)], 0)
+        Pw, n = Pw @ Pw, 2 * n
+    return blocks[:T]
+
+
+def outputs(p: dict, panel: str, T: int, train: bool = True, dt: float = 1.0):
+    """Kernel ``K (T,)`` and mean ``mu (T,)`` of the model (Krylov; for training and moderate ``T``)."""
+    M, b, b0, c, c0 = lti(p, panel, train, dt)
+    V = _krylov(M, jnp.stack([b, b0], -1), T)
+    cv = jnp.einsum("m,tmk->tk", c, V)
+    return dt * cv[:, 0], c0 + dt * jnp.cumsum(cv[:, 1])
+
+
+def _loss_from(K, mu, rho, dt):
+    T = rho.shape[-1]
+    w2 = jnp.asarray(_memory.time_weights(T)) ** 2
+    Et = dt**2 * jnp.cumsum((K - rho) ** 2, -1) + mu**2
+    return jnp.mean(w2 * Et, -1)
+
+
+def expected_loss(p: dict, panel: str, rho, train: bool = True, dt: float = 1.0):
+    """Exact expected authors' loss for inputs ``x_k = dt N(0,1)`` and target kernel ``rho (T,)``."""
+    rho = jnp.asarray(rho)
+    K, mu = outputs(p, panel, rho.shape[-1], train, dt)
+    return _loss_from(K, mu, rho, dt)
+
+
+def simulate(p: dict, panel: str, x, train: bool = True, dt: float = 1.0) -> np.ndarray:
+    """Oracle: run the authors' forward pass literally (layer by layer, Euler loop) on ``x (n, T)``; NumPy."""
+    p = {k: np.asarray(v, np.float64) for k, v in p.items()}
+    ph = np.maximum(p["w"], 0) if (panel == "direct" and train) else (p["w"] if panel == "direct" else np.logaddexp(0, p["w"]))
+    if "mask" in p:
+        ph = np.where(p["mask"] > 0, ph, 1.0)
+    z = x[..., None] * p["U"][:, 0] + p["u"]
+    g = (z @ p["G1"].T + p["g1"]) @ p["G2"].T + p["g2"]
+    h = np.zeros((x.shape[0], p["w"].size))
+    hs = []
+    for i in range(x.shape[1]):
+        h = h + dt * (g[:, i] - ((h @ p["P"].T) * ph) @ p["P"])
+        hs.append(h)
+    H = np.stack(hs, 1)
+    o = (H @ p["F1"].T + p["f1"]) @ p["F2"].T + p["f2"]
+    return o @ p["d"] + p["e"]
+
+
+# ------------------------------------------------------------------------------------------- training
+
+
+@partial(jax.jit, static_argnames=("panel", "epoch_steps", "max_epochs", "min_epochs"))
+def _train_batch(panel, params, rho, threshold, lr, epoch_steps, max_epochs, min_epochs, clip=0.5, patience=10,
+                 factor=0.1, dt=1.0):
+    """AdamW(wd 0) + global-norm clip + ReduceLROnPlateau, vmapped over the leading axis of ``params``/``threshold``.
+
+    Stops a member at the end of the first epoch ``>= min_epochs`` with loss ``< threshold`` (``threshold=-inf``:
+    train exactly ``max_epochs``).  Returns ``(params, final_loss, epochs_used)``.
+    """
+    loss = lambda p: expected_loss(p, panel, rho, True, dt)
+    b1, b2, eps = 0.9, 0.999, 1e-8
+
+    def one(p, thr):
+        def step(c, _):
+            p, mo, ve, t, lr_ = c
+            g = jax.grad(loss)(p)
+            gn = jnp.sqrt(sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(g)))
+            g = jax.tree_util.tree_map(lambda a: a * jnp.minimum(1.0, clip / (gn + 1e-6)), g)
+            t = t + 1
+            mo = jax.tree_util.tree_map(lambda a, b: b1 * a + (1 - b1) * b, mo, g)
+            ve = jax.tree_util.tree_map(lambda a, b: b2 * a + (1 - b2) * b**2, ve, g)
+            p = jax.tree_util.tree_map(
+                lambda x, a, v: x - lr_ * (a / (1 - b1**t)) / (jnp.sqrt(v / (1 - b2**t)) + eps), p, mo, ve)
+            return (p, mo, ve, t, lr_), None
+
+        def epoch(c):
+            p, mo, ve, t, lr_, best, bad, ep, done, last = c
+            (p2, mo2, ve2, t2, _), _ = jax.lax.scan(step, (p, mo, ve, t, lr_), None, length=epoch_steps)
+            val = loss(p2)
+            improved = val < best * (1 - 1e-4)
+            best2 = jnp.where(improved, val, best)
+            bad2 = jnp.where(improved, 0, bad + 1)
+            cut = bad2 > patience
+            lr2 = jnp.where(cut, lr_ * factor, lr_)
+            bad2 = jnp.where(cut, 0, bad2)
+            ep2 = ep + 1
+            done2 = ((ep2 >= min_epochs) & (val < thr)) | (ep2 >= max_epochs)
+            keep = lambda a, b: jax.tree_util.tree_map(lambda x, y: jnp.where(done, x, y), a, b)
+            return (keep(p, p2), keep(mo, mo2), keep(ve, ve2), jnp.where(done, t, t2), jnp.where(done, lr_, lr2),
+                    jnp.where(done, best, best2), jnp.where(done, bad, bad2), jnp.where(done, ep, ep2),
+                    done | done2, jnp.where(done, last, val))
+
+        z = jax.tree_util.tree_map(jnp.zeros_like, p)
+        c0 = (p, z, z, 0, jnp.asarray(lr, jnp.float64), jnp.inf, 0, 0, jnp.asarray(False), loss(p))
+        c = jax.lax.while_loop(lambda c: ~c[8], epoch, c0)
+        return c[0], c[9], c[7]
+
+    return jax.vmap(one)(params, threshold)
+
+
+def train_size(panel: str, m: int, rho, seeds, thresholds=None, lr: float = 1e-2, epoch_steps: int = 50,
+               max_epochs: int = 40, min_epochs: int = 2, seed_offset: int = 0, m_max: int = 64):
+    """Train one size for several seeds at once (embedded in ``m_max``, see :func:`init_params`).
+    ``thresholds (len(seeds),)``: stopping levels (``None``: exactly ``max_epochs``).  The init depends on
+    ``(seed + seed_offset, m)`` only.  Returns ``(params stacked over seeds, final_loss, epochs)``."""
+    check_choice(panel, "panel", PANELS)
+    m = check_int(m, "m")
+    ps = [init_params(jax.random.fold_in(jax.random.PRNGKey(int(s) + seed_offset), m), m, max(m, m_max)) for s in seeds]
+    params = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *ps)
+    thr = jnp.full(len(ps), -jnp.inf) if thresholds is None else jnp.asarray(thresholds, jnp.float64)
+    p, fl, ep = _train_batch(panel, params, jnp.asarray(rho, jnp.float64), thr, lr, check_int(epoch_steps, "epoch_steps"),
+                             check_int(max_epochs, "max_epochs"), check_int(min_epochs, "min_epochs"))
+    return p, np.asarray(fl), np.asarray(ep)
+
+
+def train_protocol(panel: str, sizes, rho, seeds, protocol: str = "sequential", **kw) -> dict:
+    """Train every size for every seed under ``protocol`` in ``("sequential", "equal")`` (module docstring).
+
+    Returns ``{"params": [stacked per size], "loss": (S, n_seeds), "epochs": (S, n_seeds), "reached": (S, n_seeds)}``;
+    ``reached``: the size beat its stopping threshold (always True for ``"equal"``).
+    """
+    check_choice(protocol, "protocol", ("sequential", "equal"))
+    thr = np.full(len(seeds), 100.0)  # [C] metric_value=("100") for the first size
+    out = {"params": [], "loss": [], "epochs": [], "reached": []}
+    for m in sizes:
+        p, fl, ep = train_size(panel, m, rho, seeds, thr if protocol == "sequential" else None, **kw)
+        out["params"].append(p)
+        out["loss"].append(fl)
+        out["epochs"].append(ep)
+        out["reached"].append(fl < thr if protocol == "sequential" else np.ones(len(seeds), bool))
+        thr = fl
+    for k in ("loss", "epochs", "reached"):
+        out[k] = np.asarray(out[k])
+    return out
+
+
+# ------------------------------------------------------------------------------------------- perturbation
+
+
+def _noise_dirs(key, p, opnorm):
+    """Noise directions per tensor with ``||.||_inf = 1`` (or operator norm 1), supported on the real modes."""
+    mk = p["mask"]
+    out = {}
+    names = [k for k in sorted(p) if k not in ("w", "mask")]
+    for k, name in zip(jax.random.split(key, len(names)), names):
+        v = p[name]
+        z = jax.random.normal(k, v.shape, v.dtype)
+        if v.ndim == 2:
+            z = z * mk[:, None] * (mk[None, :] if v.shape[1] == mk.size else 1.0)
+        elif v.ndim == 1:
+            z = z * mk
+        if opnorm:
+            n = jnp.linalg.norm(z, 2) if z.ndim == 2 else jnp.linalg.norm(z)
+        else:
+            n = jnp.max(jnp.abs(z))
+        out[name] = z / n
+    return out
+
+
+def perturb(p: dict, panel: str, beta, key, mode: str = "authors"):
+    """One perturbed copy of ``p`` (single model, with ``"mask"``) and its evaluation-time ``phi`` (module docstring).
+
+    ``mode`` is a name in :data:`MODES`, or a traced pair ``(shift, noise)`` of 0/1 flags with ``opnorm=False``.
+    """
+    if isinstance(mode, str):
+        check_choice(mode, "mode", MODES)
+        shift, noise, opnorm = float(mode != "others"), float(mode != "recurrent"), mode == "opnorm"
+    else:
+        (shift, noise), opnorm = mode, False
+    dirs = _noise_dirs(key, p, opnorm)
+    q = {k: (v + noise * beta * dirs[k] if k in dirs else v) for k, v in p.items()}
+    sb = shift * beta * p["mask"]
+    if panel == "direct":
+        phi = jax.nn.relu(p["w"]) - sb
+    else:
+        phi = jax.nn.softplus(p["w"] - sb)
+    return q, phi
+
+
+def _eig_loss(q, phi, panel, rho, dt):
+    """Exact expected loss at horizon ``T = rho.size`` via ``eigh`` of the symmetric ``M``; also ``max |lambda|``."""
+    M, b, b0, c, c0 = lti(q, panel, False, dt, phi=phi)
+    lam, V = jnp.linalg.eigh(0.5 * (M + M.T))
+    cv = c @ V
+    al, ga = cv * (V.T @ b), cv * (V.T @ b0)
+    T = rho.shape[-1]
+    s = jnp.arange(T, dtype=lam.dtype)
+    pw = jnp.abs(lam)[:, None] ** s * jnp.where((lam[:, None] < 0) & (s % 2 == 1), -1.0, 1.0)
+    K = dt * (al @ pw)
+    mu = c0 + dt * (ga @ jnp.cumsum(pw, -1))
+    L = _loss_from(K, mu, rho, dt)
+    return jnp.where(jnp.isnan(L), jnp.inf, L), jnp.max(jnp.abs(lam))
+
+
+@partial(jax.jit, static_argnames=("panel", "opnorm", "n_repeats", "dt"))
+def _curve(panel, p, rho, betas, flags, opnorm, n_repeats, seed, dt=1.0):
+    keys = jax.random.split(jax.random.PRNGKey(seed), n_repeats)  # the same directions for every beta [C]
+    mode = "opnorm" if opnorm else (flags[0], flags[1])
+
+    def rep(beta, k):
+        q, phi = perturb(p, panel, beta, k, mode)
+        return _eig_loss(q, phi, panel, rho, dt)
+
+    # one batched eigh over every (beta, repeat): much faster on CPU than a loop over beta
+    L, r = jax.vmap(lambda b: jax.vmap(lambda k: rep(b, k))(keys))(betas)
+    return jnp.max(L, -1), jnp.max(r, -1)
+
+
+def perturbation_curve(params, panel: str, rho, betas, n_repeats: int = 30, mode: str = "authors", seed: int = 0):
+    """``E(beta)`` (max over repeats, running max over ``beta``) and the worst spectral radius ``max|lambda(M~)|``.
+
+    ``params``: one model or a stack (leading axis), with ``"mask"`` (:func:`init_params`); ``rho (T,)`` sets the horizon (``T = 100`` is the authors';
+    longer ``rho`` gives the long-horizon loss with the weights of that horizon).  Returns NumPy arrays
+    ``(..., len(betas))`` ``E`` and ``radius``.
+    """
+    check_choice(panel, "panel", PANELS)
+    check_choice(mode, "mode", MODES)
+    betas = np.asarray(betas, np.float64)
+    if betas.ndim != 1 or np.any(np.diff(betas) < 0) or np.any(betas < 0):
+        raise ValueError("betas must be a 1-D non-decreasing array of non-negative values")
+    n_repeats = check_int(n_repeats, "n_repeats")
+    rho, bj = jnp.asarray(rho, jnp.float64), jnp.asarray(betas)
+    flags = jnp.asarray([float(mode != "others"), float(mode != "recurrent")])
+    f = lambda p: _curve(panel, p, rho, bj, flags, mode == "opnorm", n_repeats, int(seed))
+    if params["w"].ndim == 2:  # a Python loop over models reuses one compiled _curve
+        res = [f({k: v[i] for k, v in params.items()}) for i in range(params["w"].shape[0])]
+        E, R = np.stack([np.asarray(a) for a, _ in res]), np.stack([np.asarray(b) for _, b in res])
+    else:
+        E, R = f(params)
+    E = np.maximum.accumulate(np.asarray(E, np.float64), axis=-1)
+    return E, np.asarray(R, np.float64)
+
+
+def first_crossing(betas, values, level: float, strict: bool = False) -> np.ndarray:
+    """First ``beta`` with ``values >= level`` (``> level`` if ``strict``) along the last axis; ``inf`` if never (censored)."""
+    betas = np.asarray(betas, np.float64)
+    v = np.asarray(values, np.float64)
+    hit = (v > level) if strict else (v >= level)
+    return np.where(hit.any(-1), betas[np.argmax(hit, -1)], np.inf)
+
+
+def diagnostics(params, panel: str, rho, dt: float = 1.0) -> dict:
+    """Per model (stacked params): ``E0`` (loss at ``beta=0``), ``margin`` = ``min_i phi_i`` over the non-integrator
+    modes (the authors' ``stability_margin``), ``spectral_margin = 1 - max|lambda(M)|``, ``integrators`` = number of
+    modes with ``phi_i = 0`` (direct: ``w_i <= 0``), ``theta_inf`` = ``max |theta|`` over every tensor."""
+    w = np.asarray(params["w"], np.float64)
+    mk = np.asarray(params["mask"]) > 0
+    phi = np.maximum(w, 0) if panel == "direct" else np.logaddexp(0, w)
+    ints = ((phi <= 0) & mk).sum(-1)
+    margin = np.where((phi > 0) & mk, phi, np.inf).min(-1)
+    E, R = perturbation_curve(params, panel, rho, [0.0], n_repeats=1, mode="recurrent")
+    th = []
+    for k, v in params.items():
+        if k == "mask":
+            continue
+        v = np.abs(np.asarray(v, np.float64))
+        if k == "w":
+            v = np.where(mk, phi if panel == "direct" else v, 0.0)
+        elif k == "P":
+            v = v * mk[..., :, None] * mk[..., None, :]
+        th.append(v.reshape(v.shape[0], -1).max(-1))
+    return {"E0": E[..., 0], "margin": margin, "spectral_margin": 1.0 - R[..., 0], "integrators": ints,
+            "theta_inf": np.max(np.stack(th), 0)}
+
+
+def figure1_study(rho, sizes, seeds, betas, n_repeats: int, long_rho=None, level: float = 1e3,
+                  protocols=("sequential", "equal"), modes=MODES, budget_epochs: int = 20, perturb_seed: int = 0,
+                  long_repeats: int | None = None, **train_kw) -> dict:
+    """Train both panels under both protocols, then perturb (every ablation ``mode`` on the sequential models, the
+    authors' mode on the equal-budget models) and evaluate the long horizon ``long_rho`` (authors' mode, with
+    ``long_repeats`` repeats, default ``n_repeats``: memory grows like ``len(betas) * repeats * m * len(long_rho)``).
+
+    Returns ``res[panel][protocol]`` dicts with ``train`` (:func:`train_protocol`), ``E[mode] (S, n_seeds, n_beta)``,
+    ``bstar[mode] (S, n_seeds)`` (first ``beta`` with ``E >= level``; ``inf`` = censored), ``diag`` (per size, the
+    :func:`diagnostics` dict), and for the sequential protocol ``E_long``, ``bstar_long`` (level ``level`` at the long
+    horizon) and ``bstar_inf`` (first ``beta`` whose worst spectral radius exceeds ``1 + 1e-9``).
+    """
+    res = {}
+    for panel in PANELS:
+        res[panel] = {}
+        for prot in protocols:
+            kw = dict(train_kw)
+            if prot == "equal":
+                kw["max_epochs"] = budget_epochs
+            tr = train_protocol(panel, sizes, rho, seeds, prot, **kw)
+            r = {"train": tr, "E": {}, "bstar": {}}
+            for mode in (modes if prot == "sequential" else ("authors",)):
+                E = np.stack([perturbation_curve(p, panel, rho, betas, n_repeats, mode, perturb_seed)[0]
+                              for p in tr["params"]])
+                r["E"][mode], r["bstar"][mode] = E, first_crossing(betas, E, level)
+            r["diag"] = [diagnostics(p, panel, rho) for p in tr["params"]]
+            if prot == "sequential" and long_rho is not None:
+                out = [perturbation_curve(p, panel, long_rho, betas, long_repeats or n_repeats, "authors", perturb_seed)
+                       for p in tr["params"]]
+                r["E_long"] = np.stack([o[0] for o in out])
+                r["bstar_long"] = first_crossing(betas, r["E_long"], level)
+                r["bstar_inf"] = first_crossing(betas, np.stack([o[1] for o in out]), 1 + 1e-9, strict=True)
+            res[panel][prot] = r
+    return res
+
+
+def log_ratio_ci(num, den, alternative: str, level: float = 0.95, seed: int = 0):
+    """Bootstrap CI (over paired seeds) of the geometric-mean ratio ``num/den``: ``(Inference on log ratio, ratio end)``.
+
+    The end that matters: the upper end for ``alternative="less"`` (claims "ratio <= x"), the lower end for
+    ``"greater"``.  A censored (infinite) or zero value gives a non-finite log ratio and a non-finite end (the
+    claim cannot pass on it).
+    """
+    from . import stats as _stats
+
+    num, den = np.asarray(num, np.float64), np.asarray(den, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lr = np.log(num / den)
+    if not np.all(np.isfinite(lr)):
+        return None, float("nan")
+    inf = _stats.bootstrap_mean(lr, alternative=alternative, level=level, seed=seed)
+    return inf, float(np.exp(inf.end()))

@@ -1,0 +1,196 @@
+"""The StableSSM learning-rate sweep (Table 2) in the authors' model, scaled down for CPU.
+
+Source [C]: github.com/radarFudan/StableSSM, ``src/models/recurrent/stablessm.py`` (``STABLESSMKernel``,
+``STABLESSM``, ``StableSSMModel``), ``configs/model/stablessm.yaml`` and ``history_experiments/expr_mnist*.sh``.
+``ssmtheory.models`` cannot express this setting (its S4D block has another init for ``direct``, a fixed
+"best" constant, and GELU *or* GLU), so the model is re-implemented here.
+
+**Model** (``x (B, L, 1)`` -> logits ``(B, 10)``): encoder ``Linear(1, H)``; ``n_layers`` residual blocks, each::
+
+    K_l = 2 Re sum_n C_n (exp(dt A_n) - 1) / A_n exp(l dt A_n),   A_n = f(w_n) + i A_imag_n   (n < N/2, per channel)
+    z = GELU(K * v + D v);   z = GLU(Conv1d_1x1(H -> 2H)(z));   v = LayerNorm(v + z)      (post-norm, dropout 0)
+
+mean over time, decoder ``Linear(H, 10)``.  Init [C]: ``log dt ~ U[log 1e-3, log 1e-1]``; ``C ~ CN(0, 1)``
+(real and imaginary parts ``N(0, 1/2)``); ``A_imag = pi n`` (trainable); ``D ~ N(0, 1)``; ``Re A = -0.5`` via
+``w = log 0.5`` (exp), ``log(expm1 0.5)`` (softplus), ``sqrt(1/0.5 - b)`` (best, ``f = -1/(w^2 + b)``) — except
+**direct**, ``f(w) = w`` with ``w = +0.5``: the authors' direct model starts **unstable**.  "best" uses ``b = 0.1``
+in the code and ``b = 0.5`` in the paper; both are run (configs ``"best0.1"``, ``"best0.5"``).
+Linear layers: PyTorch's default ``U(+-1/sqrt(fan_in))``.
+
+**Training** [C]: AdamW on **all** parameters with **one** learning rate (the ``_optim`` hints are ignored by the
+authors' training module), weight decay 0.01, cosine decay to 0 over the run, cross-entropy.  A run *diverges* at
+its first non-finite loss, gradient or parameter (the paper's "NaN").
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ._validate import check_choice, check_int
+
+__all__ = ["CONFIGS", "real_part", "init_params", "kernel", "apply", "lr_sweep"]
+
+#: parameterization configs: (name, f index, best's b)
+CONFIGS = ("direct", "exp", "softplus", "best0.1", "best0.5")
+_KIND = {"direct": 0, "exp": 1, "softplus": 2, "best0.1": 3, "best0.5": 3}
+_B = {"best0.1": 0.1, "best0.5": 0.5}
+
+
+def real_part(config: str, w):
+    """``Re A = f(w)`` of a config in :data:`CONFIGS` (jnp)."""
+    check_choice(config, "config", CONFIGS)
+    return _f(_KIND[config], _B.get(config, 0.1), jnp.asarray(w))
+
+
+def _f(kind, b, w):
+    """``f`` selected by a (possibly traced) integer ``kind``; NaN-safe double-``where`` for unselected branches."""
+    fs = [lambda x: x, lambda x: -jnp.exp(x), lambda x: -jax.nn.softplus(x), lambda x: -1.0 / (x**2 + b)]
+    out = jnp.zeros_like(w)
+    for i, f in enumerate(fs):
+        sel = kind == i
+        out = jnp.where(sel, f(jnp.where(sel, w, -jnp.ones_like(w))), out)
+    return out
+
+
+def _w0(config):
+    if config == "direct":
+        return 0.5
+    if config == "exp":
+        return math.log(0.5)
+    if config == "softplus":
+        return math.log(math.expm1(0.5))
+    return math.sqrt(1 / 0.5 - _B[config])
+
+
+def init_params(key, config: str, H: int = 64, N: int = 64, n_layers: int = 4, d_in: int = 1, d_out: int = 10,
+                dt_min: float = 1e-3, dt_max: float = 0.1) -> dict:
+    """Authors' init (module docstring); float32; ``N`` is the authors' ``d_state`` (``N/2`` complex modes)."""
+    check_choice(config, "config", CONFIGS)
+    H, N, n_layers = check_int(H, "H"), check_int(N, "N"), check_int(n_layers, "n_layers")
+    if N % 2:
+        raise ValueError(f"N must be even (N/2 conjugate pairs), got {N}")
+    n = N // 2
+    keys = jax.random.split(key, n_layers + 2)
+
+    def lin(k, d_i, d_o):
+        k1, k2 = jax.random.split(k)
+        a = 1 / math.sqrt(d_i)
+        return {"W": jax.random.uniform(k1, (d_o, d_i), jnp.float32, -a, a),
+                "b": jax.random.uniform(k2, (d_o,), jnp.float32, -a, a)}
+
+    layers = []
+    for k in keys[:n_layers]:
+        k1, k2, k3, k4 = jax.random.split(k, 4)
+        layers.append(dict(
+            log_dt=jax.random.uniform(k1, (H,), jnp.float32, math.log(dt_min), math.log(dt_max)),
+            C=jax.random.normal(k2, (H, n, 2), jnp.float32) * math.sqrt(0.5),
+            w=jnp.full((H, n), _w0(config), jnp.float32),
+            A_imag=jnp.broadcast_to(jnp.pi * jnp.arange(n, dtype=jnp.float32), (H, n)),
+            D=jax.random.normal(k3, (H,), jnp.float32),
+            out=lin(k4, H, 2 * H),
+            norm={"scale": jnp.ones(H, jnp.float32), "bias": jnp.zeros(H, jnp.float32)},
+        ))
+    return {"encoder": lin(keys[-2], d_in, H), "layers": layers, "decoder": lin(keys[-1], H, d_out)}
+
+
+def kernel(lp: dict, L: int, kind, b):
+    """``K (H, L)`` of one layer (authors' ``STABLESSMKernel.forward``)."""
+    dt = jnp.exp(lp["log_dt"])[:, None]
+    A = _f(kind, b, lp["w"]) + 1j * lp["A_imag"]
+    C = (lp["C"][..., 0] + 1j * lp["C"][..., 1]) * (jnp.exp(dt * A) - 1.0) / A
+    return 2 * jnp.einsum("hn,hnl->hl", C, jnp.exp(dt[..., None] * A[..., None] * jnp.arange(L))).real
+
+
+def apply(params: dict, x, kind, b):
+    """Logits ``(B, d_out)`` for ``x (B, L, d_in)``; ``kind``/``b`` select ``f`` (see :data:`CONFIGS`)."""
+    L = x.shape[-2]
+    v = x @ params["encoder"]["W"].T + params["encoder"]["b"]
+    for lp in params["layers"]:
+        k = kernel(lp, L, kind, b)
+        y = jnp.fft.irfft(jnp.fft.rfft(v, n=2 * L, axis=-2) * jnp.fft.rfft(k.T, n=2 * L, axis=0), n=2 * L, axis=-2)[..., :L, :]
+        z = jax.nn.gelu(y + v * lp["D"], approximate=False)
+        z = z @ lp["out"]["W"].T + lp["out"]["b"]
+        H = v.shape[-1]
+        z = z[..., :H] * jax.nn.sigmoid(z[..., H:])
+        v = v + z
+        mu = v.mean(-1, keepdims=True)
+        var = ((v - mu) ** 2).mean(-1, keepdims=True)
+        v = (v - mu) / jnp.sqrt(var + 1e-5) * lp["norm"]["scale"] + lp["norm"]["bias"]
+    return v.mean(-2) @ params["decoder"]["W"].T + params["decoder"]["b"]
+
+
+def lr_sweep(x, y, x_test, y_test, configs, lrs, seeds, steps: int = 200, batch_size: int = 64, H: int = 64,
+             N: int = 64, n_layers: int = 4, weight_decay: float = 0.01, data_seed: int = 0, test_chunk: int = 50) -> dict:
+    """Every (config, seed, lr) run in one compiled, vmapped program.
+
+    Returns NumPy arrays indexed ``[config, seed, lr]``: ``diverged`` (bool), ``diverged_step`` (-1 if none),
+    ``test_loss`` (on the first ``test_chunk * floor(n_test / test_chunk)`` test examples) and ``train_loss`` (mean of
+    the last 10 steps) — NaN where diverged (a non-finite test loss also counts as diverged) — and ``lrs``, ``configs``.
+    """
+    configs = tuple(configs)
+    for c in configs:
+        check_choice(c, "configs", CONFIGS)
+    lrs = np.asarray(lrs, np.float64)
+    if lrs.ndim != 1 or np.any(~np.isfinite(lrs)) or np.any(lrs <= 0):
+        raise ValueError("lrs must be a 1-D array of positive learning rates")
+    steps, batch_size = check_int(steps, "steps"), check_int(batch_size, "batch_size")
+    x, y = jnp.asarray(x, jnp.float32), jnp.asarray(y)
+    n = x.shape[0]
+    if batch_size > n:
+        raise ValueError(f"batch_size must be <= the number of examples ({n})")
+    rng = np.random.default_rng(data_seed)
+    idx = jnp.asarray(np.stack([rng.choice(n, batch_size, replace=False) for _ in range(steps)]))
+    runs = [(c, s, lr) for c in configs for s in seeds for lr in lrs]
+    p0 = {(c, s): init_params(jax.random.PRNGKey(int(s)), c, H, N, n_layers, d_in=x.shape[-1])
+          for c in configs for s in seeds}
+    params = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[p0[(c, s)] for c, s, _ in runs])
+    kinds = jnp.asarray([_KIND[c] for c, _, _ in runs])
+    bs = jnp.asarray([_B.get(c, 0.1) for c, _, _ in runs], jnp.float32)
+    lr_b = jnp.asarray([lr for _, _, lr in runs], jnp.float32)
+    nt = (len(y_test) // test_chunk) * test_chunk
+    if nt == 0:
+        raise ValueError(f"test_chunk must be <= the number of test examples ({len(y_test)})")
+    xt = jnp.asarray(x_test[:nt], jnp.float32).reshape((-1, test_chunk) + tuple(x_test.shape[1:]))
+    yt = jnp.asarray(y_test[:nt]).reshape(-1, test_chunk)
+
+    def ce(p, kind, b, xb, yb):
+        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(apply(p, xb, kind, b), yb))
+
+    def finite(tree):
+        return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree_util.tree_leaves(tree)]))
+
+    def run(p, kind, b, lr):
+        opt = optax.adamw(optax.cosine_decay_schedule(lr, steps), b1=0.9, b2=0.999, eps=1e-8, weight_decay=weight_decay)
+        s = opt.init(p)
+
+        def body(carry, bidx):
+            p, s, dead = carry
+            l, g = jax.value_and_grad(ce)(p, kind, b, x[bidx], y[bidx])
+            u, s2 = opt.update(g, s, p)
+            p2 = optax.apply_updates(p, u)
+            ok = jnp.isfinite(l) & finite(g) & finite(p2) & ~dead
+            keep = lambda a, c: jnp.where(ok, a, c)
+            return (jax.tree_util.tree_map(keep, p2, p), jax.tree_util.tree_map(keep, s2, s), dead | ~ok), \
+                jnp.where(ok, l, jnp.nan)
+
+        (p, _, dead), hist = jax.lax.scan(body, (p, s, jnp.asarray(False)), idx)
+        tl = jnp.mean(jax.lax.map(lambda ab: ce(p, kind, b, ab[0], ab[1]), (xt, yt)))  # test set in chunks
+        return hist, jnp.where(dead, jnp.nan, tl)
+
+    hist, tl = jax.jit(jax.vmap(run))(params, kinds, bs, lr_b)
+    shape = (len(configs), len(seeds), lrs.size)
+    hist = np.asarray(hist, np.float64).reshape(shape + (steps,))
+    bad = ~np.isfinite(hist)
+    diverged = bad.any(-1)
+    tl = np.asarray(tl, np.float64).reshape(shape)
+    diverged = diverged | ~np.isfinite(tl)
+    train = np.where(diverged, np.nan, np.nanmean(np.where(bad, np.nan, hist)[..., -10:], -1))
+    return {"diverged": diverged, "diverged_step": np.where(diverged, np.argmax(bad, -1), -1),
+            "test_loss": np.where(diverged | ~np.isfinite(tl), np.nan, tl), "train_loss": train,
+            "lrs": lrs, "configs": configs, "seeds": tuple(seeds)}
