@@ -12,210 +12,353 @@
 # ---
 
 # %% [markdown]
-# # 06 · Five lenses on one model
+# # 06 · Five lenses on one model, tested at the design level
 #
 # Each paper in this suite looks at SSMs through one theoretical quantity:
 #
 # | paper | lens | what it should predict |
 # |---|---|---|
-# | Rácz et al. (01) | length-independent bound (norms of the impulse responses, stability margin) | generalization gap |
+# | Rácz et al. (01) | length-independent PAC bound, paper form (l1 / H2 norms of the impulse responses) | generalization gap |
 # | Liu & Li (02) | data-dependent measure $\tau(\theta)$ | generalization gap |
-# | Wang & Li, StableSSM (03) | stability margin, reparameterization | stable training, memory |
-# | Ran-Milo et al. (04) | complex vs real parameterization | expressivity, test error |
-# | Yu et al., PTD (05) | spectral sensitivity: worst-frequency gain | robustness to Fourier-mode noise |
+# | Wang & Li, StableSSM (03) | stability margin $1-\max|\bar\lambda|$ | generalization (more stable, smaller gap) |
+# | Ran-Milo et al. (04) | complex vs real eigenvalues | test error |
+# | Yu et al., PTD (05) | gain of the layer at a frequency (the S4D spike) | accuracy drop under noise at that frequency |
 #
-# None of them compares its lens with the others on the same models. Here we train **one family** of small
-# deep SSMs on **one task** under each design choice the papers study, then evaluate every trained model through
-# **every** lens, and ask which quantities actually track the measured generalization gap and robustness.
+# None of them compares its lens with the others on the same models. Here one family of small deep SSMs is
+# trained under **18 pre-registered designs** that spread every lens, plus a placebo replicate of the baseline;
+# every trained model is evaluated through every lens, and the question is which lens predicts the measured gap
+# and the robustness, **with the design as the unit of replication**.
 #
-# **Task.** scikit-learn's bundled 8×8 digits, read pixel by pixel (length 64), label $\pm1$ for digit $\ge5$,
-# scalar output trained with squared loss. A scalar predictor with a bounded Lipschitz loss is what the Rácz
-# bound covers, so the gap is measured with the clipped square loss $\min((f-y)^2, 1)$.
+# **Task.** scikit-learn's 8×8 digits read pixel by pixel, each pixel held for 4 steps (sequences of **256** steps,
+# long enough for step sizes and radii to matter), label $\pm1$ for digit $\ge 5$, scalar output, squared loss.
+# The gap is measured with the clipped square loss $\min((f-y)^2,1)$, the bounded Lipschitz loss of Rácz et al.
 #
-# **Models.** Two SSM layers, GELU, no LayerNorm, no residual, mean pooling (again the architecture the bound
-# covers). Design choices: complex vs real diagonal (S4D); direct vs exp vs best reparameterization; S4D-Lin vs
-# S4D-LegS (channels layout) and S5-LegS vs S5-PTD vs LRU ring (MIMO layout); with and without the Liu–Li scaling
-# rule and $\tau$ regularizer. Each is trained with several seeds (one vmapped population per design).
+# **Model.** Two S4D layers (complex diagonal, channels layout), GELU, no LayerNorm, no residual, mean pooling,
+# and **no feedthrough** $D$ (the architecture of PTD's robustness test, and the one the Rácz bound covers). All
+# designs share this architecture; they differ in initial eigenvalues (S4D-Lin, -Inv, -LegS with the HiPPO
+# $B$ in its eigenbasis $V^*B_H$, as in PTD's robustness code; real), step ranges,
+# real parts (radius caps), the Liu–Li scaling rule and the $\tau$ regularizer. One vmapped population trains
+# every design × seed at once.
 #
-# **Caveats, stated up front.** For a *diagonal* model the eigenvector condition number is 1 and the
-# $\varepsilon$-pseudospectral radius is $\rho(\bar\Lambda)+\varepsilon$, so PTD's resolvent lens reduces to the
-# worst-frequency gain $\max_\omega\|G(e^{i\omega})\|$ and the stability margin. The Rácz number is evaluated on each
-# trained model's own norm ball (no union bound over the grid), so it is a trend, not a certificate; it is vacuous
-# in absolute value, as notebook 01 explains. Correlations are over a few dozen models: each is reported with a
-# bootstrap 95% interval, and a claim holds only if the whole interval has the sign the theory predicts.
+# **Robustness, two noises** (both at every layer input, $\xi_{b,k,h}=a\,U_{b,h}\cos(\theta_h k)$, $U\sim$ Unif[0,1)
+# per example and channel, constant in time, PTD's form [secondary: the authors' `robustness.py`, paper note §7]):
+# * *spike noise*, PTD's worst case: $\theta_h=\omega_{\max}\Delta_h$ with $\omega_{\max}$ the largest mode frequency
+#   of S4D-LegS at this state size (one frequency for every design) and $\Delta_h$ the channel's own trained step;
+# * *argmax noise*: $\theta_h$ = each channel's own argmax-gain frequency.
+#
+# The amplitude $a$ is pre-registered (parameter `noise_amplitude`) so that S4D-LegS drops measurably; a design
+# whose gain at the spike frequency is ~0 (S4D-Lin with steps in $[10^{-4},10^{-3}]$, whose modes sit far below
+# $\omega_{\max}$ and do not alias onto it) is the control that must show no drop.
+#
+# **Statistics** (reconstructed; the papers compare no lenses). For each lens and outcome: Spearman $\rho$ of
+# the design medians; a 95% two-stage cluster bootstrap (designs, then seeds within each design); a design-level
+# permutation test; the partial $\rho$ controlling for train loss (underfitting); the same without any design that
+# has an infinite value; and, separately, the pooled within-design (across-seed) correlation.
+#
+# **Wording rule** (fixed before the run): a lens "predicts" an outcome when the design-level 95% interval excludes
+# 0; otherwise "no evidence"; the effect size is always printed.
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick" (about two minutes on 2 CPU cores) or "full"
-seed = 0
+profile: str = "quick"  # "quick" (about a minute on 2 idle CPU cores) or "full"
+seed: int = 0
+n_seeds: int = None  # seeds per design
+steps: int = None  # Adam steps
+batch_size: int = None  # minibatch per member
+lr: float = None  # Adam learning rate
+n_train: int = None  # training examples
+n_test: int = None  # test examples
+d_model: int = None  # channels
+d_state: int = None  # stored complex modes per channel
+noise_amplitude: float = None  # pre-registered amplitude a of both noises
+n_boot: int = None  # cluster-bootstrap resamples
+n_perm: int = None  # permutations of the design-level tests
+
+# %%
+from ssmtheory import claims
+
+NB = "06_synthesis"
+claims.start(notebook=NB, paper="synthesis", profile=profile)
+quick = profile == "quick"
+if n_seeds is None:
+    n_seeds = 2 if quick else 5
+if steps is None:
+    steps = 100 if quick else 200
+if batch_size is None:
+    batch_size = 32
+if lr is None:
+    lr = 1e-2
+if n_train is None:
+    n_train = 400
+if n_test is None:
+    n_test = 250 if quick else 800
+if d_model is None:
+    d_model = 8
+if d_state is None:
+    d_state = 8
+if noise_amplitude is None:
+    noise_amplitude = 0.5
+if n_boot is None:
+    n_boot = 500 if quick else 2000
+if n_perm is None:
+    n_perm = 5000 if quick else 10000
+
+claims.expect("synthesis.racz_predicts_gap", kind="experiment", op=">", threshold=0.0, paper="racz-2024",
+              description="lower end of the 95% cluster-bootstrap CI of the design-level Spearman rho "
+                          "(Rácz paper-form bound, generalization gap)",
+              control="the same statistic with the bound's design labels shuffled (a fixed derangement of the designs): "
+                      "no association, the interval must reach 0")
+claims.expect("synthesis.tau_predicts_gap", kind="experiment", op=">", threshold=0.0, paper="liu-li-2024",
+              description="lower end of the 95% cluster-bootstrap CI of the design-level Spearman rho (Liu–Li tau, gap)",
+              expected="pass" if profile == "full" else "not reproduced",
+              reason=None if profile == "full" else ("quick profile (2 seeds per design, 18 designs), run of "
+                                                     "2026-12-03 08:59 UTC: rho +0.37, 95% CI [-0.06, +0.67], permutation p 0.13"),
+              control="the same statistic with tau's design labels shuffled (fixed derangement)")
+claims.expect("synthesis.margin_predicts_gap", kind="experiment", op="<", threshold=0.0, paper="stablessm-2023",
+              description="upper end of the 95% cluster-bootstrap CI of the design-level Spearman rho "
+                          "(stability margin, gap): a larger margin should go with a smaller gap",
+              expected="pass" if profile == "full" else "not reproduced",
+              reason=None if profile == "full" else ("quick profile (2 seeds per design, 18 designs), run of "
+                                                     "2026-12-03 08:59 UTC: rho -0.13, 95% CI [-0.54, +0.33], permutation p 0.61"),
+              control="the same statistic with the margin's design labels shuffled (fixed derangement)")
+claims.expect("synthesis.spike_gain_predicts_spike_drop", kind="experiment", op=">", threshold=0.0, paper="ptd-2023",
+              description="lower end of the 95% cluster-bootstrap CI of the design-level Spearman rho "
+                          "(gain at the spike frequency, accuracy drop under spike noise)",
+              expected="pass" if profile == "full" else "not reproduced",
+              reason=None if profile == "full" else ("quick profile (2 seeds per design, 18 designs), run of "
+                                                     "2026-12-03 08:59 UTC: rho +0.51, 95% CI [-0.03, +0.79], permutation p 0.03"),
+              control="the same statistic with the gain's design labels shuffled (fixed derangement)")
+claims.expect("synthesis.gain_predicts_argmax_drop", kind="experiment", op=">", threshold=0.0, paper="ptd-2023",
+              description="lower end of the 95% cluster-bootstrap CI of the design-level Spearman rho "
+                          "(worst-frequency gain, accuracy drop under noise at each model's argmax-gain frequency)",
+              expected="pass" if profile == "full" else "not reproduced",
+              reason=None if profile == "full" else ("quick profile (2 seeds per design, 18 designs), run of "
+                                                     "2026-12-03 08:59 UTC: rho +0.55, 95% CI [-0.01, +0.85], permutation p 0.02"),
+              control="the same statistic with the gain's design labels shuffled (fixed derangement)")
+claims.expect("synthesis.spike_noise_drops_legs", kind="experiment", op=">", threshold=0.0, paper="ptd-2023",
+              description="S4D-LegS: lower end of the 95% two-stage bootstrap CI (seeds, then test examples) of the "
+                          "accuracy drop under spike noise at the pre-registered amplitude",
+              control="the same statistic for S4D-Lin with steps in [1e-4, 1e-3], whose gain at the spike frequency "
+                      "is ~0 (checked as a sanity claim): no drop, the interval must reach 0")
+claims.expect("synthesis.complex_beats_real", kind="experiment", op=">", threshold=0.0, paper="complex-ssm-2024",
+              description="lower end of the 95% two-stage bootstrap CI (seeds, then test examples) of "
+                          "test error(S4D-Real) - test error(S4D-Lin), paired by seed and example",
+              control="placebo: the same statistic for an independently trained replicate of S4D-Lin against "
+                      "S4D-Lin (no difference by construction): the interval must reach 0")
+
+# %% [markdown]
+# ## Train every design × seed (one vmapped population)
 
 # %%
 import time
 
 import jax
-
-jax.config.update("jax_enable_x64", True)  # PTD's eigenvector optimization needs float64 (the models train in float32)
-
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
 
-from ssmtheory import claims, plotting, synthesis
+from ssmtheory import plotting, stats, synthesis
 
-NB = "06_synthesis"
-claims.start(notebook=NB, paper="synthesis", profile=profile)
 plotting.use_style()
-cfg_run = dict(quick=dict(seeds=2, steps=150, n_train=400), full=dict(seeds=5, steps=600, n_train=400))[profile]
-seeds = [seed + i for i in range(cfg_run["seeds"])]
-data = synthesis.binary_digits(seed=seed, n_train=cfg_run["n_train"])
-print(f"profile={profile}: {len(synthesis.VARIANTS)} designs x {len(seeds)} seeds, {cfg_run['steps']} Adam steps, "
-      f"n_train={data[0].shape[0]}, n_test={data[2].shape[0]}")
-
-# %% [markdown]
-# ## Train every design
-#
-# PTD is applied to the 16×16 HiPPO-LegS matrix once (perturbation $E$ optimized for a small eigenvector condition
-# number, notebook 05), and its eigendecomposition initializes the S5-PTD layers.
-
-# %%
 t0 = time.time()
-ptd_variant = next(v for v in synthesis.VARIANTS if v.ptd_gamma is not None)
-ptd = synthesis.hippo_ptd(synthesis.BASE.d_state, gamma=ptd_variant.ptd_gamma)
-print(f"PTD: ||E||/||A|| = {ptd.eps_rel:.3f}, kappa(V) = {ptd.kappa:.2f}, max Re lambda = {ptd.max_re:.2f}")
-rows = []
-for v in synthesis.VARIANTS:
-    t1 = time.time()
-    cfg, members, losses = synthesis.train_variant(v, data, seeds, steps=cfg_run["steps"], ptd_result=ptd)
-    for s, p in zip(seeds, members):
-        rows.append(dict(design=v.name, family=v.family, seed=s, **synthesis.lenses(p, cfg, data, noise_seed=s)))
-    print(f"{v.name:26s} {time.time() - t1:5.1f} s   final train loss {losses[-1].mean():.3f}")
-print(f"total {time.time() - t0:.0f} s")
+cfg = synthesis.base_config(d_model, d_state)
+data = synthesis.binary_digits(seed=seed, n_train=n_train, repeat=4, n_test=n_test)
+designs = synthesis.DESIGNS
+seeds = [seed + i for i in range(n_seeds)]
+pop, d_idx, s_idx, losses = synthesis.train_population(designs, seeds, cfg, data, steps=steps, lr=lr,
+                                                       batch_size=batch_size, seed=seed)
+print(f"{len(designs)} designs x {n_seeds} seeds = {len(d_idx)} models, L = {data[0].shape[1]}, "
+      f"{steps} Adam steps: {time.time() - t0:.0f} s")
 
 # %%
-import pandas as pd  # noqa: E402  (pandas comes with seaborn)
-
-df = pd.DataFrame(rows)
-metrics = ["test error", "gap", "robustness drop", "Rácz bound", "Liu–Li tau", "stability margin", "worst-frequency gain"]
+t1 = time.time()
+res = synthesis.evaluate(pop, cfg, data, d_state=d_state, amplitude=noise_amplitude, noise_seed=seed)
+names = [d.name for d in designs]
+metrics = ["train loss", "test error", "gap", "spike drop", "argmax drop", "Rácz bound", "Liu–Li tau",
+           "stability margin", "worst-frequency gain", "spike gain"]
+df = pd.DataFrame({k: res[k] for k in metrics}).assign(design=[names[i] for i in d_idx], seed=s_idx)
 med = df.groupby("design", sort=False)[metrics].median()
+print(f"omega_max = {synthesis.spike_frequency(d_state):.2f}; evaluation {time.time() - t1:.0f} s")
 med.round(4)
 
 # %% [markdown]
 # ## The model × metric map
 #
 # Each column is ranked across designs (median over seeds); colour is the rank (dark = largest), the numbers are
-# the medians. Read a column to see which design a lens favours; compare a lens column with the *gap* and
-# *robustness drop* columns to see whether it tracks them.
+# the medians. Compare a lens column with the *gap* and *drop* columns.
 
 # %%
-ranks = med.rank(pct=True)
-fig, ax = plt.subplots(figsize=(12, 0.45 * len(med) + 1.5))
-annot = med.map(lambda x: f"{x:.3g}")
-sns.heatmap(ranks, annot=annot, fmt="", cmap="mako_r", cbar_kws=dict(label="rank within column"), ax=ax)
-ax.set(xlabel="", ylabel="", title=f"median over {len(seeds)} seeds ({profile} profile)")
+fig, ax = plt.subplots(figsize=(14, 0.42 * len(med) + 1.5))
+sns.heatmap(med.rank(pct=True), annot=med.map(lambda x: f"{x:.3g}"), fmt="", cmap="mako_r",
+            cbar_kws=dict(label="rank within column"), ax=ax)
+ax.set(xlabel="", ylabel="", title=f"median over {n_seeds} seeds ({profile} profile)")
 fig_map = plotting.save_figure(fig, NB, "model_metric_map")
 plt.show()
 
 # %% [markdown]
-# ## Which lens predicts what
+# ## Which lens predicts what, at the design level
 #
-# Spearman rank correlation across all trained models (designs × seeds) between each theoretical quantity and
-# the two measured outcomes, with bootstrap 95% intervals. The theory predicts a **positive** correlation with the
-# gap for the Rácz bound and for $\tau$, a **negative** one for the stability margin (more stable, smaller gap), and
-# a **positive** correlation between the worst-frequency gain and the accuracy drop under worst-frequency noise.
+# Every lens against the gap and both drops. Points: Spearman $\rho$ of the design medians; bars: 95%
+# cluster-bootstrap intervals; open markers: partial $\rho$ controlling for train loss (with its design-level
+# bootstrap interval). The placebo replicate is left out (it would double-count the baseline).
 
 # %%
-lens_names = ["Rácz bound", "Liu–Li tau", "stability margin", "worst-frequency gain"]
-corr = {}
-for target in ("gap", "robustness drop"):
-    for name in lens_names:
-        corr[(name, target)] = synthesis.spearman_ci(df[name], df[target], seed=seed)
-
-fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
-for ax, target in zip(axes, ("gap", "robustness drop")):
-    r = np.array([corr[(n, target)] for n in lens_names])
-    ax.errorbar(r[:, 0], np.arange(len(lens_names)), xerr=[r[:, 0] - r[:, 1], r[:, 2] - r[:, 0]], fmt="o", capsize=4)
+corr_mask = np.array([not designs[i].placebo for i in d_idx])
+sub = {k: np.asarray(v)[corr_mask] for k, v in res.items() if k in metrics}
+d_sub = np.searchsorted(np.unique(d_idx[corr_mask]), d_idx[corr_mask])
+lenses = ["Rácz bound", "Liu–Li tau", "stability margin", "worst-frequency gain", "spike gain"]
+targets = ["gap", "spike drop", "argmax drop"]
+table = synthesis.lens_table(sub, d_sub, lenses, targets, n_boot=n_boot, n_perm=n_perm, seed=seed)
+fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
+for ax, t in zip(axes, targets):
+    for j, lens in enumerate(lenses):
+        e = table[(lens, t)]
+        ax.errorbar(e["rho"], j, xerr=[[e["rho"] - e["ci"][0]], [e["ci"][1] - e["rho"]]], fmt="o", color="C0", capsize=3)
+        pr = e["partial"]
+        ax.errorbar(pr["rho"], j + 0.25, xerr=[[pr["rho"] - pr["ci"][0]], [pr["ci"][1] - pr["rho"]]], fmt="o",
+                    mfc="none", color="C1", capsize=3)
     ax.axvline(0, color="k", lw=0.8)
-    ax.set(xlim=(-1.05, 1.05), xlabel=f"Spearman ρ with {target} (95% bootstrap CI)", yticks=range(len(lens_names)))
-    ax.set_yticklabels(lens_names)
-axes[0].set_title(f"generalization gap ({len(df)} models)")
-axes[1].set_title("accuracy drop under worst-frequency noise")
+    ax.set(xlim=(-1.05, 1.05), xlabel=f"Spearman ρ with {t}", yticks=range(len(lenses)), title=t)
+    ax.set_yticklabels(lenses)
+axes[0].legend(["design-level ρ (cluster bootstrap)", "partial ρ | train loss"], loc="lower left", fontsize=8)
 fig_corr = plotting.save_figure(fig, NB, "lens_correlations")
 plt.show()
-for k, (rho, lo, hi) in corr.items():
-    print(f"{k[0]:>22} vs {k[1]:<16} rho={rho:+.2f}  [{lo:+.2f}, {hi:+.2f}]")
+rows = []
+for (lens, t), e in table.items():
+    rows.append(dict(lens=lens, outcome=t, rho=e["rho"], ci=f"[{e['ci'][0]:+.2f}, {e['ci'][1]:+.2f}]", p=e["p"],
+                     partial=e["partial"]["rho"], partial_ci=f"[{e['partial']['ci'][0]:+.2f}, {e['partial']['ci'][1]:+.2f}]",
+                     partial_p=e["partial"]["p"], finite_rho=e["finite"]["rho"], dropped=e["n_dropped"],
+                     within=e.get("within", np.nan)))
+pd.DataFrame(rows).round(3)
+
+# %% [markdown]
+# ## Robustness drops per design
+#
+# Accuracy lost under each noise (points: seeds; bars: medians). The control design (gain ~0 at the spike
+# frequency) must show no spike-noise drop.
+
+# %%
+fig, ax = plt.subplots(figsize=(13, 4))
+x = np.arange(len(designs))
+for k, (col, off) in enumerate((("spike drop", -0.2), ("argmax drop", 0.2))):
+    ax.bar(x + off, med[col].to_numpy(), width=0.4, color=f"C{k}", alpha=0.6, label=col)
+    ax.plot(d_idx + off, res[col], "k.", ms=3)
+ax.axhline(0, color="k", lw=0.8)
+ax.set(xticks=x, ylabel="accuracy clean - noisy", title=f"noise amplitude {noise_amplitude} at every layer input")
+ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+ax.legend()
+fig_drop = plotting.save_figure(fig, NB, "robustness_drops")
+plt.show()
 
 # %% [markdown]
 # ## Claims
 #
-# Each correlation claim holds only if the bootstrap interval lies entirely on the side the theory predicts
-# (a lower bound above 0, or an upper bound below 0). The design comparisons use medians over seeds and must
-# exceed the test set's resolution: two accuracies measured on $n$ test examples differ by binomial noise of up to
-# $2\sqrt{0.25/n}$ (two standard deviations at the worst case $p=1/2$), so a smaller difference is not evidence.
+# Correlation claims: observed = the end of the design-level 95% interval that the theory's sign needs (the lower
+# end for a positive correlation); control = the same statistic after a fixed derangement of the lens's design
+# labels. Robustness and complex-vs-real claims: the paired accuracy (or error) difference, with a two-stage
+# bootstrap over seeds and then test examples.
 #
-# What the runs show (numbers in the printed output and in `REPORT.md`):
-#
-# * **$\tau$ tracks the gap** in both profiles, and the regularizer lowers $\tau$ as designed.
-# * **The Rácz bound tracks the gap only with enough models**: its interval excludes 0 in the full profile
-#   (55 models) but not in the quick profile (22 models), which therefore records the claim as not reproduced,
-#   *for lack of power*, with the interval as evidence.
-# * **The stability margin does not rank the gaps**: trained margins are set mostly by the step-size initialization
-#   (about $4\cdot10^{-4}$ for every S4D design), not by how well the model generalizes.
-# * **The worst-frequency gain does not rank the accuracy drops**: in the full profile only the *real* diagonal model
-#   loses more than the resolution under worst-frequency noise, and its gain is among the smallest; S5-PTD and
-#   S5-LegS cannot be separated (as in notebook 05's robustness test; the paper's effect is reported for sCIFAR at GPU scale).
-# * **Complex beats real** on test error by far more than the resolution (Ran-Milo et al.).
+# Pre-registration: every correlation claim is expected to pass in the full profile (5 seeds per design), as the
+# papers' theories predict. The quick profile (2 seeds) records the correlations it could not resolve as "not
+# reproduced", with the interval of the run that showed it in the declaration. The noise amplitude (0.5) was fixed
+# from a pilot run in which S4D-LegS lost 0.08 accuracy under spike noise; no threshold depends on this run.
 
 # %%
-n_test = data[2].shape[0]
-resolution = 2 * np.sqrt(0.25 / n_test)
-max_drop = float(np.abs(med["robustness drop"]).max())
-print(f"accuracy resolution on {n_test} test examples: {resolution:.4f}; largest |median robustness drop|: {max_drop:.4f}")
+deranged = np.roll(np.arange(len(np.unique(d_sub))), len(np.unique(d_sub)) // 2)
 
 
-def ci_claim(name, lens, target, sign, description, expected="pass", reason=None):
-    rho, lo, hi = corr[(lens, target)]
-    observed, thr, op = (lo, 0.0, ">") if sign > 0 else (hi, 0.0, "<")
-    if reason is not None:
-        reason = reason + f" (this run: Spearman {rho:+.2f}, 95% CI [{lo:+.2f}, {hi:+.2f}], {len(df)} models)"
-    claims.check(name, observed, thr, op, figure=fig_corr.name, expected=expected, reason=reason,
-                 description=f"{description}: Spearman {rho:+.2f}, 95% CI [{lo:+.2f}, {hi:+.2f}] "
-                             f"({'lower' if sign > 0 else 'upper'} end observed)")
+def corr_claim(name, lens, target, sign):
+    e = table[(lens, target)]
+    c = synthesis.design_spearman(sub[lens], sub[target], d_sub, n_boot=n_boot, n_perm=n_perm, seed=seed,
+                                  designs_perm=deranged)
+    end = (lambda ci: ci[0]) if sign > 0 else (lambda ci: ci[1])
+    ev = dict(rho=e["rho"], ci=e["ci"], p=e["p"], partial=e["partial"], finite=e["finite"], within=e.get("within"),
+              n_designs=e["n_designs"], n_seeds=e["n_seeds"], test=e["test"], control_rho=c["rho"], control_ci=c["ci"],
+              wording=synthesis.wording(e, sign))
+    return end(e["ci"]), end(c["ci"]), ev
 
 
-ci_claim("synthesis.tau_tracks_gap", "Liu–Li tau", "gap", +1, "Liu–Li tau rank-correlates positively with the gap")
-underpowered = profile != "full"
-ci_claim("synthesis.racz_bound_tracks_gap", "Rácz bound", "gap", +1, "the Rácz bound rank-correlates positively with the gap",
-         expected="not reproduced" if underpowered else "pass",
-         reason="the quick profile trains too few models (2 seeds per design) to resolve this correlation; the full profile does"
-         if underpowered else None)
-ci_claim("synthesis.margin_tracks_gap", "stability margin", "gap", -1, "a larger stability margin goes with a smaller gap",
-         expected="not reproduced",
-         reason="trained margins are set mostly by the step-size initialization (median margin per S4D design "
-                f"{med.loc['S4D-Lin (baseline)', 'stability margin']:.1e}), not by how the model generalizes")
-over = [d for d in med.index if med.loc[d, "robustness drop"] > resolution]
-gains = med["worst-frequency gain"]
-if over:
-    gain_reason = (f"only {', '.join(over)} lose(s) more than the resolution {resolution:.3f} under the noise, with worst-frequency "
-                   f"gain(s) {', '.join(f'{gains[d]:.3g}' for d in over)} against a median of "
-                   f"{gains.replace(np.inf, np.nan).median():.3g} over designs")
-else:
-    gain_reason = (f"the noise moves accuracy by at most {max_drop:.3f} (median per design), below the resolution "
-                   f"{resolution:.3f}, so the drops are noise")
-ci_claim("synthesis.gain_tracks_robustness", "worst-frequency gain", "robustness drop", +1,
-         "the worst-frequency gain rank-correlates positively with the accuracy drop under worst-frequency noise",
-         expected="not reproduced", reason=gain_reason)
-
-claims.check("synthesis.complex_beats_real", med.loc["real diagonal", "test error"] - med.loc["S4D-Lin (baseline)", "test error"],
-             resolution, ">", figure=fig_map.name,
-             description="complex diagonal (S4D-Lin) has lower median test error than real diagonal (S4D-Real), by more than the resolution: difference real - complex")
-drop_diff = med.loc["S5-LegS", "robustness drop"] - med.loc["S5-PTD", "robustness drop"]
-claims.check("synthesis.ptd_more_robust_than_s5_legs", drop_diff, resolution, ">", figure=fig_map.name,
-             description="S5-PTD loses less accuracy under worst-frequency noise than S5-LegS, by more than the resolution: difference of median drops",
-             expected="not reproduced",
-             reason=f"median drops S5-LegS {med.loc['S5-LegS', 'robustness drop']:.4f} vs S5-PTD {med.loc['S5-PTD', 'robustness drop']:.4f}: "
-                    f"difference {drop_diff:.4f} is below the resolution {resolution:.4f} on {n_test} test examples")
-claims.check("synthesis.regularizer_lowers_tau", med.loc["+ tau regularizer", "Liu–Li tau"] / med.loc["S4D-Lin (baseline)", "Liu–Li tau"],
-             1.0, "<", figure=fig_map.name,
-             description="training with the tau regularizer ends at a smaller tau than the baseline (ratio of medians)")
+obs, ctrl, ev = corr_claim("synthesis.racz_predicts_gap", "Rácz bound", "gap", +1)
+claims.check("synthesis.racz_predicts_gap", obs, control_observed=ctrl, evidence=ev, figure=fig_corr)
+obs, ctrl, ev = corr_claim("synthesis.tau_predicts_gap", "Liu–Li tau", "gap", +1)
+claims.check("synthesis.tau_predicts_gap", obs, control_observed=ctrl, evidence=ev, figure=fig_corr)
+obs, ctrl, ev = corr_claim("synthesis.margin_predicts_gap", "stability margin", "gap", -1)
+claims.check("synthesis.margin_predicts_gap", obs, control_observed=ctrl, evidence=ev, figure=fig_corr)
+obs, ctrl, ev = corr_claim("synthesis.spike_gain_predicts_spike_drop", "spike gain", "spike drop", +1)
+claims.check("synthesis.spike_gain_predicts_spike_drop", obs, control_observed=ctrl, evidence=ev, figure=fig_corr)
+obs, ctrl, ev = corr_claim("synthesis.gain_predicts_argmax_drop", "worst-frequency gain", "argmax drop", +1)
+claims.check("synthesis.gain_predicts_argmax_drop", obs, control_observed=ctrl, evidence=ev, figure=fig_corr)
 
 # %%
-claims.finalize()
+def paired_examples(a_correct, b_correct, design):
+    """Per (seed, example) of one design: a - b (1 = a correct only), with seeds as clusters."""
+    m = d_idx == names.index(design)
+    diff = (a_correct[m].astype(float) - b_correct[m].astype(float))
+    return stats.cluster_bootstrap(diff.reshape(-1), clusters=np.repeat(s_idx[m], diff.shape[1]), statistic=np.mean,
+                                   alternative="two-sided", n_boot=n_boot, seed=seed)
+
+
+corr = res["correct"]
+legs = paired_examples(corr["clean"], corr["spike"], synthesis.SPIKE_DESIGN)
+ctl = paired_examples(corr["clean"], corr["spike"], synthesis.CONTROL_DESIGN)
+claims.check("synthesis.spike_noise_drops_legs", legs.lo, control_observed=ctl.lo, figure=fig_drop,
+             evidence=dict(main=legs.record(), control=ctl.record(), amplitude=noise_amplitude))
+mr, mb, mp = (d_idx == names.index(n) for n in (synthesis.REAL, synthesis.BASELINE, synthesis.PLACEBO))
+real_vs = stats.cluster_bootstrap((corr["clean"][mb].astype(float) - corr["clean"][mr]).reshape(-1),
+                                  clusters=np.repeat(s_idx[mb], corr["clean"].shape[1]), statistic=np.mean,
+                                  n_boot=n_boot, seed=seed)
+placebo = stats.cluster_bootstrap((corr["clean"][mb].astype(float) - corr["clean"][mp]).reshape(-1),
+                                  clusters=np.repeat(s_idx[mb], corr["clean"].shape[1]), statistic=np.mean,
+                                  n_boot=n_boot, seed=seed)
+claims.check("synthesis.complex_beats_real", real_vs.lo, control_observed=placebo.lo, figure=fig_map,
+             evidence=dict(main=real_vs.record(), control=placebo.record()))
+
+# %% [markdown]
+# Sanity checks (properties of our construction, never counted as reproductions): the control design's gain at the
+# spike frequency is ~0 next to S4D-LegS's; the exact worst-frequency gain agrees with the independent
+# H-infinity routine on a trained layer; the $\tau$ regularizer lowers $\tau$ (an optimizer lowering the penalty it
+# is given); the design-level table is complete, and it carries the numbers the README quotes.
+
+# %%
+from ssmtheory import models, norms  # noqa: E402
+
+g_ctl = float(med.loc[synthesis.CONTROL_DESIGN, "spike gain"])
+g_legs = float(med.loc[synthesis.SPIKE_DESIGN, "spike gain"])
+claims.sanity("synthesis.control_gain_near_zero", g_ctl / g_legs, 0.1, "<=", figure=fig_map,
+              description="median gain at the spike frequency: control design / S4D-LegS",
+              evidence=dict(control=g_ctl, legs=g_legs))
+layer = models.layer_systems(synthesis.effective(synthesis.unstack(pop, int(np.flatnonzero(mb)[0]))), cfg)[0]
+h = 0
+ref = norms.hinf_norm(*norms.layer_to_standard(layer["Lambda_bar"][h], layer["B_bar"][h][:, None], layer["C"][h][None, :],
+                                               np.zeros((1, 1)), conj_sym=True))
+got = float(synthesis.channel_gains(layer)[0][h])
+claims.sanity("synthesis.gain_vs_hinf", abs(got - ref) / ref, 1e-6, "<=",
+              description="exact channel gain vs norms.hinf_norm on a trained layer (relative difference)")
+mt = d_idx == names.index(synthesis.TAU_REG)
+tau_ratio = float(np.exp(np.mean(np.log(res["Liu–Li tau"][mt]) - np.log(res["Liu–Li tau"][mb]))))
+claims.sanity("synthesis.regularizer_lowers_tau", tau_ratio, 1.0, "<", figure=fig_map,
+              description="geometric mean over seeds of tau(+ tau regularizer 1e-1) / tau(S4D-Lin)")
+table_rec = {f"{lens} | {t}": dict(rho=e["rho"], ci=e["ci"], p=e["p"], partial=e["partial"], finite=e["finite"],
+                                   n_dropped=e["n_dropped"], within=e.get("within"))
+             for (lens, t), e in table.items()}
+drops = {n: dict(spike=float(med.loc[n, "spike drop"]), argmax=float(med.loc[n, "argmax drop"]),
+                 test_error=float(med.loc[n, "test error"]), gap=float(med.loc[n, "gap"])) for n in names}
+n_finite = sum(np.isfinite(e["rho"]) and np.all(np.isfinite(e["ci"])) for e in table.values())
+claims.sanity("synthesis.design_table_complete", n_finite, len(lenses) * len(targets), "==", figure=fig_corr,
+              description="design-level table entries with a finite rho and interval (every lens x outcome)",
+              evidence=dict(table=table_rec, drops=drops, n_designs=int(len(np.unique(d_sub))), n_seeds=n_seeds))
+
+# %% [markdown]
+# ## What the numbers say (worded by the fixed rule)
+
+# %%
+expected_sign = {"stability margin": -1}
+for (lens, t), e in table.items():
+    sgn = expected_sign.get(lens, 1)
+    print(f"{lens} {synthesis.wording(e, sgn)} the {t}; partial | train loss "
+          f"{e['partial']['rho']:+.2f} [{e['partial']['ci'][0]:+.2f}, {e['partial']['ci'][1]:+.2f}]; "
+          f"without infinite values {e['finite']['rho']:+.2f} ({e['n_dropped']} designs dropped)")
+print(f"total {time.time() - t0:.0f} s")
+
+# %%
+claims.finalize();
