@@ -193,6 +193,11 @@ claims.expect("complexssm.table1_real_cannot_approximate", kind="experiment", op
                           f"targets, optimizers, learning rates and {gd_seeds} seeds of the normalized l_inf error",
               control="the complex SSM with n = t = 32 (Adam) on the same targets: the same minimum")
 claims.expect("complexssm.table2_complex_approximates", kind="experiment", op="<", threshold=eps,
+              expected="not reproduced",
+              reason="the first full-profile run (5 seeds, 2000 Adam steps at lr 1e-3, t in 32..256) failed this "
+                     "pre-registered pass: the worst seed of the random target reached only 0.35 at t=128 and 0.11 at "
+                     "t=64 (delay <= 2.7e-4, oscillation <= 1.2e-2 in every cell); the best seed is <= 3.1e-3 in every "
+                     "cell, so the shortfall is unconverged seeds at our 2000 steps against the paper's 500k",
               description=f"Table 2 (complex n = t in {t2_t}, Adam, {t2_steps} steps): max over t, targets and "
                           f"{gd_seeds} seeds (worst seed) of the normalized l_inf error",
               control="the real SSM runs of Table 1 (t=32): the same maximum over targets, optimizers and seeds")
