@@ -87,7 +87,8 @@ $(MIN_VENV)/.installed-stamp: pyproject.toml constraints/minimum.txt
 
 test-min: $(MIN_VENV)/.installed-stamp
 	JAX_PLATFORMS=cpu SSMTHEORY_JAX_CACHE_DIR=$(MIN_VENV)/jax_cache $(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) $(GPU_TESTS) \
-	  tests/test_stats.py tests/test_param.py tests/test_cli.py tests/test_paths.py tests/test_packaging.py $(PYTEST_ARGS)
+	  tests/test_stats.py tests/test_param.py tests/test_tasks.py tests/test_plotting.py tests/test_cli.py tests/test_paths.py \
+	  tests/test_expectations.py tests/test_packaging.py tests/test_runner.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_apply.py
