@@ -25,7 +25,8 @@ LAB_ARGS ?=
 LAB_ALLOW_ROOT ?=
 LAB_STAMP := $(VENV)/.lab-stamp
 CUDA_STAMP := $(VENV)/.cuda-stamp
-MIN_VENV ?= .venv-min
+# inside .venv/ so that it is gitignored with it
+MIN_VENV ?= $(VENV)/min-versions
 export MPLBACKEND := agg
 export PYTHONHASHSEED := 0
 
