@@ -14,8 +14,9 @@ notebook, ``<notebook>.ipynb::claims-expectation``, that compares those records 
 tolerances of claims already in a file (``rtol``, ``atol``, ``values: false`` for a volatile number
 such as a timing, whose verdict is still compared) are kept, so hand-tuned ones survive.
 
-Default tolerances: ``rtol = 1e-3`` and ``atol = 1e-2 * |threshold|``: a round-off-level number far
-below its threshold may move by 1 % of the threshold, a number near its threshold by 0.1 %.
+Default tolerances: ``rtol = 1e-3`` and ``atol = max(1e-2 * |threshold|, 1e-13)``: a round-off-level
+number far below its threshold may move by 1 % of the threshold (and by a few hundred float64 ulp
+of 1 in any case), a number near its threshold by 0.1 %.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ __all__ = [
 
 DEFAULT_RTOL = 1e-3
 DEFAULT_ATOL_FRAC = 1e-2
+# float64 round-off of O(1) quantities differs between machines by a few ulp (1 ulp of 1.0 = 2.2e-16)
+ATOL_FLOOR = 1e-13
 VALUE_FIELDS = ("observed", "control_observed")
 EXACT_FIELDS = ("verdict", "op", "threshold", "kind", "expected")
 
@@ -60,8 +63,8 @@ def _default_atol(threshold, atol_frac: float) -> float:
         vals = [abs(v) for v in (_num(x) for x in threshold) if v is not None and math.isfinite(v)]
         t = max(vals) if vals else None
     if t is None or not math.isfinite(t):
-        return 0.0
-    return float(atol_frac * abs(t))
+        return ATOL_FLOOR
+    return max(float(atol_frac * abs(t)), ATOL_FLOOR)
 
 
 def expectation_from_records(records, previous: dict | None = None, rtol: float = DEFAULT_RTOL,
