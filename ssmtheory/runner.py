@@ -430,7 +430,7 @@ def run_notebooks(notebooks, *, results: Path, figs: Path, parameters: dict, cwd
         r["log"].close()
         res = out[stem]
         end = r["end"] or {}
-        res.seconds = float(end.get("seconds", time.perf_counter() - r["t0"]))
+        res.seconds = time.perf_counter() - r["t0"]  # wall time from launch: worker and kernel start included
         ok = bool(end.get("ok")) and r["proc"].returncode == 0
         msg = end.get("message") or ("" if ok else f"worker exited with status {r['proc'].returncode} (see {r['log_path']})")
         try:
