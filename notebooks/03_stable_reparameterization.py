@@ -161,6 +161,11 @@ claims.expect(
     description="Theorem 3.3's quantity on diagonal direct students, polynomial target: beta*_inf(64)/beta*_inf(8) "
                 "<= 1/2 with beta*_inf = -ln(1 - margin) (upper end of the one-sided 95% CI over seeds)",
     control="the same statistic for the exponential target (exponentially decaying memory: the margin need not shrink)",
+    expected="not reproduced",
+    reason="quick run of this notebook (3 seeds): median margins on rho_pol .014/.015/.012/.0022 for m = 8..64 "
+           "(median ratio .16), but one m = 8 student (seed 0) ends with margin 0: the projection w <= 0 leaves a "
+           "mode exactly on the unit circle (an integrator, like the authors' ReLU-clipped modes), so beta*_inf(8) "
+           "is at the floor 1e-4 and the one-sided 95% upper bound of the ratio is 5.7",
 )
 claims.expect(
     "stablessm.best_is_stable", kind="theorem", op="<=", threshold=10.0,

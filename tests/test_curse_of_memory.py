@@ -108,7 +108,7 @@ def test_perturbation_protocol_follows_perturb_py():
 
 def test_curve_is_running_max_and_integrators_blow_up():
     p = cm.init_params(jax.random.PRNGKey(7), 6)
-    p["w"] = jnp.abs(p["w"]).at[:2].set(-1.0)  # exactly two integrator modes (ReLU -> 0)
+    p["w"] = jnp.clip(jnp.abs(p["w"]), 0.1, 1.5).at[:2].set(-1.0)  # exactly two integrator modes (ReLU -> 0)
     rho = memory.target_kernel("pol", 100)
     betas = np.array([0.0, 0.01, 0.05, 0.2, 1.0])
     E, R = cm.perturbation_curve(p, "direct", rho, betas, n_repeats=3, mode="recurrent")

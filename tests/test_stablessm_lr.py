@@ -47,7 +47,7 @@ def test_apply_matches_a_numpy_forward_pass():
 
     for lay, lp in zip(p["layers"], P["layers"]):
         K = np.asarray(sl.kernel(lay, 10, 2, 0.1), np.float64)  # (H, L)
-        y = np.stack([[np.convolve(v[b, :, h], K[h])[:10] for h in range(4)] for b in range(2)], -1)
+        y = np.array([[np.convolve(v[b, :, h], K[h])[:10] for h in range(4)] for b in range(2)]).transpose(0, 2, 1)
         z = y + v * lp["D"]
         z = 0.5 * z * (1 + erf(z / np.sqrt(2)))
         z = z @ lp["out"]["W"].T + lp["out"]["b"]
