@@ -24,6 +24,8 @@ points): max relative difference where ``sigma >= 1e-6 ||A||`` ("well above the 
 where ``1e-12 ||A|| <= sigma < 1e-6 ||A||`` (limited to about ``eps ||A|| / sigma``), and the max absolute
 difference divided by ``||A||`` where ``sigma < 1e-12 ||A||`` (the round-off floor: both values are noise).
 Run: ``python benchmarks/bench_pseudospectra.py [--grid 100] [--sizes 32 64 128 256] [--methods lanczos_grid svd]``.
+Measured (shared 2-core machine under load, ``--methods lanczos_grid``, CPU-time ratio): tri 7.9x (N=32), 21.9x (64),
+58x (128), 135x (256); dense 9.4x (32), 20.5x (64), 37x (128), 41x (256); relative agreement <= 5e-10 above 1e-6 ||A||.
 """
 
 from __future__ import annotations
