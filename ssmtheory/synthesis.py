@@ -21,7 +21,8 @@ strengths.
 
 Lenses (:func:`evaluate`): test error; generalization gap (clipped square loss); train loss (the underfitting
 confound); the Rácz bound in its paper form (:func:`ssmtheory.bounds.paper_form_bound`: finite-energy inputs,
-inner blocks by l1, last block by H2; the model's own norm ball, a heuristic number for a trained model); the
+inner blocks by l1, last block by H2; the model's own norm ball, a heuristic number for a trained model; computed
+by :func:`racz_paper_bound`, the same formula with a vectorized l1 upper end, equal to it in the tests); the
 Liu–Li measure tau summed over layers and channels (training-set statistics); the stability margin
 ``1 - max|lambda_bar|``; the worst-frequency gain ``max_layers max_h ||G_h||_inf`` (:func:`worst_gain`); the gain
 at the spike frequency; and two robustness drops (accuracy clean minus noisy):

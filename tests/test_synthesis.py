@@ -162,3 +162,27 @@ def test_channel_response_real_and_complex_without_conj_sym():
                                                                       np.array([[D[i]]])), L)[:, 0, 0] for i in range(2)])
         theta = 2 * np.pi * np.arange(L) / L
         np.testing.assert_allclose(synthesis.channel_response(s, theta), np.fft.fft(h, axis=1), rtol=1e-9, atol=1e-9)
+
+
+def test_channels_l1_upper_against_norms_l1():
+    """The vectorized l1 upper end against norms.l1_norm's certified enclosure, fast and slow decay."""
+    from ssmtheory import bounds
+
+    for radius in (0.9, 0.999):
+        s = _channels(np.random.default_rng(7), H=3, N=3, radius=radius)
+        ref = norms.l1_norm(*bounds.block_standard(s), norm="inf")
+        got = synthesis.channels_l1_upper(s)
+        assert got >= ref.value * (1 - 1e-9)              # an upper end of the true l1 norm
+        assert got <= ref.upper * (1 + 1e-3)              # and as tight as the reference enclosure
+    s["Lambda_bar"] = s["Lambda_bar"] / np.abs(s["Lambda_bar"]).max()
+    assert synthesis.channels_l1_upper(s) == math.inf
+
+
+def test_racz_paper_bound_equals_bounds_paper_form():
+    from ssmtheory import bounds
+
+    cfg = synthesis.base_config(4, 4)
+    p = synthesis.effective(synthesis.init_member(synthesis.Design("a", "x", dt=(1e-2, 1e-1)), cfg, seed=0))
+    p["encoder"]["b"] = p["encoder"]["b"] + 0.1  # a nonzero bias brings in T
+    ref = bounds.paper_form_bound(p, cfg, N=400, K=16.0, T=256).bound
+    assert synthesis.racz_paper_bound(p, cfg, N=400, K=16.0, T=256) == pytest.approx(ref, rel=1e-6)
