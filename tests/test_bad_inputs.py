@@ -86,6 +86,8 @@ VALID = {
     "stats.sign_test": (dict(a=_x(), b=_x(s=1), alternative="greater"), {"a": "real", "b": "real", "alternative": "option"}),
     "stats.paired_permutation": (dict(a=_x(), b=_x(s=1), alternative="greater"), {"a": "real", "b": "real", "alternative": "option"}),
     "stats.welch": (dict(a=_x(), b=_x(s=1), alternative="greater"), {"a": "real", "b": "real", "alternative": "option"}),
+    "stats.t_mean": (dict(x=_x(), alternative="greater"), {"x": "real", "alternative": "option"}),
+    "stats.paired_t": (dict(a=_x(), b=_x(s=1), alternative="greater"), {"a": "real", "b": "real", "alternative": "option"}),
     "stats.cluster_bootstrap": (dict(x=_x(8), clusters=np.repeat([0, 1, 2, 3], 2), statistic=np.mean, n_boot=200,
                                      alternative="two-sided"),
                                 {"x": "real", "n_boot": "pint", "alternative": "option"}),

@@ -168,3 +168,16 @@ def test_inference_bad_input(fn):
         fn([1.0, 2, 3], [0.0, 1, 2], level=1.5)
     with pytest.raises(ValueError):
         fn([1.0, np.nan, 3], [0.0, 1, 2])
+
+
+def test_t_mean_and_paired_t_match_scipy():
+    a, b = _ab(n=5)
+    inf = stats.paired_t(a, b, alternative="greater")
+    ref = _sps.ttest_rel(a, b, alternative="greater")
+    assert inf.p == pytest.approx(ref.pvalue) and inf.hi == _math.inf
+    assert inf.lo == pytest.approx(ref.confidence_interval(0.95).low)
+    # n = 3, all positive but noisy: the percentile bootstrap's bound is > 0, the t bound need not be
+    x = np.array([0.01, 0.2, 0.05])
+    assert stats.bootstrap_mean(x).lo > 0
+    assert stats.t_mean(x).lo < 0
+    assert stats.t_mean(np.array([1.0, 1.0, 1.0])).lo == 1.0
