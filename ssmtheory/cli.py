@@ -546,6 +546,14 @@ def _cmd_report(args) -> int:
     _write_reports(records, report_path, figs, timings=timings)
     print(report.summary_table(records), end="")
     print(f"report: {report_path}")
+    if args.readme:
+        readme = Path(args.readme).resolve()
+        try:
+            changed = report.update_readme(readme, records)
+        except (OSError, ValueError) as exc:
+            print(f"ssmtheory report: --readme {readme}: {exc}", file=sys.stderr)
+            return 2
+        print(f"readme: {readme} ({'updated' if changed else 'unchanged'})")
     return 0
 
 
@@ -820,6 +828,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
     p_rep.add_argument("--fig-dir", metavar="DIR", help="figure folder for links (default: $SSMTHEORY_FIG_DIR or <results>/figures)")
     p_rep.add_argument("--report", metavar="PATH", help="report file (default: <results>/REPORT.md)")
+    p_rep.add_argument("--readme", metavar="PATH", help="also regenerate the claims-table and findings blocks of this README "
+                       "(between <!-- NAME:begin --> and <!-- NAME:end -->) from the same claims")
     p_rep.set_defaults(func=_cmd_report)
 
     p_pub = sub.add_parser(

@@ -281,3 +281,23 @@ def test_report_rebuild(tree, capsys):
     assert not list(res.glob(".REPORT*.tmp"))
     assert cli.main(["report", "--results-dir", str(tree["tmp"] / "nothing")]) == 2
     os.chmod(res, 0o755)
+
+
+def test_report_readme_blocks_regenerated(tmp_path):
+    """`ssmtheory report --readme` fills the README's generated blocks from the claims (issue 11)."""
+    import json as _json
+
+    from ssmtheory import cli
+
+    res = tmp_path / "res"
+    (res / "claims").mkdir(parents=True)
+    rec = dict(notebook="01_x", paper="racz-2024", claim="racz.a", kind="theorem", description="d", observed=0.5,
+               threshold=1.0, op="<=", passed=True, control="c", control_observed=2.0, control_passed=False,
+               expected="pass", reason=None, verdict="reproduced", evidence=None, figure=None, profile="full", cell=3)
+    (res / "claims" / "01_x.json").write_text(_json.dumps([rec]))
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- findings:begin -->\n<!-- findings:end -->\n<!-- claims-table:begin -->\n<!-- claims-table:end -->\n")
+    rc = cli.main(["report", "--results-dir", str(res), "--report", str(tmp_path / "R.md"), "--readme", str(readme)])
+    assert rc == 0
+    text = readme.read_text()
+    assert "racz.a" in text and "| **total** | 1 | 0 | 1 |" in text
