@@ -25,7 +25,7 @@
 #
 # | item | status |
 # |---|---|
-# | setting: $y_\theta(T)=\int_0^T\rho_\theta(T-s)x(s)\,ds$, $\rho_\theta(s)=Ce^{As}B$, squared loss | secondary (bohrium summary quoting the LaTeX; `shared/papers/liu-li-2024.md`) |
+# | setting: $y_\theta(T)=\int_0^T\rho_\theta(T-s)x(s)\,ds$, $\rho_\theta(s)=Ce^{As}B$, squared loss | secondary (bohrium summary quoting the LaTeX; `docs/papers/liu-li-2024.md`) |
 # | $x$ a Gaussian process with **Hölder-continuous** mean $\mu$ and covariance $K$; stable $A$; **$T$ the continuous horizon**; $\Theta$ fixed before the data | secondary (Honarpisheh et al., arXiv 2502.01473, Remark 4.1 and Table 1) |
 # | theorem: w.p. $1-\delta$, $\sup_{\theta\in\Theta}\lvert R_x(\theta)-R_n(\theta)\rvert\le(\psi(\Theta)+1)^2\,O\big(\log^{3/2}(Tn/\delta)/\sqrt n\big)$ | secondary (as above) |
 # | $\psi(\Theta)=\sup_\Theta\int_0^T\lvert\rho_\theta(T-s)\rvert\sqrt{K(s,s)}\,ds\;+\;\sup_\Theta\lvert\int_0^T\rho_\theta(T-s)\mu(s)\,ds\rvert$ | first term secondary; second term **reconstructed** (the source breaks off at "+ su…") |

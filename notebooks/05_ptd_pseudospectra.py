@@ -17,7 +17,7 @@
 # **Paper.** Yu, Nigmetov, Morozov, Mahoney, Erichson, *Robustifying state-space models for long sequences via
 # approximate diagonalization* (PTD; ICLR 2024, arXiv 2310.01698). Paper id `ptd-2023`. Only the abstract, the
 # OpenReview reviews and the authors' code (github.com/AnnanYu/Approximate_Diagonal, HEAD ec98d6a) were available to us;
-# see `shared/papers/ptd-2023.md`. Formula tags: **[quoted]** = the paper's statement as quoted by reviews/secondary
+# see `docs/papers/ptd-2023.md`. Formula tags: **[quoted]** = the paper's statement as quoted by reviews/secondary
 # sources (verified numerically here where marked), **[secondary]** = a restatement (cited), **[reconstructed]** = ours,
 # derived in this notebook or in `ssmtheory.ptd` and checked by tests.
 #

@@ -1,7 +1,7 @@
 """Liu & Li's data-dependent generalization measure ``tau``, the bound ``psi``, the initialization
 scaling rule and the ``tau`` regularizer (Liu & Li 2024, arXiv 2405.02670; notebook 02).
 
-Source status (see ``shared/papers/liu-li-2024.md``): the theorem and ``psi``'s first term are from a
+Source status (see ``docs/papers/liu-li-2024.md``): the theorem and ``psi``'s first term are from a
 **secondary** source quoting the paper's LaTeX; the second term of ``psi``, the per-``theta`` measure ``tau``
 and every discrete / multi-channel / multi-layer form below are **our reconstruction** [R], checked
 numerically (``tests/test_measure.py``, notebook 02).

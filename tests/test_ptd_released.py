@@ -1,6 +1,6 @@
 """The authors' released perturbations (AnnanYu/Approximate_Diagonal, HEAD ec98d6a), read -- never downloaded, never
 vendored (the repository has no license) -- from ``$SSMTHEORY_PTD_RELEASED`` or the local mirror; skipped when absent.
-Expected values: shared/papers/ptd-2023.md, section 2 (the note's own measurements)."""
+Expected values: docs/papers/ptd-2023.md, section 2 (the note's own measurements)."""
 
 import numpy as np
 import pytest
