@@ -16,7 +16,7 @@
 #
 # Wang & Li, *StableSSM: Alleviating the Curse of Memory in State-space Models through Stable
 # Reparameterization* (arXiv 2311.14495, ICML 2024). We could not retrieve the full text. Formulas come from the
-# paper note (`shared/papers/stablessm-2023.md`); **[C]** marks what we read in the authors' code and run logs
+# paper note (`docs/papers/stablessm-2023.md`); **[C]** marks what we read in the authors' code and run logs
 # (github.com/radarFudan/Curse-of-memory at commit 57f8354, github.com/radarFudan/StableSSM), **[N]** a
 # third-party summary (secondary), **[R]** memory only, **(ours)** a derivation in this notebook or its modules.
 #
