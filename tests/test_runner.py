@@ -72,6 +72,8 @@ def tree(tmp_path, monkeypatch):
     monkeypatch.setenv("SSMTHEORY_COMPILE_TIMING", "0")  # kernels need not import jax here
     monkeypatch.setenv("SSMTHEORY_JAX_CACHE_DIR", str(tmp_path / "jax_cache"))
     monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    # under pytest-xdist the root conftest sets per-worker thread/memory settings; --jobs 1 must add none
+    monkeypatch.delenv("XLA_PYTHON_CLIENT_PREALLOCATE", raising=False)
     res = tmp_path / "results"
     return {"nbdir": nbdir, "res": res, "args": ["--notebooks-dir", str(nbdir), "--results-dir", str(res)]}
 
