@@ -9,12 +9,7 @@ from ssmtheory import curse_of_memory as cm
 from ssmtheory import memory
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
+# float64: tests/conftest.py enables jax_enable_x64 for the whole unit suite
 
 
 def _twe_mse(outs, y, p=2):

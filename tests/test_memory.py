@@ -6,12 +6,7 @@ import pytest
 from ssmtheory import memory, param
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
+# float64: tests/conftest.py enables jax_enable_x64 for the whole unit suite
 
 
 def test_targets():
