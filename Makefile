@@ -38,13 +38,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
-# `make setup` also strips notebook outputs on commit (git clean filter, see .gitattributes and ssmtheory/nbstrip.py),
+# `make setup` also strips notebook outputs on commit (git clean filter, see .gitattributes and ssmtheory/harness/nbstrip.py),
 # so running and saving notebooks in JupyterLab never commits outputs
 setup: $(STAMP) git-filter
 
 git-filter:
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
-	  git config filter.nbstrip.clean "$(BIN)/python -m ssmtheory.nbstrip" && \
+	  git config filter.nbstrip.clean "$(BIN)/python -m ssmtheory.harness.nbstrip" && \
 	  git config filter.nbstrip.smudge cat && \
 	  echo "git filter nbstrip configured: notebooks/*.ipynb are committed without outputs"; fi
 

@@ -4,14 +4,14 @@
   variables are set at import time because nbval starts each notebook's kernel (which inherits
   the environment) before any fixture runs.
 * JAX's persistent compilation cache is shared with ``ssmtheory run``
-  (``<checkout>/results/.jax_cache``, see ``ssmtheory.paths.jax_cache_env``), for the test
+  (``<checkout>/results/.jax_cache``, see ``ssmtheory.harness.paths.jax_cache_env``), for the test
   processes and the notebook kernels alike, so a second ``make test`` skips most XLA compiles.
   ``SSMTHEORY_JAX_CACHE=0`` turns it off.
 * Under pytest-xdist each worker (and its kernels) gets ``cores / workers`` BLAS/OpenMP threads,
-  so two JAX processes do not oversubscribe the cores (``ssmtheory.runner.thread_env``).
+  so two JAX processes do not oversubscribe the cores (``ssmtheory.harness.runner.thread_env``).
 * nbval only executes the notebooks; for every notebook collected, a test
   ``<notebook>.ipynb::claims-expectation`` runs after its last cell and compares the claims it
-  wrote with ``tests/expected_claims/<notebook>.json`` (``ssmtheory.expectations``): a changed
+  wrote with ``tests/expected_claims/<notebook>.json`` (``ssmtheory.harness.expectations``): a changed
   verdict or a number outside its tolerance fails ``make test``.
 """
 
@@ -33,14 +33,14 @@ os.environ.setdefault("SSMTHEORY_FIG_DIR", os.path.join(_out, "figures"))
 os.environ.setdefault("SSMTHEORY_RESULTS_DIR", os.path.join(_out, "results"))
 os.environ.setdefault("SSMTHEORY_JAX_CACHE_DIR", str(ROOT / "results" / ".jax_cache"))
 
-from ssmtheory import paths as _paths  # noqa: E402  (no jax import: the package imports lazily)
+from ssmtheory.harness import paths as _paths  # noqa: E402  (no jax import: the package imports lazily)
 
 for _k, _v in _paths.jax_cache_env().items():
     os.environ.setdefault(_k, _v)
 
 _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
 if _workers > 1:
-    from ssmtheory.runner import thread_env as _thread_env  # noqa: E402
+    from ssmtheory.harness.runner import thread_env as _thread_env  # noqa: E402
 
     for _k, _v in _thread_env(_workers).items():
         os.environ.setdefault(_k, _v)
@@ -56,7 +56,7 @@ class ClaimsExpectation(pytest.Item):
         self.stem = stem
 
     def runtest(self):
-        from ssmtheory import expectations
+        from ssmtheory.harness import expectations
 
         status, lines = expectations.check_notebook(
             self.stem, os.environ["SSMTHEORY_RESULTS_DIR"], EXPECTED_DIR, since=_SESSION_START

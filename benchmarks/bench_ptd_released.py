@@ -24,7 +24,9 @@ def main():
     jax.config.update("jax_enable_x64", True)
     import numpy as np
 
-    from ssmtheory import frozen_s4, init, ptd
+    from ssmtheory.experiments import frozen_s4
+    from ssmtheory import init
+    from ssmtheory.theory import ptd
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32])

@@ -59,7 +59,7 @@ def bench_run(work: Path, notebooks: list[str], jobs: int) -> dict:
             shutil.rmtree(cache, ignore_errors=True)
         res = work / f"run_{phase}"
         shutil.rmtree(res, ignore_errors=True)
-        cmd = [sys.executable, "-m", "ssmtheory.cli", "run", "--profile", "quick", "--jobs", str(jobs),
+        cmd = [sys.executable, "-m", "ssmtheory.harness.cli", "run", "--profile", "quick", "--jobs", str(jobs),
                "--results-dir", str(res), *(notebooks or ["--all"])]
         r = _timed(cmd, _env(cache), work / f"run_{phase}.log")
         try:

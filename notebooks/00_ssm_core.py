@@ -48,7 +48,7 @@ timing_lengths: list = None  # sequence lengths for the timing figure; None = th
 # Sanity checks never count as reproductions, but a failing one still fails the notebook.
 
 # %%
-from ssmtheory import claims
+from ssmtheory.harness import claims
 
 NB = "00_ssm_core"
 claims.start(notebook=NB, paper="core", profile=profile)  # validates profile before the heavy imports
@@ -67,7 +67,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.signal import cont2discrete
 
-from ssmtheory import init, norms, plotting, ssm
+from ssmtheory import init, norms, ssm
+from ssmtheory.harness import plotting
 
 plotting.use_style()
 rng = np.random.default_rng(seed)

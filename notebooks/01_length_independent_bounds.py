@@ -41,8 +41,8 @@
 #    long-memory teacher, gap against $T$ with bootstrap CIs over seeds.
 # 5. Depth as a product of per-block constants (fig. `depth`).
 #
-# Formulas live in `ssmtheory.bounds` (the paper form: `bounds.paper_form_bound`, `bounds.paper_form_complexity`),
-# the Monte Carlo machinery in `ssmtheory.rademacher`; `tests/test_bounds.py` and `tests/test_rademacher.py` check
+# Formulas live in `ssmtheory.theory.bounds` (the paper form: `bounds.paper_form_bound`, `bounds.paper_form_complexity`),
+# the Monte Carlo machinery in `ssmtheory.experiments.rademacher`; `tests/test_bounds.py` and `tests/test_rademacher.py` check
 # every ingredient against brute force. Claims are declared before anything is computed (cell 2);
 # *theorem* and *experiment* claims each carry a control that must come out the other way, the rest are *sanity*.
 
@@ -70,7 +70,7 @@ st_n_test: int = None  # fresh test examples per seed
 # %%
 import math
 
-from ssmtheory import claims
+from ssmtheory.harness import claims
 
 NB = "01_length_independent_bounds"
 claims.start(notebook=NB, paper="racz-2024", profile=profile)
@@ -156,8 +156,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.optimize import brentq
 
-from ssmtheory import bounds, models, norms, plotting, stats
-from ssmtheory import rademacher as rad
+from ssmtheory.theory import bounds
+from ssmtheory import models, norms, stats
+from ssmtheory.harness import plotting
+from ssmtheory.experiments import rademacher as rad
 
 plotting.use_style()
 DELTA, N0, C_LOSS, K_U, K_E = 0.05, 1000, 1.0, 1.0, 1.0  # confidence, reference N, clipping level, per-step and energy input bounds

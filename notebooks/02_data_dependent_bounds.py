@@ -80,7 +80,7 @@ n_mc: int = None  # Monte Carlo samples in §2
 # %%
 import math
 
-from ssmtheory import claims
+from ssmtheory.harness import claims
 
 NB = "02_data_dependent_bounds"
 claims.start(notebook=NB, paper="liu-li-2024", profile=profile)
@@ -207,8 +207,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm
 
-from ssmtheory import init, measure, models, plotting, processes, siso, ssm, stats, tasks
-from ssmtheory import uniform_gap as ug
+from ssmtheory import init, models, processes, ssm, stats, tasks
+from ssmtheory.theory import measure
+from ssmtheory.harness import plotting
+from ssmtheory.experiments import siso
+from ssmtheory.theory import uniform_gap as ug
 
 plotting.use_style()
 rng = np.random.default_rng(seed)
@@ -466,7 +469,7 @@ claims.sanity("liuli.scaling_deep_tau_one", dev, 1e-6, "<=",
 # %% [markdown]
 # ## 4 · The regularizer $R_n+\lambda\tau$ against a tuned weight decay — training $A$, $\Delta$ and $C$
 #
-# One SISO S4D layer read out at $T$ (`ssmtheory.siso`: $N=16$ S4D-Lin modes, $L=128$, $\Delta=4/L$), **$A$, $\Delta$ and
+# One SISO S4D layer read out at $T$ (`ssmtheory.experiments.siso`: $N=16$ S4D-Lin modes, $L=128$, $\Delta=4/L$), **$A$, $\Delta$ and
 # $C$ all trained** (65 parameters), initialized with eq. (8) ($\tau_0=1$). Inputs with a time-varying mean
 # $1+\sin2\pi s$ and std $0.3+s$; teacher $k^\star_j=\Delta e^{-2t_j}\cos3\pi t_j$ normalized to unit output, label noise
 # 0.5 (noise floor 0.25), $n=32$ — more parameters than examples. Full-batch Adam, the test risk is exact. Designs, each

@@ -31,7 +31,7 @@
 #   Table 2: "best" trains at learning rates where exp and softplus fail, and direct diverges first.
 #
 # **What we compute.**
-# 1. **Figure 1 in the authors' setting** [C] (`ssmtheory.curse_of_memory`): encoder Linear(1,m) → $g$ (two Linear) →
+# 1. **Figure 1 in the authors' setting** [C] (`ssmtheory.experiments.curse_of_memory`): encoder Linear(1,m) → $g$ (two Linear) →
 #    $h_{k+1}=h_k+\Delta t(g_k-P^\top\mathrm{diag}(\phi(w))Ph_k)$ → $f$ (two Linear) → Linear(m,1), float64, $P$
 #    trainable and QR-orthogonal at init, $w\sim\mathcal N(0,1)$. Direct: $\phi=$ ReLU in training, identity at
 #    evaluation; softplus: $\phi=$ softplus. The loss is the authors' `twe_MSE`,
@@ -55,7 +55,7 @@
 #    student** (an extra variant, not the authors' model), $\lambda_i=e^{f(w_i)}$, where
 #    $\beta^*_\infty=-\ln(1-\text{margin})$ (ours: the shift $w\to w+\beta$ moves $\lambda_{max}$ to $\lambda_{max}e^\beta$).
 # 4. The **stability function** and **gradient scale** of each $f$.
-# 5. **A learning-rate sweep in the authors' setting** [C] (`ssmtheory.stablessm_lr`): the StableSSM kernel
+# 5. **A learning-rate sweep in the authors' setting** [C] (`ssmtheory.experiments.stablessm_lr`): the StableSSM kernel
 #    $A_n=f(w_n)+i\pi n$, GELU → Conv1×1 → GLU, residual, post-LayerNorm, mean pool; one AdamW learning rate for all
 #    parameters (wd 0.01, cosine); direct initialized **unstable** ($\mathrm{Re}A=+0.5$); "best" with $b=0.1$ (code)
 #    and $b=0.5$ (paper). Scaled down for CPU: sequential 8×8 digits (length 64) instead of MNIST (784), width and
@@ -82,7 +82,7 @@ sweep_steps: int = None  # learning-rate sweep steps
 sweep_width: int = None  # width and state size of the learning-rate sweep model (the authors used 64)
 
 # %%
-from ssmtheory import claims
+from ssmtheory.harness import claims
 
 claims.start(notebook="03_stable_reparameterization", paper="stablessm-2023", profile=profile)
 if n_seeds is None:
@@ -207,8 +207,11 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ssmtheory import curse_of_memory as cm
-from ssmtheory import memory, param, plotting, stablessm_lr, stats, tasks
+from ssmtheory.experiments import curse_of_memory as cm
+from ssmtheory.theory import memory
+from ssmtheory import param, stats, tasks
+from ssmtheory.harness import plotting
+from ssmtheory.experiments import stablessm_lr
 
 NB = "03_stable_reparameterization"
 plotting.use_style()

@@ -78,7 +78,7 @@
 #    and the DFT complex SSM; a Monte Carlo check of T2 inside and outside its class.
 # 3. **Tables 1–2** (figure `training`): the authors' gradient-descent set-up with Adam, AdamW and RAdam, scored in the
 #    tables' metric, the normalized $\ell_\infty$ error (zero map $=1$), minimum over seeds.
-# 4. **Table 3** (figure `table3`): the authors' Mamba block (`ssmtheory.mamba`) on their induction-head task,
+# 4. **Table 3** (figure `table3`): the authors' Mamba block (`ssmtheory.experiments.mamba`) on their induction-head task,
 #    8 selectivity combinations × real/complex, highest and lowest over seeds.
 # 5. **The copy task** (figure `copy`), a separate experiment, *not* Table 3: lag beyond the convolution's reach.
 # 6. **Real world** (figure `realworld`): S4D real vs S4D complex (LegS) on the 8×8 digits bundled with scikit-learn.
@@ -115,7 +115,7 @@ rw_steps: int = None  # AdamW steps per real-world model
 # %%
 import math
 
-from ssmtheory import claims
+from ssmtheory.harness import claims
 
 NB = "04_complex_vs_real"
 claims.start(notebook=NB, paper="complex-ssm-2024", profile=profile)
@@ -238,7 +238,10 @@ jax.config.update("jax_enable_x64", True)  # Vandermonde powers, LP optima ~1e6 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ssmtheory import expressivity as ex, mamba as mb, plotting, stats, tasks
+from ssmtheory.theory import expressivity as ex
+from ssmtheory.experiments import mamba as mb
+from ssmtheory.harness import plotting
+from ssmtheory import stats, tasks
 
 plotting.use_style()
 T0, C0 = time.perf_counter(), time.process_time()
@@ -432,7 +435,7 @@ claims.check("complexssm.table2_complex_approximates", float(max(v[1] for v in t
 # %% [markdown]
 # ## 4 · Table 3: the authors' Mamba on the induction-head task (and the copy task, separately)
 #
-# **Model** (`ssmtheory.mamba`, our JAX code of `simple_mamba`; a sanity check below compares it with a plain NumPy
+# **Model** (`ssmtheory.experiments.mamba`, our JAX code of `simple_mamba`; a sanity check below compares it with a plain NumPy
 # loop): token embedding $\mathcal N(0,1)$, frozen and tied to the output head; two residual layers
 # $x + \mathrm{Block}(\mathrm{RMSNorm}(x))$ and a final RMSNorm. Block: in-projection to $2\cdot d_{model}$ channels;
 # depthwise causal conv1d (kernel 4) + SiLU; $\Delta$ by a rank-$\lceil d_{model}/16\rceil$ projection + softplus

@@ -19,7 +19,7 @@
 # OpenReview reviews and the authors' code (github.com/AnnanYu/Approximate_Diagonal, HEAD ec98d6a) were available to us;
 # see `docs/papers/ptd-2023.md`. Formula tags: **[quoted]** = the paper's statement as quoted by reviews/secondary
 # sources (verified numerically here where marked), **[secondary]** = a restatement (cited), **[reconstructed]** = ours,
-# derived in this notebook or in `ssmtheory.ptd` and checked by tests.
+# derived in this notebook or in `ssmtheory.theory.ptd` and checked by tests.
 #
 # **What the paper says.**
 # * **[quoted]** diagonalizing HiPPO-LegS $A_H$ is ill-posed; S4D drops the low-rank part (diagonalizes the normal part
@@ -71,7 +71,7 @@ n_boot: int = None  # bootstrap resamples
 # %%
 import math
 
-from ssmtheory import claims
+from ssmtheory.harness import claims
 
 NB = "05_ptd_pseudospectra"
 claims.start(notebook=NB, paper="ptd-2023", profile=profile)
@@ -215,9 +215,11 @@ jax.config.update("jax_enable_x64", True)  # kappa ~ 1e20, sigma_min ~ 1e-20: fl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ssmtheory import frozen_s4, init, plotting, stats, tasks
+from ssmtheory.experiments import frozen_s4
+from ssmtheory import init, stats, tasks
+from ssmtheory.harness import plotting
 from ssmtheory import pseudospectra as ps
-from ssmtheory import ptd
+from ssmtheory.theory import ptd
 
 plotting.use_style()
 t_start = time.perf_counter()
@@ -634,7 +636,7 @@ claims.sanity("ptd.stability_radius_bb_vs_grid", grid_chk, 1e-6, "<=", figure=fi
 # %% [markdown]
 # ## 6 · Robustness: the authors' frozen-spectrum test at CPU scale
 #
-# `ssmtheory.frozen_s4` follows `S4-PTD/robustness.py` (module docstring): one diagonal system per channel with all $N=$
+# `ssmtheory.experiments.frozen_s4` follows `S4-PTD/robustness.py` (module docstring): one diagonal system per channel with all $N=$
 # `thm3_N` modes, eigenvalues, the **full** HiPPO $\tilde B=V^{-1}B_H$ and per-channel steps $\Delta_h\sim\log U[10^{-3},10^{-1}]$
 # **frozen**, $C=\mathcal N(0,1)V$ and the rest trained (AdamW, weight decay 0.05, lr 0.01, $C$ at 0.004, cosine schedule);
 # GELU, pointwise linear + GLU, no residual, post-LayerNorm, no $D$. S4D-LegS uses $\Lambda(A_N)$ with unitary $V$; S4-PTD

@@ -74,7 +74,7 @@ n_boot: int = None  # cluster-bootstrap resamples
 n_perm: int = None  # permutations of the design-level tests
 
 # %%
-from ssmtheory import claims
+from ssmtheory.harness import claims
 
 NB = "06_synthesis"
 claims.start(notebook=NB, paper="synthesis", profile=profile)
@@ -161,7 +161,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ssmtheory import plotting, stats, synthesis
+from ssmtheory.harness import plotting
+from ssmtheory import stats
+from ssmtheory.experiments import synthesis
 
 plotting.use_style()
 t0 = time.time()

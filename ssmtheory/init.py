@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_int, check_positive
+from ssmtheory._validate import check_int, check_positive
 
 __all__ = ["hippo_legs", "hippo_legs_nplr", "hippo_legs_normal_eig", "s4d_lin", "s4d_inv", "s4d_legs", "s4d_real", "s5_blocks", "lru_ring"]
 

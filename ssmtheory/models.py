@@ -54,9 +54,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import param as _param
-from . import ssm as _ssm
-from ._validate import check_choice
+from ssmtheory import param as _param
+from ssmtheory import ssm as _ssm
+from ssmtheory._validate import check_choice
 
 __all__ = [
     "DeepSSMConfig",
@@ -181,7 +181,7 @@ class DeepSSMConfig:
 # initialisation
 # ---------------------------------------------------------------------------------------------
 def _init_module():
-    from . import init as _init  # written in parallel; imported lazily
+    from ssmtheory import init as _init  # written in parallel; imported lazily
 
     return _init
 

@@ -38,7 +38,7 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-from ._validate import as_array, check_choice, check_int, check_positive
+from ssmtheory._validate import as_array, check_choice, check_int, check_positive
 
 __all__ = [
     "L1Norm",

@@ -53,7 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._validate import check_choice
+from ssmtheory._validate import check_choice
 
 __all__ = [
     "REPARAMS",

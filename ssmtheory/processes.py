@@ -2,8 +2,8 @@
 
 Every process here is Gaussian with a closed-form mean ``mu_t``, standard deviation ``sigma_t`` and
 covariance ``K(s, t)``, so second moments of linear read-outs are known exactly (for checking Liu & Li's
-measure, :mod:`ssmtheory.measure`) and Monte Carlo samples can be checked against them.
-Estimated statistics come from samples: :func:`ssmtheory.measure.input_stats`.
+measure, :mod:`ssmtheory.theory.measure`) and Monte Carlo samples can be checked against them.
+Estimated statistics come from samples: :func:`ssmtheory.theory.measure.input_stats`.
 
 * :func:`white_noise`   ``x_t = m + sigma eps_t``                        (``tiny_noise``: sigma = 0.01)
 * :func:`offset_noise`  ``x_t = offset + slope t / L + sigma eps_t``      (offset / linear drift)
@@ -44,7 +44,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import check_int
+from ssmtheory._validate import check_int
 
 __all__ = [
     "Process",

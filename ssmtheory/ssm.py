@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._validate import as_array, check_choice, check_positive, is_concrete
+from ssmtheory._validate import as_array, check_choice, check_positive, is_concrete
 
 __all__ = ["METHODS", "DISCRETIZATIONS", "MAX_KERNEL_BYTES", "discretize", "discretize_dense", "kernel", "impulse_response", "linear_recurrence_op", "linear_scan", "choose_method", "apply_ssm", "apply_ssm_channels"]
 

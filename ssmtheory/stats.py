@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_array, check_positive
+from ssmtheory._validate import as_array, check_positive
 
 __all__ = [
     "log_slope",

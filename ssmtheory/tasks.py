@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_int, check_positive
+from ssmtheory._validate import check_int, check_positive
 
 __all__ = ["Split", "sequential_digits", "noisy_sinusoids"]
 

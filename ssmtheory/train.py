@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._validate import check_choice, check_int, is_concrete
+from ssmtheory._validate import check_choice, check_int, is_concrete
 
 __all__ = ["FitResult", "fit", "mse", "cross_entropy", "accuracy", "make_loss", "evaluate"]
 

@@ -1,4 +1,4 @@
-"""ssmtheory.bounds: every ingredient against brute force, and the complexity bound against Monte Carlo."""
+"""ssmtheory.theory.bounds: every ingredient against brute force, and the complexity bound against Monte Carlo."""
 
 import itertools
 import math
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from ssmtheory import bounds, models, norms, ssm
+from ssmtheory.theory import bounds
+from ssmtheory import models, norms, ssm
 
 
 def rand_diag(rng, P=6, Hin=3, Hout=2, rmax=0.9, complex_=True):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from ssmtheory import claims, report
+from ssmtheory.harness import claims, report
 
 REQUIRED = set(claims.FIELDS)
 
@@ -293,7 +293,7 @@ def test_cell_number_in_a_real_kernel(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
-        nbformat.v4.new_code_cell("from ssmtheory import claims\nclaims.start(notebook='k')"),
+        nbformat.v4.new_code_cell("from ssmtheory.harness import claims\nclaims.start(notebook='k')"),
         nbformat.v4.new_code_cell(f"claims.sanity('x', observed=0.0, threshold=1.0)\nclaims.finalize(path={str(out)!r});"),
     ]
     nbclient.NotebookClient(nb, kernel_name="python3", timeout=120).execute()

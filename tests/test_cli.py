@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ssmtheory import cli
+from ssmtheory.harness import cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -287,7 +287,7 @@ def test_report_readme_blocks_regenerated(tmp_path):
     """`ssmtheory report --readme` fills the README's generated blocks from the claims (issue 11)."""
     import json as _json
 
-    from ssmtheory import cli
+    from ssmtheory.harness import cli
 
     res = tmp_path / "res"
     (res / "claims").mkdir(parents=True)

@@ -1,12 +1,12 @@
-"""The authors' Figure-1 model (ssmtheory.curse_of_memory) against independent oracles."""
+"""The authors' Figure-1 model (ssmtheory.experiments.curse_of_memory) against independent oracles."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ssmtheory import curse_of_memory as cm
-from ssmtheory import memory
+from ssmtheory.experiments import curse_of_memory as cm
+from ssmtheory.theory import memory
 
 
 # float64: tests/conftest.py enables jax_enable_x64 for the whole unit suite

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ssmtheory import expectations as ex
+from ssmtheory.harness import expectations as ex
 
 
 def _recs():

@@ -1,4 +1,4 @@
-"""Tests for ssmtheory.expressivity (notebook 04): impulse responses, targets, T1/T2/P1/P2, LP, training."""
+"""Tests for ssmtheory.theory.expressivity (notebook 04): impulse responses, targets, T1/T2/P1/P2, LP, training."""
 
 import itertools
 import math
@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from ssmtheory import expressivity as ex
+from ssmtheory.theory import expressivity as ex
 
 jax.config.update("jax_enable_x64", True)
 

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from ssmtheory import frozen_s4 as fs
-from ssmtheory import init, ptd, tasks
+from ssmtheory.experiments import frozen_s4 as fs
+from ssmtheory import init, tasks
+from ssmtheory.theory import ptd
 
 
 def test_kernel_matches_zoh_recurrence():

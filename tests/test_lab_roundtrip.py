@@ -6,7 +6,7 @@ over the kernel websocket, and PUT the notebook back with its outputs.  Checked 
 
 * the notebook ran without an error output, and its claims reached the results folder;
 * a ``.py`` paired notebook opens as a notebook through jupytext's contents manager (when installed);
-* what git would commit (``ssmtheory.nbstrip``, the clean filter) is byte for byte the stripped
+* what git would commit (``ssmtheory.harness.nbstrip``, the clean filter) is byte for byte the stripped
   notebook, and the saved file still matches its ``.py`` source cell by cell (the contract test).
 
 Skipped where ``jupyter_server`` is not installed (it comes with ``make lab``'s ``lab`` extra).
@@ -31,7 +31,7 @@ pytest.importorskip("jupyter_server")
 tornado_websocket = pytest.importorskip("tornado.websocket")
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest  # noqa: E402
 
-from ssmtheory.nbstrip import strip_text  # noqa: E402
+from ssmtheory.harness.nbstrip import strip_text  # noqa: E402
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
 

@@ -1,10 +1,10 @@
-"""Tests for ssmtheory.mamba: the authors' Mamba block against an independent NumPy loop, the tasks, training."""
+"""Tests for ssmtheory.experiments.mamba: the authors' Mamba block against an independent NumPy loop, the tasks, training."""
 
 import jax
 import numpy as np
 import pytest
 
-from ssmtheory import mamba as mb
+from ssmtheory.experiments import mamba as mb
 
 
 @pytest.mark.parametrize("kind", mb.KINDS)

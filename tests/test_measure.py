@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ssmtheory import measure, models, processes, ssm
+from ssmtheory.theory import measure
+from ssmtheory import models, processes, ssm
 
 L = 48
 RNG = np.random.default_rng(0)

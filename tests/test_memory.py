@@ -3,7 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ssmtheory import memory, param
+from ssmtheory.theory import memory
+from ssmtheory import param
 
 
 # float64: tests/conftest.py enables jax_enable_x64 for the whole unit suite

@@ -10,7 +10,7 @@ import jupytext
 import nbformat
 import pytest
 
-from ssmtheory.nbstrip import strip_text
+from ssmtheory.harness.nbstrip import strip_text
 
 NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 SOURCES = sorted(NB_DIR.glob("[0-9][0-9]_*.py"))
@@ -189,7 +189,7 @@ def test_every_paper_claim_has_a_control_and_a_declaration(src):
 
 def test_declaration_checker_rejects_computed_values():
     ok = ast.parse(
-        "from ssmtheory import claims\n"
+        "from ssmtheory.harness import claims\n"
         "claims.start(notebook='x', paper='p', profile=profile)\n"
         "n_seeds = 3 if profile == 'quick' else 5\n"
         "claims.expect('a', kind='theorem', op='<=', threshold=0.5 * math.log(n_seeds), control='c')\n")

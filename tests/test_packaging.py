@@ -13,7 +13,7 @@ import nbformat
 import pytest
 import yaml
 
-from ssmtheory import nbstrip
+from ssmtheory.harness import nbstrip
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,7 +193,7 @@ def test_git_filter_strips_on_commit(tmp_path):
     git("init", "-q")
     git("config", "user.email", "t@t")
     git("config", "user.name", "t")
-    git("config", "filter.nbstrip.clean", f"{sys.executable} -m ssmtheory.nbstrip")
+    git("config", "filter.nbstrip.clean", f"{sys.executable} -m ssmtheory.harness.nbstrip")
     git("config", "filter.nbstrip.smudge", "cat")
     git("add", ".")
     git("commit", "-q", "-m", "x")

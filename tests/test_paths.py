@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ssmtheory import paths
+from ssmtheory.harness import paths
 
 
 @pytest.fixture

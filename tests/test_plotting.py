@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from ssmtheory import plotting  # noqa: E402
+from ssmtheory.harness import plotting  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

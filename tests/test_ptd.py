@@ -5,7 +5,8 @@ import pytest
 import scipy.linalg
 from scipy.integrate import quad
 
-from ssmtheory import init, ptd
+from ssmtheory import init
+from ssmtheory.theory import ptd
 
 
 def test_sherman_morrison_identity_random_s_and_C():

@@ -5,7 +5,7 @@ Expected values: docs/papers/ptd-2023.md, section 2 (the note's own measurements
 import numpy as np
 import pytest
 
-from ssmtheory import ptd
+from ssmtheory.theory import ptd
 
 pytestmark = pytest.mark.skipif(ptd.released_source() is None, reason="released .mat files not available "
                                 f"(set ${ptd.RELEASED_ENV})")

@@ -1,4 +1,4 @@
-"""ssmtheory.rademacher: exact/Monte Carlo Rademacher complexities against brute force, the deep-class ascent
+"""ssmtheory.experiments.rademacher: exact/Monte Carlo Rademacher complexities against brute force, the deep-class ascent
 against a plain loop, the seed bootstrap, and the stability-versus-length study on a tiny grid."""
 
 import itertools
@@ -8,8 +8,8 @@ import jax
 import numpy as np
 import pytest
 
-from ssmtheory import bounds
-from ssmtheory import rademacher as rad
+from ssmtheory.theory import bounds
+from ssmtheory.experiments import rademacher as rad
 
 jax.config.update("jax_enable_x64", True)
 

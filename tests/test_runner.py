@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ssmtheory import cli, runner
+from ssmtheory.harness import cli, runner
 
 pytestmark = pytest.mark.notebooks
 
@@ -154,7 +154,7 @@ def test_timeout_fails_the_notebook_and_keeps_its_results(tree, capsys):
 def test_sigint_leaves_previous_state_intact(tree):
     res = tree["res"]
     env = dict(os.environ)
-    base = [sys.executable, "-m", "ssmtheory.cli", "run", *tree["args"]]
+    base = [sys.executable, "-m", "ssmtheory.harness.cli", "run", *tree["args"]]
     assert subprocess.run([*base, "02"], env=env, capture_output=True, text=True).returncode == 0
     before = {p.name: p.read_bytes() for p in [res / "claims" / "02_crash.json", res / "REPORT.md",
                                                res / "executed" / "02_crash.ipynb", res / "figures" / "02_crash-x.png"]}

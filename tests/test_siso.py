@@ -5,7 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ssmtheory import measure, processes, siso, ssm
+from ssmtheory.theory import measure
+from ssmtheory import processes, ssm
+from ssmtheory.experiments import siso
 
 jax.config.update("jax_enable_x64", True)
 RNG = np.random.default_rng(0)

@@ -1,11 +1,11 @@
-"""The authors' StableSSM LR-sweep model (ssmtheory.stablessm_lr) against plain NumPy oracles."""
+"""The authors' StableSSM LR-sweep model (ssmtheory.experiments.stablessm_lr) against plain NumPy oracles."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ssmtheory import stablessm_lr as sl
+from ssmtheory.experiments import stablessm_lr as sl
 
 
 def test_init_real_parts_match_the_authors_code():

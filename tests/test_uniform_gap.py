@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from ssmtheory import init, measure, processes, ssm
-from ssmtheory import uniform_gap as ug
+from ssmtheory import init, processes, ssm
+from ssmtheory.theory import measure
+from ssmtheory.theory import uniform_gap as ug
 
 RNG = np.random.default_rng(0)
 

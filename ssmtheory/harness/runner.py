@@ -1,6 +1,6 @@
 """The notebook runner behind ``ssmtheory run``: staged, interruptible, with progress and timings.
 
-Each notebook runs in its own worker process (``python -m ssmtheory.runner worker SPEC``) that
+Each notebook runs in its own worker process (``python -m ssmtheory.harness.runner worker SPEC``) that
 executes it with papermill into a **staging folder** ``<results>/.staging/<notebook>/``: the kernel
 sees ``SSMTHEORY_RESULTS_DIR`` / ``SSMTHEORY_FIG_DIR`` pointing there.  Only when the notebook's
 claims file is complete (``claims.finalize()`` ran, even if it then raised on a failed claim) are
@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+from ssmtheory.harness import paths
 
 __all__ = ["NotebookResult", "run_notebooks", "thread_env", "KERNEL_STARTUP"]
 
@@ -414,7 +414,7 @@ def run_notebooks(notebooks, *, results: Path, figs: Path, parameters: dict, cwd
             wenv["SSMTHEORY_KERNEL_TIMING"] = str(stage / "kernel_timing.json")
         log_path = logs / f"{stem}.log"
         log = open(log_path, "w", encoding="utf-8")
-        proc = subprocess.Popen([sys.executable, "-m", "ssmtheory.runner", "worker", str(stage / "spec.json")],
+        proc = subprocess.Popen([sys.executable, "-m", "ssmtheory.harness.runner", "worker", str(stage / "spec.json")],
                                 stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=wenv,
                                 text=True, start_new_session=True)
         t = threading.Thread(target=_read_events, args=(proc, stem, q), daemon=True)
@@ -515,7 +515,7 @@ def main(argv=None) -> int:  # pragma: no cover - exercised through subprocesses
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) == 2 and argv[0] == "worker":
         return _worker(argv[1])
-    print("usage: python -m ssmtheory.runner worker SPEC.json", file=sys.stderr)
+    print("usage: python -m ssmtheory.harness.runner worker SPEC.json", file=sys.stderr)
     return 2
 
 

@@ -49,10 +49,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from . import models as _models
-from . import ssm as _ssm
-from . import train as _train
-from ._validate import check_choice, check_int, check_positive, is_concrete
+from ssmtheory import models as _models
+from ssmtheory import ssm as _ssm
+from ssmtheory import train as _train
+from ssmtheory._validate import check_choice, check_int, check_positive, is_concrete
 
 __all__ = [
     "input_stats",

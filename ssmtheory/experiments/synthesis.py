@@ -20,7 +20,7 @@ except S4D-LegS: ``B = V^* B_H``, the HiPPO ``B`` in the eigenbasis, whose last 
 strengths.
 
 Lenses (:func:`evaluate`): test error; generalization gap (clipped square loss); train loss (the underfitting
-confound); the Rácz bound in its paper form (:func:`ssmtheory.bounds.paper_form_bound`: finite-energy inputs,
+confound); the Rácz bound in its paper form (:func:`ssmtheory.theory.bounds.paper_form_bound`: finite-energy inputs,
 inner blocks by l1, last block by H2; the model's own norm ball, a heuristic number for a trained model; computed
 by :func:`racz_paper_bound`, the same formula with a vectorized l1 upper end, equal to it in the tests); the
 Liu–Li measure tau summed over layers and channels (training-set statistics); the stability margin
@@ -51,14 +51,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import bounds as _bounds
-from . import init as _init
-from . import measure as _measure
-from . import models as _models
-from . import norms as _norms
-from . import stats as _stats
-from . import tasks as _tasks
-from ._validate import check_int, check_positive
+from ssmtheory.theory import bounds as _bounds
+from ssmtheory import init as _init
+from ssmtheory.theory import measure as _measure
+from ssmtheory import models as _models
+from ssmtheory import norms as _norms
+from ssmtheory import stats as _stats
+from ssmtheory import tasks as _tasks
+from ssmtheory._validate import check_int, check_positive
 
 __all__ = [
     "Design",
@@ -244,7 +244,7 @@ def unstack(pop, i: int):
 
 def train_population(designs, seeds, cfg, data, steps: int, lr: float = 3e-3, batch_size: int = 32,
                      stats_batch: int = 256, seed: int = 0):
-    """Train every (design, seed) at once: one ``vmap``-ed Adam loop (:func:`ssmtheory.measure.fit_population`).
+    """Train every (design, seed) at once: one ``vmap``-ed Adam loop (:func:`ssmtheory.theory.measure.fit_population`).
 
     Members are ordered design-major (``designs[0]`` with every seed, then ``designs[1]`` ...).  Returns
     ``(population, member_design_index (M,), member_seed (M,), losses (steps, M))``.
@@ -405,10 +405,10 @@ def channels_l1_upper(system, max_lags: int = 131072) -> float:
 
 
 def racz_paper_bound(params, cfg, N: int, K: float, T: int, delta: float = 0.05, c_loss: float = 1.0) -> float:
-    """:func:`ssmtheory.bounds.paper_form_bound` (grid-free, the model's own norm ball) for an S4D model, with the
+    """:func:`ssmtheory.theory.bounds.paper_form_bound` (grid-free, the model's own norm ball) for an S4D model, with the
     inner blocks' exact l1 upper end replaced by :func:`channels_l1_upper` (another certified upper end of the same
     l1 norm; equal to it when the tail is negligible, see the tests) and the last block's ``sqrt(q) ||Sigma||_H2``
-    from :func:`ssmtheory.bounds.h2_row_upper`.  Returns the bound (``inf`` for an unstable block)."""
+    from :func:`ssmtheory.theory.bounds.h2_row_upper`.  Returns the bound (``inf`` for an unstable block)."""
     Lphi = _bounds.check_architecture(cfg)
     p = jax.tree_util.tree_map(np.asarray, params)
     We, be = np.asarray(p["encoder"]["W"], np.float64), np.asarray(p["encoder"]["b"], np.float64)

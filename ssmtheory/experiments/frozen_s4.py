@@ -29,8 +29,8 @@ import math
 
 import numpy as np
 
-from . import init as _init
-from ._validate import check_int, check_positive
+from ssmtheory import init as _init
+from ssmtheory._validate import check_int, check_positive
 
 __all__ = ["spectrum_s4d", "spectrum_ptd", "init_params", "kernel", "apply", "noise_gain", "train_and_eval"]
 

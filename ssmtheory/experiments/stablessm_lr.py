@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._validate import check_choice, check_int
+from ssmtheory._validate import check_choice, check_int
 
 __all__ = ["CONFIGS", "real_part", "init_params", "kernel", "apply", "lr_sweep"]
 

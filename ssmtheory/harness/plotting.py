@@ -4,7 +4,7 @@
 * :func:`save_figure` writes ``figure_dir()/<notebook>-<name>.<fmt>`` (atomically; by default
   under the run folder ``results/figures``, never the committed gallery) with metadata stripped so
   that the same figure gives the same bytes; notebooks pass ``figure=path.name`` to
-  :func:`ssmtheory.claims.check`.
+  :func:`ssmtheory.harness.claims.check`.
 * :func:`mark_roundoff_floor` shades the region below a round-off level (e.g. ``1e-12 ||A||`` in
   pseudospectra plots) so that noise is not read as signal.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import paths
+from ssmtheory.harness import paths
 
 __all__ = ["use_style", "save_figure", "saved_figures", "mark_roundoff_floor", "RC"]
 

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import init as _init
-from . import pseudospectra as _ps
+from ssmtheory import init as _init
+from ssmtheory import pseudospectra as _ps
 
 __all__ = [
     "PTDResult",

@@ -25,7 +25,7 @@ import json
 import math
 from pathlib import Path
 
-from . import paths
+from ssmtheory.harness import paths
 
 __all__ = [
     "DEFAULT_RTOL",

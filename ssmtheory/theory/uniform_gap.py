@@ -37,8 +37,8 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from . import ssm as _ssm
-from ._validate import as_array, check_int, check_positive, check_stable_continuous
+from ssmtheory import ssm as _ssm
+from ssmtheory._validate import as_array, check_int, check_positive, check_stable_continuous
 
 __all__ = [
     "readout_basis",
@@ -267,7 +267,7 @@ def s4d_class(N: int, T: float, L: int, alphas=(0.5, 1.0, 2.0)) -> list:
     """The bases of ``Theta``: S4D-Lin eigenvalues ``-alpha/2 + i pi n`` (``n < N``) for each ``alpha`` in the grid
     (a discretized box of decay rates), ``B = 1``, ZOH at ``Delta = T / L`` — the same continuous-time class at
     every resolution ``L``."""
-    from . import init as _init
+    from ssmtheory import init as _init
 
     lin = np.asarray(_init.s4d_lin(check_int(N, "N")))
     check_positive(T, "T")
@@ -304,7 +304,7 @@ def slope_band_excess(ns, gaps: list, band, level: float = 0.95, n_boot: int = 2
     two-sided ``level`` bootstrap interval over training sets (the replication unit), and the excess of that
     interval outside ``band = (lo, hi)``: ``max(lo - ci_lo, ci_hi - hi)`` (``<= 0``: the whole interval lies in
     the band).  Returns ``(slopes, ci (P, 2), excess (P,))``."""
-    from .stats import log_slope
+    from ssmtheory.stats import log_slope
 
     lo_b, hi_b = band
     x = np.asarray(ns, np.float64)
@@ -324,7 +324,7 @@ def rank_tracking(gap_samples: list, measures, level: float = 0.95, n_boot: int 
     """Spearman rho between the mean gaps of the processes (``gap_samples[i] (reps,)``) and ``measures (P,)``, with a
     one-sided lower ``level`` bound from resampling the training sets of every process (the processes are a fixed
     design).  Returns ``(rho, lower)``."""
-    from .stats import spearman
+    from ssmtheory.stats import spearman
 
     G = np.stack([np.asarray(g, np.float64) for g in gap_samples])
     m = np.asarray(measures, np.float64)

@@ -1,12 +1,12 @@
 """Strip a notebook to what is committed: sources, cell ids, tags; no outputs, counts or run metadata.
 
 Used as a git *clean* filter for ``notebooks/*.ipynb`` (``.gitattributes``; ``make setup``
-configures it with ``git config filter.nbstrip.clean ".venv/bin/python -m ssmtheory.nbstrip"``):
+configures it with ``git config filter.nbstrip.clean ".venv/bin/python -m ssmtheory.harness.nbstrip"``):
 running the notebooks in JupyterLab and saving writes outputs into the working copy, but
 ``git diff`` / ``git add`` see the stripped notebook, byte for byte what ``make notebooks``
 (``jupytext --update``) writes.  So saving in Lab never makes a commit carry outputs.
 
-``python -m ssmtheory.nbstrip`` filters stdin to stdout; ``python -m ssmtheory.nbstrip FILE...``
+``python -m ssmtheory.harness.nbstrip`` filters stdin to stdout; ``python -m ssmtheory.harness.nbstrip FILE...``
 strips files in place.
 """
 
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
         p = Path(f)
         new = strip_text(p.read_text(encoding="utf-8"))
         if new != p.read_text(encoding="utf-8"):
-            from .paths import atomic_write_text
+            from ssmtheory.harness.paths import atomic_write_text
 
             atomic_write_text(p, new)
             print(f"stripped {p}")

@@ -26,7 +26,7 @@ Provenance of each function (stated again in its docstring):
 * :func:`min_l1_real_fit`, :func:`best_linf_real_fit` -- numerical experiments of ours (LP / minimax over a pole grid);
 * :func:`train_ssm` / :func:`linf_normalized` -- the Tables 1-2 set-up (Adam, AdamW or RAdam, cosine decay) and
   the tables' metric (normalized l_inf error, zero map = 1) [the metric from the table captions];
-* the selective (Mamba) model and its tasks are in :mod:`ssmtheory.mamba` (the authors' ``simple_mamba`` block);
+* the selective (Mamba) model and its tasks are in :mod:`ssmtheory.experiments.mamba` (the authors' ``simple_mamba`` block);
   :func:`copy_task` is re-exported from there.
 
 float64: the Vandermonde matrices ``a^tau`` span many orders of magnitude and the LP optima reach ``1e6``; call
@@ -45,8 +45,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from . import ssm
-from ._validate import check_choice, check_int
+from ssmtheory import ssm
+from ssmtheory._validate import check_choice, check_int
 
 TARGETS = ("delay", "random", "oscillation")
 
@@ -467,7 +467,7 @@ def train_ssm(phis, n: int, kind: str, steps: int, lrs, seeds, r_mins=0.0, recor
 # ----------------------------------------------------------------------------------------------
 # selective tasks live with the authors' Mamba block
 # ----------------------------------------------------------------------------------------------
-from .mamba import copy_task  # noqa: E402,F401  (re-export: the delay/copy task of the selectivity study)
+from ssmtheory.experiments.mamba import copy_task  # noqa: E402,F401  (re-export: the delay/copy task of the selectivity study)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -490,7 +490,7 @@ def s4d_real_vs_complex(split, seeds, *, d_model: int = 16, n_layers: int = 2, n
     test accuracies per seed, and the same trained models scored against a fixed random permutation of the test
     labels (the control: no model can beat the other on labels it cannot predict).
     """
-    from . import models, train
+    from ssmtheory import models, train
 
     seeds = [check_int(int(s), "seeds", 0) for s in np.asarray(seeds).reshape(-1)]
     if not seeds:

@@ -49,8 +49,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from . import ssm
-from ._validate import check_choice, check_int
+from ssmtheory import ssm
+from ssmtheory._validate import check_choice, check_int
 
 __all__ = [
     "MambaConfig",

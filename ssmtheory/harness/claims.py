@@ -2,7 +2,7 @@
 
 Usage in a notebook (cell 1 = parameters, cell 2 = declarations, from literals and parameters only)::
 
-    from ssmtheory import claims
+    from ssmtheory.harness import claims
     claims.start(notebook="01_length_independent_bounds", paper="racz-2024", profile=profile)
     claims.expect("racz.chain_above_mc", kind="theorem", op="<=", threshold=1.0,
                   description="max over T of Monte Carlo lower bound / chain bound",
@@ -62,7 +62,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
+from ssmtheory.harness import paths
 
 __all__ = [
     "ClaimFailure",

@@ -11,7 +11,7 @@ Loss of one member (``aux`` holds its hyper-parameters and the training statisti
 
     R_n(theta) + lam_tau * tau(theta; mu_hat, sigma_hat) + lam_wd * ||C||_2^2
 
-``tau`` as :func:`ssmtheory.measure.tau` with the training set's per-time statistics (fixed data, so they
+``tau`` as :func:`ssmtheory.theory.measure.tau` with the training set's per-time statistics (fixed data, so they
 need no ``stop_gradient``).  Weight decay acts on ``C`` only: ``tau`` scales as ``|C|^2`` too, so the two
 penalties differ exactly by the data-dependent weighting (an l2 penalty on ``w``, ``im`` or ``log_dt`` would
 pull the time scales towards arbitrary values instead of shrinking the read-out).
@@ -28,10 +28,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import init as _init
-from . import measure as _measure
-from . import ssm as _ssm
-from ._validate import as_array, check_int, check_positive
+from ssmtheory import init as _init
+from ssmtheory.theory import measure as _measure
+from ssmtheory import ssm as _ssm
+from ssmtheory._validate import as_array, check_int, check_positive
 
 __all__ = ["init_params", "kernel", "compress", "loss", "rescale", "scale_to_unit_tau", "exact_risk", "Task",
            "teacher_task", "draw", "Member", "train_population"]
@@ -162,7 +162,7 @@ class Member:
 
 
 def train_population(task: Task, members: list, steps: int, lr: float = 1e-2, project_every: int | None = None):
-    """Train every member at once (full batch, :func:`ssmtheory.measure.fit_population`).
+    """Train every member at once (full batch, :func:`ssmtheory.theory.measure.fit_population`).
 
     Returns ``(kernels (M, L), losses (steps, M), dict of (M,) arrays: test (exact), train, val, tau)``
     with ``tau`` on the training statistics."""

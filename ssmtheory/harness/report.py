@@ -1,4 +1,4 @@
-"""Reports from claim records (see :mod:`ssmtheory.claims`): REPORT.md, REPORT.html and the README blocks.
+"""Reports from claim records (see :mod:`ssmtheory.harness.claims`): REPORT.md, REPORT.html and the README blocks.
 
 :func:`write_report` writes ``REPORT.md``: a headline that counts only theorem and experiment claims
 (reproduced, not reproduced, cannot discriminate, failed), the sanity checks counted apart, then one

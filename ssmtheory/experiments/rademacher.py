@@ -1,6 +1,6 @@
 """Monte Carlo checks of the Rácz et al. (arXiv 2405.20278) Rademacher bounds, and a stability-versus-length study.
 
-Three pieces, all for notebook 01 (the formulas live in :mod:`ssmtheory.bounds`):
+Three pieces, all for notebook 01 (the formulas live in :mod:`ssmtheory.theory.bounds`):
 
 * **One block, sharp** [R].  For the linear class ``F_H = {u -> sum_{k<T} h_k u_{T-1-k} : ||h||_2 <= H}``
   (a SISO block read out at time ``T``; ``||h||_2`` is its H2 norm) the supremum is Cauchy-Schwarz with
@@ -28,9 +28,9 @@ import math
 
 import numpy as np
 
-from . import bounds as _bounds
-from . import stats as _stats
-from ._validate import as_array, check_int, check_positive
+from ssmtheory.theory import bounds as _bounds
+from ssmtheory import stats as _stats
+from ssmtheory._validate import as_array, check_int, check_positive
 
 __all__ = [
     "energy_inputs",
@@ -121,7 +121,7 @@ def deep_class_chain_bound(gamma: float, beta: float, K: float, N: int, lipschit
 
     Block 1 is inner (uniform envelope ``eta_k = beta gamma^{k-1}``, l1 ``E_1 = beta / (1 - gamma)``), block 2
     is read out at ``T`` without a nonlinearity after it (``H_2 = beta / sqrt(1 - gamma^2)``):
-    ``R_S <= w_max * H_2 * 2 L_phi E_1 * K / sqrt(N)`` (:func:`ssmtheory.bounds.paper_form_complexity`).
+    ``R_S <= w_max * H_2 * 2 L_phi E_1 * K / sqrt(N)`` (:func:`ssmtheory.theory.bounds.paper_form_complexity`).
     ``inf`` for ``gamma >= 1``.
     """
     E1 = _bounds.class_envelope(gamma, beta, 0.0)
@@ -291,7 +291,7 @@ def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, st
     control); ``y_hat = sum_{k<T} h_k u_{T-1-k} + b``; gains initialised with the finite-horizon
     normalisation ``(sum_{k<T} |lambda|^{2k})^{-1/2}``.  Full-batch Adam on the squared error.
     *Reported*: clipped losses ``min((y_hat - y)^2, c_loss)``, ``gap = test - train``, and the data-chosen
-    per-step bound (grid union bound, :class:`ssmtheory.bounds.NormGrid`): class ``S(gamma, beta, d)`` with
+    per-step bound (grid union bound, :class:`ssmtheory.theory.bounds.NormGrid`): class ``S(gamma, beta, d)`` with
     the student's norms rounded, ``E = d + beta (1 - gamma^{T-1})/(1 - gamma)`` (finite horizon; at
     ``gamma = 1`` it is ``d + beta (T - 1)``, the infinite-horizon bound being ``inf``) and
     ``bound = (2 L_loss (E + |b|) + 4 c sqrt(2 ln(4 / delta')))/sqrt(N)``.

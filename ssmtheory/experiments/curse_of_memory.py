@@ -21,7 +21,7 @@ default init ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for weights and biases.
     yhat_t = sum_{s<=t} K_s x_{t-s} + mu_t,   K_s = dt c^T M^s b,   mu_t = c0 + dt c^T sum_{s<=t} M^s b0
 
 **Loss** [C: ``twe_MSE``]: ``(1/T) sum_t omega_t^2 (yhat_t - y_t)^2``, ``omega`` from
-:func:`ssmtheory.memory.time_weights`.  For white inputs ``x_k = dt N(0, 1)`` and ``y = rho * x``
+:func:`ssmtheory.theory.memory.time_weights`.  For white inputs ``x_k = dt N(0, 1)`` and ``y = rho * x``
 (``rho_pol(t) = (1 + 0.1 t)^{-1.1}``, T = 100 [C]), its expectation is exact (tested by Monte Carlo)::
 
     E = (1/T) sum_t omega_t^2 (dt^2 sum_{s<=t} (K_s - rho_s)^2 + mu_t^2)
@@ -52,8 +52,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import memory as _memory
-from ._validate import check_choice, check_int
+from ssmtheory.theory import memory as _memory
+from ssmtheory._validate import check_choice, check_int
 
 __all__ = [
     "PANELS",
@@ -445,7 +445,7 @@ def log_ratio_ci(num, den, alternative: str, level: float = 0.95, seed: int = 0)
     ``"greater"``.  A censored (infinite) or zero value gives a non-finite log ratio and a non-finite end (the
     claim cannot pass on it).
     """
-    from . import stats as _stats
+    from ssmtheory import stats as _stats
 
     num, den = np.asarray(num, np.float64), np.asarray(den, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):

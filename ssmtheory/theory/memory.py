@@ -46,8 +46,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from . import param as _param
-from ._validate import check_choice, check_int
+from ssmtheory import param as _param
+from ssmtheory._validate import check_choice, check_int
 
 __all__ = [
     "TARGETS",
@@ -338,7 +338,7 @@ def lr_sweep(cfg, x, y, reparams, lrs, steps: int = 100, batch_size: int = 64, s
     """
     import dataclasses
 
-    from . import models as _models
+    from ssmtheory import models as _models
 
     reparams = tuple(reparams)
     for r in reparams:

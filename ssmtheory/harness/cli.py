@@ -11,7 +11,7 @@
 A run never touches the committed gallery: everything goes to ``results/`` (or ``--results-dir``
 / ``$SSMTHEORY_RESULTS_DIR``) under the checkout of the working directory.  A notebook's earlier
 claims, figures and executed copy are replaced only when its new claims are complete
-(see :mod:`ssmtheory.runner`).
+(see :mod:`ssmtheory.harness.runner`).
 
 Exit status: 0 when every notebook ran and no claim is ``FAILED``; 1 otherwise; 2 for usage
 errors (unknown notebook or parameter, wrong parameter type, unwritable output path, a
@@ -211,7 +211,7 @@ def _load_json(path: Path, default):
 
 
 def _dump(path: Path, data) -> None:
-    from . import paths
+    from ssmtheory.harness import paths
 
     paths.atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
@@ -243,7 +243,7 @@ def _check_report_path(p: Path) -> None:
 
 def _write_reports(records, report_path: Path, figs: Path, timings=None, failures=None) -> Path:
     """REPORT.md and REPORT.html (figures inline), each written atomically."""
-    from . import paths, report
+    from ssmtheory.harness import paths, report
 
     md = report.render_report(records, figures_rel=_figures_rel(figs, report_path), timings=timings or None,
                               failures=failures or None)
@@ -263,7 +263,7 @@ def _now() -> str:
 
 
 def _results_from(args) -> Path:
-    from . import paths
+    from ssmtheory.harness import paths
 
     return Path(args.results_dir).resolve() if getattr(args, "results_dir", None) else paths.results_dir().resolve()
 
@@ -277,7 +277,7 @@ def _figs_from(args, results: Path) -> Path:
 
 # ------------------------------------------------------------------------- list
 def _cmd_list(args) -> int:
-    from . import paths
+    from ssmtheory.harness import paths
 
     nb_dir = Path(args.notebooks_dir) if args.notebooks_dir else paths.notebooks_dir()
     nbs = discover_notebooks(nb_dir)
@@ -398,8 +398,8 @@ def _run_problems(args) -> None:
 
 
 def _cmd_run(args) -> int:
-    from . import claims, paths, report
-    from .runner import run_notebooks
+    from ssmtheory.harness import claims, paths, report
+    from ssmtheory.harness.runner import run_notebooks
 
     try:
         _run_problems(args)
@@ -524,7 +524,7 @@ def _cmd_run(args) -> int:
 
 # ------------------------------------------------------------------------- report
 def _cmd_report(args) -> int:
-    from . import claims, report
+    from ssmtheory.harness import claims, report
 
     results = _results_from(args)
     report_path = Path(args.report).resolve() if args.report else results / "REPORT.md"
@@ -598,7 +598,7 @@ def publish_problems(results: Path, available: list[Path]) -> list[str]:
     judged from the papermill metadata of the executed copy.  Either way the executed copy must
     hold the current notebook's code.
     """
-    from . import claims
+    from ssmtheory.harness import claims
 
     problems = []
     manifest = _load_json(results / "run.json", None)
@@ -652,14 +652,14 @@ def _render_html_notebook(src: Path, dest: Path) -> bool:
         return False
     nb = nbformat.read(str(src), as_version=4)
     body, _ = HTMLExporter(embed_images=True).from_notebook_node(nb)
-    from . import paths
+    from ssmtheory.harness import paths
 
     paths.atomic_write_text(dest, body)
     return True
 
 
 def _cmd_publish(args) -> int:
-    from . import claims, paths
+    from ssmtheory.harness import claims, paths
 
     results = _results_from(args)
     dest = Path(args.dest).resolve() if args.dest else paths.repo_root().resolve()
@@ -726,7 +726,7 @@ def _cmd_publish(args) -> int:
 
 # ------------------------------------------------------------------------- expectations
 def _cmd_expect_update(args) -> int:
-    from . import expectations, paths
+    from ssmtheory.harness import expectations, paths
 
     results = _results_from(args)
     exp_dir = Path(args.expected_dir).resolve() if args.expected_dir else paths.repo_root() / "tests" / "expected_claims"
@@ -847,7 +847,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_pub.add_argument("--dry-run", action="store_true", help="say what would be written, write nothing")
     p_pub.set_defaults(func=_cmd_publish)
 
-    from .expectations import DEFAULT_ATOL_FRAC, DEFAULT_RTOL
+    from ssmtheory.harness.expectations import DEFAULT_ATOL_FRAC, DEFAULT_RTOL
 
     p_exp = sub.add_parser(
         "expect-update", help="write tests/expected_claims/ from a quick run",

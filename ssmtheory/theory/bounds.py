@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import norms as _norms
-from ._validate import as_array as _as_array
-from ._validate import check_int as _check_int
+from ssmtheory import norms as _norms
+from ssmtheory._validate import as_array as _as_array
+from ssmtheory._validate import check_int as _check_int
 
 __all__ = [
     "LIPSCHITZ",
@@ -413,7 +413,7 @@ def paper_form_bound(params, cfg, N: int, delta: float = 0.05, K: float = 1.0, c
     """
     import jax
 
-    from . import models as _models
+    from ssmtheory import models as _models
 
     Lphi = check_architecture(cfg)
     _check_int(N, "N", minimum=1)
@@ -612,7 +612,7 @@ def bound_for_model(params, cfg, N: int, delta: float = 0.05, K_u: float = 1.0, 
     """
     import jax
 
-    from . import models as _models
+    from ssmtheory import models as _models
 
     Lphi = check_architecture(cfg)
     if l1 not in ("exact", "envelope"):
@@ -712,7 +712,7 @@ def teacher_student(student_cfg, teacher_cfg, Ns, T: int, seeds, steps: int = 30
     import jax.numpy as jnp
     import optax
 
-    from . import models as _models
+    from ssmtheory import models as _models
 
     Ns, seeds = [int(n) for n in Ns], [int(s) for s in seeds]
     Nmax = max(Ns)
