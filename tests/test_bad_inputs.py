@@ -7,16 +7,16 @@ negative for positive floats; an unknown option for strings) and requires a ``Va
 wrong Python type, ``TypeError``) whose message names the argument.  A variant that is valid for a
 given function is listed in ``ALLOWED`` with the reason.  A new public function without an entry here
 fails :func:`test_every_public_function_is_covered`, so nothing ships unvalidated.
+
+The machinery (variants per kind, the four tests) lives in ``tests/_bad_inputs.py`` and is shared by
+the per-area files ``tests/test_bad_inputs_<area>.py``.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import re
-
 import numpy as np
 import pytest
+from _bad_inputs import make_bad_input_tests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -180,82 +180,9 @@ ALLOWED = {
 }
 
 
-def _variants(kind, value):
-    """(label, bad value, exception types) for one argument kind."""
-    out = []
-    if kind in ("array", "real"):
-        a = np.asarray(value)
-        nan = a.astype(np.result_type(a.dtype, float)).copy()
-        nan.flat[0] = np.nan
-        inf = nan.copy()
-        inf.flat[0] = np.inf
-        out += [("nan", nan, (ValueError,)), ("inf", inf, (ValueError,)),
-                ("wrong rank", a[..., None] if a.ndim < 3 else a.reshape(-1), (ValueError,))]
-        if kind == "real":
-            out.append(("complex", a.astype(complex) + 1j, (ValueError,)))
-        out.append(("None", None, (ValueError, TypeError)))
-    elif kind in ("pint", "nnint"):
-        out += [("negative", -1, (ValueError,)), ("fraction", 2.5, (ValueError, TypeError)),
-                ("bool", True, (ValueError, TypeError)), ("string", "3", (ValueError, TypeError))]
-        if kind == "pint":
-            out.append(("zero", 0, (ValueError,)))
-    elif kind == "pfloat":
-        out += [("nan", float("nan"), (ValueError,)), ("inf", float("inf"), (ValueError,)), ("negative", -1.0, (ValueError,)),
-                ("zero", 0.0, (ValueError,))]
-    elif kind == "float":
-        out += [("nan", float("nan"), (ValueError,)), ("inf", float("inf"), (ValueError,))]
-    elif kind == "option":
-        out.append(("unknown option", "bogus", (ValueError,)))
-    return out
-
-
-def _resolve(qual):
-    mod, name = qual.split(".")
-    return getattr(importlib.import_module(f"ssmtheory.{mod}"), name)
-
-
-CASES = [
-    pytest.param(qual, arg, label, bad, exc, id=f"{qual}-{arg}-{label}")
-    for qual, (kw, kinds) in VALID.items()
-    for arg, kind in kinds.items()
-    for label, bad, exc in _variants(kind, kw[arg])
-    if (qual, arg, label) not in ALLOWED
-]
-
-
-def _public(modname):
-    mod = importlib.import_module(f"ssmtheory.{modname}")
-    names = getattr(mod, "__all__", None)
-    assert names is not None, f"ssmtheory.{modname} has no __all__"
-    return [n for n in names if inspect.isfunction(getattr(mod, n))]
-
-
-def test_every_public_function_is_covered():
-    missing = [f"{m}.{n}" for m in CORE for n in _public(m) if f"{m}.{n}" not in VALID and f"{m}.{n}" not in EXEMPT]
-    assert not missing, f"public functions without a bad-input entry: {missing}"
-
-
-@pytest.mark.parametrize("qual", sorted(VALID))
-def test_valid_call_succeeds(qual):
-    kw, _ = VALID[qual]
-    _resolve(qual)(**kw)
-
-
-@pytest.mark.parametrize("qual, arg, label, bad, exc", CASES)
-def test_bad_argument_is_refused_by_name(qual, arg, label, bad, exc):
-    kw, _ = VALID[qual]
-    with pytest.raises(exc) as ei:
-        _resolve(qual)(**dict(kw, **{arg: bad}))
-    if ei.type is ValueError:
-        assert re.search(rf"\b{re.escape(arg)}\b", str(ei.value)), f"message does not name {arg!r}: {ei.value}"
-
-
-@pytest.mark.parametrize("qual, arg, label, bad", EXTRA, ids=[f"{q}-{a}-{lab}" for q, a, lab, _ in EXTRA])
-def test_bad_value_is_refused(qual, arg, label, bad):
-    kw, _ = VALID[qual]
-    with pytest.raises((ValueError, TypeError)) as ei:
-        _resolve(qual)(**dict(kw, **{arg: bad}))
-    assert ei.type is TypeError or re.search(rf"\b({re.escape(arg)}|labels|pred|y|X|Y|u|cfg)\b", str(ei.value)), str(ei.value)
+(test_every_public_function_is_covered, test_valid_call_succeeds,
+ test_bad_argument_is_refused_by_name, test_bad_value_is_refused) = make_bad_input_tests(
+    CORE, VALID, EXEMPT, ALLOWED, EXTRA, extra_names=("labels", "pred", "y", "X", "Y", "u", "cfg"))
 
 
 @settings(max_examples=30, deadline=None)
