@@ -419,6 +419,55 @@ def dense_tail_constants(A, B, max_m: int = 100_000):
     )
 
 
+def _diagonal_terms(A, B, C, norm):
+    """``(tail, chunk)`` for a diagonal ``A``: the rank-one tail bound ``T(K)`` and the terms ``h_k0 .. h_{k1-1}``."""
+    absl = np.abs(A)
+    if norm == "inf":
+        coef = np.abs(C).max(axis=0) * np.abs(B).sum(axis=1)
+    else:
+        coef = np.linalg.norm(C, axis=0) * np.linalg.norm(B, axis=1)
+    coef = coef / (1.0 - absl)
+
+    def tail(K):
+        return float(np.sum(coef * absl ** (K - 1)))
+
+    def chunk(k0, k1):
+        pw = A[None, :] ** np.arange(k0 - 1, k1 - 1)[:, None]
+        return (C[None] * pw[:, None, :]) @ B
+
+    return tail, chunk
+
+
+def _dense_terms(A, B, C, norm):
+    """``(tail, chunk)`` for a dense ``A``; ``chunk`` must be called on consecutive ranges (it carries ``C A^{k0-1}``)."""
+    H_out, H_in = C.shape[0], B.shape[1]
+    _, _, S = dense_tail_constants(A, B)
+    fac = _norm_factor_from_2(norm, H_out, H_in)
+    dtype = np.result_type(A, B, C)
+    # M[i] = A^i B for i < _CHUNK by doubling; Ac = A^_CHUNK
+    M = B.astype(dtype)[None]
+    Ap = A.astype(dtype)
+    while M.shape[0] < _CHUNK:
+        M = np.concatenate([M, Ap @ M], axis=0)
+        Ap = Ap @ Ap
+    Ac = Ap
+    state = {"G": C.astype(dtype), "k0": 1}  # G = C A^{k0-1}
+
+    def tail(K):
+        assert K == state["k0"]
+        return fac * float(np.linalg.norm(state["G"], 2)) * S
+
+    def chunk(k0, k1):
+        assert k0 == state["k0"]
+        G = state["G"]
+        h = G @ M[: k1 - k0]
+        state["G"] = G @ Ac if k1 - k0 == _CHUNK else G @ np.linalg.matrix_power(A.astype(dtype), k1 - k0)
+        state["k0"] = k1
+        return h
+
+    return tail, chunk
+
+
 def l1_norm(A, B, C, D=None, norm="inf", rtol: float = 1e-10, max_terms: int = 10**6) -> L1Norm:
     """l1 norm ``||h||_1 = sum_{k>=0} ||h_k||`` of the impulse response, with a certified enclosure.
 
@@ -456,51 +505,11 @@ def l1_norm(A, B, C, D=None, norm="inf", rtol: float = 1e-10, max_terms: int = 1
     check_positive(rtol, "rtol")
     max_terms = check_int(max_terms, "max_terms", minimum=2)
     _require_stable(A)
-    H_out, H_in = D.shape
 
     value = float(_matrix_norms(D[None], norm)[0])
     K = 1  # number of terms summed so far (h_0 .. h_{K-1})
 
-    if A.ndim == 1:
-        absl = np.abs(A)
-        if norm == "inf":
-            coef = np.abs(C).max(axis=0) * np.abs(B).sum(axis=1)
-        else:
-            coef = np.linalg.norm(C, axis=0) * np.linalg.norm(B, axis=1)
-        coef = coef / (1.0 - absl)
-
-        def tail(K):
-            return float(np.sum(coef * absl ** (K - 1)))
-
-        def chunk(k0, k1):
-            pw = A[None, :] ** np.arange(k0 - 1, k1 - 1)[:, None]
-            return (C[None] * pw[:, None, :]) @ B
-
-    else:
-        _, _, S = dense_tail_constants(A, B)
-        fac = _norm_factor_from_2(norm, H_out, H_in)
-        dtype = np.result_type(A, B, C)
-        # M[i] = A^i B for i < _CHUNK by doubling; Ac = A^_CHUNK
-        M = B.astype(dtype)[None]
-        Ap = A.astype(dtype)
-        while M.shape[0] < _CHUNK:
-            M = np.concatenate([M, Ap @ M], axis=0)
-            Ap = Ap @ Ap
-        Ac = Ap
-        state = {"G": C.astype(dtype), "k0": 1}  # G = C A^{k0-1}
-
-        def tail(K):
-            assert K == state["k0"]
-            return fac * float(np.linalg.norm(state["G"], 2)) * S
-
-        def chunk(k0, k1):
-            assert k0 == state["k0"]
-            G = state["G"]
-            h = G @ M[: k1 - k0]
-            state["G"] = G @ Ac if k1 - k0 == _CHUNK else G @ np.linalg.matrix_power(A.astype(dtype), k1 - k0)
-            state["k0"] = k1
-            return h
-
+    tail, chunk = (_diagonal_terms if A.ndim == 1 else _dense_terms)(A, B, C, norm)
     T = tail(K)
     while T > rtol * value and K < max_terms:
         k1 = min(max_terms, K + _CHUNK)

@@ -149,11 +149,11 @@ def test_sanity_errors():
         claims.sanity("c", observed=0.0, threshold=1.0)
 
 
-def test_legacy_undeclared_check_is_sanity_with_warning():
+def test_undeclared_check_is_refused_even_with_a_threshold():
     claims.start(notebook="t")
-    with pytest.warns(DeprecationWarning, match="undeclared"):
+    with pytest.raises(ValueError, match="not declared"):
         claims.check("old", observed=0.1, threshold=1.0)
-    assert claims.records()[0]["kind"] == "sanity"
+    assert claims.records() == []
 
 
 def test_finalize_json_unchecked_and_failures(tmp_path, capsys):

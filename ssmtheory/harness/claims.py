@@ -394,6 +394,28 @@ def _json_default(o):
     raise TypeError(f"evidence value of type {type(o).__name__} is not JSON-serializable")
 
 
+def _declaration_for(st: dict, name: str, kind, op, threshold, control_observed) -> dict:
+    """The declaration ``check`` evaluates; refuses an undeclared name, a changed kind/op/threshold, a second
+    check of the same claim, and a missing control."""
+    decl = st["declared"].get(name)
+    if decl is None:
+        raise ValueError(
+            f"claim {name!r} was not declared: declare it with claims.expect(...) in the declarations cell, "
+            "or record a sanity check with claims.sanity(...)"
+        )
+    if kind is not None and kind != decl["kind"]:
+        raise ValueError(f"kind {kind!r} differs from the declaration of {name!r} ({decl['kind']!r})")
+    if op is not None and op != decl["op"]:
+        raise ValueError(f"op {op!r} differs from the declaration of {name!r} ({decl['op']!r})")
+    if threshold is not None and _threshold(threshold, decl["op"]) != decl["threshold"]:
+        raise ValueError(f"threshold {threshold!r} differs from the declaration of {name!r} ({decl['threshold']!r})")
+    if any(r["claim"] == name for r in st["records"]):
+        raise ValueError(f"claim {name!r} checked twice in notebook {st['notebook']!r}")
+    if control_observed is None:
+        raise ValueError(f"control_observed is required for the {decl['kind']} claim {name!r}")
+    return decl
+
+
 def check(
     name: str,
     observed,
@@ -420,31 +442,7 @@ def check(
             raise ValueError("a sanity check has no control; declare a theorem/experiment claim instead")
         return sanity(name, observed, threshold, "<=" if op is None else op, description=description or "",
                       evidence=evidence, figure=figure)
-    decl = st["declared"].get(name)
-    if decl is None and threshold is not None and control_observed is None and kind is None:
-        # transitional: an undeclared legacy check is recorded as a sanity check (the notebook
-        # contract test rejects this form in committed notebooks)
-        import warnings
-
-        warnings.warn(f"claim {name!r} is undeclared and has no control: recorded as a sanity check",
-                      DeprecationWarning, stacklevel=2)
-        return sanity(name, observed, threshold, "<=" if op is None else op, description=description or "",
-                      evidence=evidence, figure=figure)
-    if decl is None:
-        raise ValueError(
-            f"claim {name!r} was not declared: declare it with claims.expect(...) in the declarations cell, "
-            "or record a sanity check with claims.sanity(...)"
-        )
-    if kind is not None and kind != decl["kind"]:
-        raise ValueError(f"kind {kind!r} differs from the declaration of {name!r} ({decl['kind']!r})")
-    if op is not None and op != decl["op"]:
-        raise ValueError(f"op {op!r} differs from the declaration of {name!r} ({decl['op']!r})")
-    if threshold is not None and _threshold(threshold, decl["op"]) != decl["threshold"]:
-        raise ValueError(f"threshold {threshold!r} differs from the declaration of {name!r} ({decl['threshold']!r})")
-    if any(r["claim"] == name for r in st["records"]):
-        raise ValueError(f"claim {name!r} checked twice in notebook {st['notebook']!r}")
-    if control_observed is None:
-        raise ValueError(f"control_observed is required for the {decl['kind']} claim {name!r}")
+    decl = _declaration_for(st, name, kind, op, threshold, control_observed)
     obs = _scalar(observed, "observed")
     cobs = _scalar(control_observed, "control_observed")
     passed = _compare(obs, decl["op"], decl["threshold"])

@@ -397,91 +397,90 @@ def _run_problems(args) -> None:
         raise UsageError("--all and notebook selectors are exclusive")
 
 
-def _cmd_run(args) -> int:
-    from ssmtheory.harness import claims, paths, report
-    from ssmtheory.harness.runner import run_notebooks
+def _prepare_run(args):
+    """Everything checked before a notebook starts: selection, output paths, typed parameters."""
+    from ssmtheory.harness import paths
 
+    _run_problems(args)
+    nb_dir = Path(args.notebooks_dir).resolve() if args.notebooks_dir else paths.notebooks_dir().resolve()
+    available = discover_notebooks(nb_dir)
     try:
-        _run_problems(args)
-        nb_dir = Path(args.notebooks_dir).resolve() if args.notebooks_dir else paths.notebooks_dir().resolve()
-        available = discover_notebooks(nb_dir)
-        try:
-            selected = select_notebooks(args.notebooks, available)
-        except SelectorError as exc:
-            names = ", ".join(p.stem for p in available) or "none"
-            raise UsageError(f"unknown notebook {exc.args[0]!r} (available in {nb_dir}: {names})") from None
-        if not selected:
-            raise UsageError(f"no NN_*.ipynb notebooks in {nb_dir}")
-        results = _results_from(args)
-        figs = _figs_from(args, results)
-        report_path = Path(args.report).resolve() if args.report else results / "REPORT.md"
-        _check_writable_dir(results, "results folder")
-        _check_writable_dir(figs, "figure folder")
-        _check_report_path(report_path)
-        parameters = _validate_parameters(args.param or [], selected, args.profile)
-    except UsageError as exc:
-        print(f"ssmtheory run: {exc}", file=sys.stderr)
-        return 2
+        selected = select_notebooks(args.notebooks, available)
+    except SelectorError as exc:
+        names = ", ".join(p.stem for p in available) or "none"
+        raise UsageError(f"unknown notebook {exc.args[0]!r} (available in {nb_dir}: {names})") from None
+    if not selected:
+        raise UsageError(f"no NN_*.ipynb notebooks in {nb_dir}")
+    results = _results_from(args)
+    figs = _figs_from(args, results)
+    report_path = Path(args.report).resolve() if args.report else results / "REPORT.md"
+    _check_writable_dir(results, "results folder")
+    _check_writable_dir(figs, "figure folder")
+    _check_report_path(report_path)
+    parameters = _validate_parameters(args.param or [], selected, args.profile)
+    return nb_dir, selected, results, figs, report_path, parameters
 
-    n = len(selected)
-    jobs = max(1, min(int(args.jobs), n))
-    where = f"{results}" + (f" (figures: {figs})" if figs != results / "figures" else "")
-    print(f"ssmtheory run: {n} notebook(s), profile {args.profile}, {jobs} at a time -> {where}", flush=True)
-    started = _now()
-    outcome, interrupted = run_notebooks(
-        selected, results=results, figs=figs, parameters=parameters, cwd=nb_dir, timeout=args.timeout, jobs=jobs,
-        progress_every=args.progress_every,
-    )
 
-    # run manifest: per notebook, what its current results in this folder came from
+def _manifest_entry(nb: Path, res, args, parameters: dict, figs: Path, results: Path) -> dict:
+    entry = {
+        "status": res.status,
+        "profile": args.profile,
+        "parameters": parameters,
+        "notebook_sha256": _sha256(nb),
+        "finished": _now(),
+        "seconds": round(res.seconds, 1),
+        "claims": res.claims,
+        "message": res.message,
+        "log": os.path.relpath(res.log, results) if res.log else None,
+    }
+    if res.claims == "new":
+        entry["figures"] = res.figures
+        entry["fig_dir"] = str(figs)
+    return entry
+
+
+def _timing_entry(res, profile: str, jobs: int) -> dict:
+    comp = res.timing.get("compile_seconds")
+    known = isinstance(comp, (int, float))
+    return {
+        "seconds": round(res.seconds, 1),
+        "compile_seconds": round(comp, 1) if known else None,
+        "execute_seconds": round(res.seconds - comp, 1) if known else None,
+        "profile": profile,
+        "jobs": jobs,
+        "cache_hits": res.timing.get("cache_hits"),
+        "cache_misses": res.timing.get("cache_misses"),
+    }
+
+
+def _record_run(args, selected, outcome, results: Path, figs: Path, parameters: dict, jobs: int, started: str,
+                interrupted: bool):
+    """Update ``run.json`` (what each notebook's current results came from) and ``timings.json``."""
     manifest = _load_json(results / "run.json", {})
-    if not isinstance(manifest, dict):
-        manifest = {}
+    manifest = manifest if isinstance(manifest, dict) else {}
     entries = manifest.setdefault("notebooks", {})
     timings = _load_json(results / "timings.json", {})
-    if not isinstance(timings, dict):
-        timings = {}
+    timings = timings if isinstance(timings, dict) else {}
     for nb in selected:
         res = outcome[nb.stem]
         if res.status == "not run":
             continue
-        comp = res.timing.get("compile_seconds")
-        entry = {
-            "status": res.status,
-            "profile": args.profile,
-            "parameters": parameters,
-            "notebook_sha256": _sha256(nb),
-            "finished": _now(),
-            "seconds": round(res.seconds, 1),
-            "claims": res.claims,
-            "message": res.message,
-            "log": os.path.relpath(res.log, results) if res.log else None,
-        }
+        entry = _manifest_entry(nb, res, args, parameters, figs, results)
         if res.claims == "new":
-            entry["figures"] = res.figures
-            entry["fig_dir"] = str(figs)
             entries[nb.stem] = entry
         else:  # the folder still holds the earlier run's results: keep what described them
-            prev = entries.get(nb.stem, {})
-            entries[nb.stem] = {**prev, "status": res.status, "last_attempt": entry}
+            entries[nb.stem] = {**entries.get(nb.stem, {}), "status": res.status, "last_attempt": entry}
         if res.status in ("ok", "claims failed"):
-            timings[nb.stem] = {
-                "seconds": round(res.seconds, 1),
-                "compile_seconds": round(comp, 1) if isinstance(comp, (int, float)) else None,
-                "execute_seconds": round(res.seconds - comp, 1) if isinstance(comp, (int, float)) else None,
-                "profile": args.profile,
-                "jobs": jobs,
-                "cache_hits": res.timing.get("cache_hits"),
-                "cache_misses": res.timing.get("cache_misses"),
-            }
+            timings[nb.stem] = _timing_entry(res, args.profile, jobs)
     manifest["last_run"] = {
         "started": started, "finished": _now(), "profile": args.profile, "parameters": parameters, "jobs": jobs,
         "selected": [nb.stem for nb in selected], "interrupted": interrupted,
     }
     manifest["notebooks"] = {k: entries[k] for k in sorted(entries)}
-    timings = {k: timings[k] for k in sorted(timings)}
+    return manifest, {k: timings[k] for k in sorted(timings)}
 
-    records = claims.load_all(results)
+
+def _run_failures(manifest: dict) -> dict:
     failures = {}
     for stem, e in manifest["notebooks"].items():
         if e.get("status") in ("failed", "interrupted"):
@@ -489,12 +488,14 @@ def _cmd_run(args) -> int:
             kept = " (claims shown are from an earlier run)" if last.get("claims") == "previous" else ""
             msg = last.get("message") or ""
             failures[stem] = f"{e['status']}{': ' + msg if msg else ''}{kept}"
-    _dump(results / "timings.json", timings)
-    _dump(results / "run.json", manifest)
-    _dump(results / "claims.json", records)
-    html_path = _write_reports(records, report_path, figs, timings=timings, failures=failures)
+    return failures
 
-    # summary
+
+def _print_run_summary(selected, outcome, records, report_path: Path, html_path: Path, results: Path,
+                       interrupted: bool) -> int:
+    """Per-notebook lines, the claims table, and the exit status (0 ok, 1 failures, 130 interrupted)."""
+    from ssmtheory.harness import report
+
     print()
     for nb in selected:
         res = outcome[nb.stem]
@@ -516,10 +517,37 @@ def _cmd_run(args) -> int:
         )
         return 130
     if bad:
-        print(f"{len(bad)} of {n} notebook(s) did not pass: {', '.join(bad)} (logs in {results / 'logs'})", file=sys.stderr)
+        print(f"{len(bad)} of {len(selected)} notebook(s) did not pass: {', '.join(bad)} (logs in {results / 'logs'})",
+              file=sys.stderr)
     if failed_claims:
         print(f"{len(failed_claims)} failing claim(s): {', '.join(failed_claims)}", file=sys.stderr)
     return 1 if bad or failed_claims else 0
+
+
+def _cmd_run(args) -> int:
+    from ssmtheory.harness import claims
+    from ssmtheory.harness.runner import run_notebooks
+
+    try:
+        nb_dir, selected, results, figs, report_path, parameters = _prepare_run(args)
+    except UsageError as exc:
+        print(f"ssmtheory run: {exc}", file=sys.stderr)
+        return 2
+    jobs = max(1, min(int(args.jobs), len(selected)))
+    where = f"{results}" + (f" (figures: {figs})" if figs != results / "figures" else "")
+    print(f"ssmtheory run: {len(selected)} notebook(s), profile {args.profile}, {jobs} at a time -> {where}", flush=True)
+    started = _now()
+    outcome, interrupted = run_notebooks(
+        selected, results=results, figs=figs, parameters=parameters, cwd=nb_dir, timeout=args.timeout, jobs=jobs,
+        progress_every=args.progress_every,
+    )
+    manifest, timings = _record_run(args, selected, outcome, results, figs, parameters, jobs, started, interrupted)
+    records = claims.load_all(results)
+    _dump(results / "timings.json", timings)
+    _dump(results / "run.json", manifest)
+    _dump(results / "claims.json", records)
+    html_path = _write_reports(records, report_path, figs, timings=timings, failures=_run_failures(manifest))
+    return _print_run_summary(selected, outcome, records, report_path, html_path, results, interrupted)
 
 
 # ------------------------------------------------------------------------- report
@@ -658,26 +686,10 @@ def _render_html_notebook(src: Path, dest: Path) -> bool:
     return True
 
 
-def _cmd_publish(args) -> int:
-    from ssmtheory.harness import claims, paths
-
-    results = _results_from(args)
-    dest = Path(args.dest).resolve() if args.dest else paths.repo_root().resolve()
-    nb_dir = Path(args.notebooks_dir).resolve() if args.notebooks_dir else dest / "notebooks"
-    available = discover_notebooks(nb_dir)
-    if not available:
-        print(f"ssmtheory publish: no NN_*.ipynb notebooks in {nb_dir}", file=sys.stderr)
-        return 2
-    problems = publish_problems(results, available)
-    if problems:
-        print(f"ssmtheory publish: refusing, {results} is not a complete, passing full-profile run:", file=sys.stderr)
-        for p in problems:
-            print(f"  - {p}", file=sys.stderr)
-        return 2
+def _publish_actions(results: Path, available, gallery: Path, docs: Path) -> list:
+    """``(kind, source, target)`` steps that publish ``results``: copy figures, remove stale ones, copy and render notebooks."""
     manifest = _load_json(results / "run.json", {})
     entries = manifest.get("notebooks", {}) if isinstance(manifest, dict) else {}
-    gallery = dest / "figures"
-    docs = dest / "docs" / "executed"
     actions = []
     for nb in available:
         e = entries.get(nb.stem) or _entry_from_executed(results, nb)
@@ -691,11 +703,13 @@ def _cmd_publish(args) -> int:
                     actions.append(("remove", old, None))
         actions.append(("copy", results / "executed" / f"{nb.stem}.ipynb", docs / f"{nb.stem}.ipynb"))
         actions.append(("html", results / "executed" / f"{nb.stem}.ipynb", docs / f"{nb.stem}.html"))
-    if args.dry_run:
-        for kind, a, b in actions:
-            print(f"{kind:<6} {a}" + (f" -> {b}" if b else ""))
-        print(f"report {dest / 'REPORT.md'} and {dest / 'REPORT.html'}")
-        return 0
+    return actions
+
+
+def _apply_publish_actions(actions: list, gallery: Path, docs: Path) -> bool:
+    """Carry out :func:`_publish_actions` (each write atomic); return True when nbconvert was missing."""
+    from ssmtheory.harness import paths
+
     gallery.mkdir(parents=True, exist_ok=True)
     docs.mkdir(parents=True, exist_ok=True)
     no_html = False
@@ -712,6 +726,34 @@ def _cmd_publish(args) -> int:
             Path(a).unlink()
         elif kind == "html":
             no_html |= not _render_html_notebook(a, b)
+    return no_html
+
+
+def _cmd_publish(args) -> int:
+    from ssmtheory.harness import claims, paths
+
+    results = _results_from(args)
+    dest = Path(args.dest).resolve() if args.dest else paths.repo_root().resolve()
+    nb_dir = Path(args.notebooks_dir).resolve() if args.notebooks_dir else dest / "notebooks"
+    available = discover_notebooks(nb_dir)
+    if not available:
+        print(f"ssmtheory publish: no NN_*.ipynb notebooks in {nb_dir}", file=sys.stderr)
+        return 2
+    problems = publish_problems(results, available)
+    if problems:
+        print(f"ssmtheory publish: refusing, {results} is not a complete, passing full-profile run:", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 2
+    gallery = dest / "figures"
+    docs = dest / "docs" / "executed"
+    actions = _publish_actions(results, available, gallery, docs)
+    if args.dry_run:
+        for kind, a, b in actions:
+            print(f"{kind:<6} {a}" + (f" -> {b}" if b else ""))
+        print(f"report {dest / 'REPORT.md'} and {dest / 'REPORT.html'}")
+        return 0
+    no_html = _apply_publish_actions(actions, gallery, docs)
     records = claims.load_all(results)
     timings = _load_json(results / "timings.json", None)
     _write_reports(records, dest / "REPORT.md", gallery, timings=timings)
@@ -768,30 +810,16 @@ class _ParamAction(argparse.Action):
         setattr(namespace, self.dest, items)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``ssmtheory`` argument parser (sub-commands ``list``, ``run``, ``report``, ``publish``, ``expect-update``)."""
-    parser = argparse.ArgumentParser(
-        prog="ssmtheory",
-        description="Run the ssmtheory verification notebooks and build the claims report.",
-        epilog=(
-            "examples:\n"
-            "  ssmtheory list\n"
-            "  ssmtheory run                       # every notebook, quick profile -> results/\n"
-            "  ssmtheory run --profile full --jobs 2 00 03\n"
-            "  ssmtheory run 00_ssm_core -p seed 1\n"
-            "  ssmtheory report\n"
-            "  ssmtheory publish                   # a complete full-profile run -> figures/, REPORT.md"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
+def _add_list_command(sub) -> None:
+    """The ``list`` sub-command."""
     p_list = sub.add_parser("list", help="list notebooks and their parameters",
                             description="List every NN_*.ipynb notebook with its papermill parameters, types and defaults.")
     p_list.add_argument("--notebooks-dir", metavar="DIR", help="notebook folder (default: <checkout>/notebooks)")
     p_list.set_defaults(func=_cmd_list)
 
+
+def _add_run_command(sub) -> None:
+    """The ``run`` sub-command."""
     p_run = sub.add_parser(
         "run",
         help="execute notebooks into the run folder (results/)",
@@ -823,6 +851,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.set_defaults(func=_cmd_run)
 
+
+def _add_report_command(sub) -> None:
+    """The ``report`` sub-command."""
     p_rep = sub.add_parser("report", help="rebuild the report from <results>/claims.json",
                            description="Rebuild REPORT.md/.html from <results>/claims.json (and timings.json) without running anything.")
     p_rep.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
@@ -832,6 +863,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "(between <!-- NAME:begin --> and <!-- NAME:end -->) from the same claims")
     p_rep.set_defaults(func=_cmd_report)
 
+
+def _add_publish_command(sub) -> None:
+    """The ``publish`` sub-command."""
     p_pub = sub.add_parser(
         "publish", help="copy a complete full-profile run into figures/, REPORT.md, docs/executed/",
         description=(
@@ -847,6 +881,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_pub.add_argument("--dry-run", action="store_true", help="say what would be written, write nothing")
     p_pub.set_defaults(func=_cmd_publish)
 
+
+def _add_expect_update_command(sub) -> None:
+    """The ``expect-update`` sub-command."""
     from ssmtheory.harness.expectations import DEFAULT_ATOL_FRAC, DEFAULT_RTOL
 
     p_exp = sub.add_parser(
@@ -863,6 +900,30 @@ def build_parser() -> argparse.ArgumentParser:
     p_exp.add_argument("--atol-frac", type=float, default=DEFAULT_ATOL_FRAC,
                        help=f"absolute tolerance for new claims as a fraction of |threshold| (default {DEFAULT_ATOL_FRAC:g})")
     p_exp.set_defaults(func=_cmd_expect_update)
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ssmtheory`` argument parser (sub-commands ``list``, ``run``, ``report``, ``publish``, ``expect-update``)."""
+    parser = argparse.ArgumentParser(
+        prog="ssmtheory",
+        description="Run the ssmtheory verification notebooks and build the claims report.",
+        epilog=(
+            "examples:\n"
+            "  ssmtheory list\n"
+            "  ssmtheory run                       # every notebook, quick profile -> results/\n"
+            "  ssmtheory run --profile full --jobs 2 00 03\n"
+            "  ssmtheory run 00_ssm_core -p seed 1\n"
+            "  ssmtheory report\n"
+            "  ssmtheory publish                   # a complete full-profile run -> figures/, REPORT.md"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    _add_list_command(sub)
+    _add_run_command(sub)
+    _add_report_command(sub)
+    _add_publish_command(sub)
+    _add_expect_update_command(sub)
     return parser
 
 

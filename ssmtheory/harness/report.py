@@ -134,82 +134,84 @@ def _evidence_text(r: dict) -> str:
     return "; ".join(bits)
 
 
+_INTRO = (
+    "Every claim is a check `observed <op> threshold` declared before anything is computed. A **theorem** "
+    "or **experiment** claim is evaluated twice with the same op and threshold: on the paper's setting and on "
+    "a *control* where it must come out the other way. *Reproduced* means the main check passes and the "
+    "control fails; if both pass the check *cannot discriminate* and the notebook fails. **Sanity** checks "
+    "(identities, oracle agreement, our own constructions) are listed apart and never count as reproductions. "
+    "The *cell* column is the `In [N]` of the checking cell in the executed notebook."
+)
+
+
+def _claim_row(r: dict, kind: str, vtext: str, figures_rel: str) -> str:
+    fig = r.get("figure")
+    ftext = f"[{Path(str(fig)).suffix.lstrip('.') or 'figure'}]({figures_rel}/{fig})" if fig else ""
+    ctext = f"In [{r['cell']}]" if r.get("cell") is not None else ""
+    if kind == "sanity":
+        return (f"| `{_cell(r.get('claim'))}` | {_cell(r.get('description'))} | {format_value(r.get('observed'))} "
+                f"| {_cell(_threshold_text(r))} | {vtext} | {ftext} | {ctext} |")
+    return (f"| `{_cell(r.get('claim'))}` | {kind} | {_cell(r.get('description'))} | {format_value(r.get('observed'))} "
+            f"| {_cell(_threshold_text(r))} | {_control_text(r)} | {vtext} | {_cell(_evidence_text(r))} | {ftext} | {ctext} |")
+
+
+def _kind_section(kind: str, recs: list, figures_rel: str, note: int) -> tuple[list, int]:
+    """One table of a paper's claims of one kind, with numbered notes for verdicts that carry a reason."""
+    nbs = sorted({str(r.get("notebook")) for r in recs})
+    profiles = sorted({str(r.get("profile")) for r in recs if r.get("profile") is not None})
+    prof = f"; profile: {', '.join(profiles)}" if profiles else ""
+    lines = [f"### {kind} claims ({len(recs)}; notebook {', '.join(f'`{n}`' for n in nbs)}{prof})", ""]
+    if kind == "sanity":
+        lines += ["| claim | what | observed | threshold | verdict | figure | cell |", "|---|---|---|---|---|---|---|"]
+    else:
+        lines += ["| claim | kind | what | observed | threshold | control | verdict | statistics | figure | cell |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for r in recs:
+        verdict = r.get("verdict", "")
+        vtext = VERDICT_SYMBOLS.get(verdict, _cell(verdict))
+        if r.get("reason") and verdict in ("not reproduced", "unexpectedly reproduced", "FAILED", "cannot discriminate"):
+            note += 1
+            vtext += f" [{note}]"
+            notes.append(f"[{note}] `{_cell(r.get('claim'))}`: {_cell(r['reason'])}")
+        lines.append(_claim_row(r, kind, vtext, figures_rel))
+    lines.append("")
+    if notes:
+        lines.extend(n + "  " for n in notes[:-1])
+        lines += [notes[-1], ""]
+    return lines, note
+
+
+def _runtime_section(timings: dict) -> list:
+    extra = _timing_cols(timings)
+    lines = ["## Runtimes", "",
+             "| notebook | profile | seconds |" + "".join(f" {k.replace('_', ' ')} |" for k in extra),
+             "|---|---|---|" + "---|" * len(extra)]
+    for nb in sorted(timings):
+        s, prof = _timing(timings[nb])
+        row = f"| `{nb}` | {prof or ''} | {'' if s is None else f'{s:.1f}'} |"
+        for k in extra:
+            v = timings[nb].get(k) if isinstance(timings[nb], dict) else None
+            row += f" {'' if v is None else f'{float(v):.1f}'} |"
+        lines.append(row)
+    return lines + [""]
+
+
 def render_report(records, figures_rel: str = "figures", timings=None, failures=None, title: str = "ssmtheory: reproduction report") -> str:
     """The Markdown text of :func:`write_report` (same arguments, no file)."""
     records = list(records)
     figures_rel = str(figures_rel).replace("\\", "/").rstrip("/")
-    lines = [f"# {title}", "", headline(records), ""]
-    lines.append(
-        "Every claim is a check `observed <op> threshold` declared before anything is computed. A **theorem** "
-        "or **experiment** claim is evaluated twice with the same op and threshold: on the paper's setting and on "
-        "a *control* where it must come out the other way. *Reproduced* means the main check passes and the "
-        "control fails; if both pass the check *cannot discriminate* and the notebook fails. **Sanity** checks "
-        "(identities, oracle agreement, our own constructions) are listed apart and never count as reproductions. "
-        "The *cell* column is the `In [N]` of the checking cell in the executed notebook."
-    )
-    lines.append("")
+    lines = [f"# {title}", "", headline(records), "", _INTRO, ""]
     if failures:
-        lines.append("## Notebook failures")
-        lines.append("")
-        for nb in sorted(failures):
-            lines.append(f"- `{nb}`: {_cell(failures[nb])}")
-        lines.append("")
+        lines += ["## Notebook failures", ""] + [f"- `{nb}`: {_cell(failures[nb])}" for nb in sorted(failures)] + [""]
     note = 0
     for paper, kinds in _group(records).items():
-        lines.append(f"## {paper}")
-        lines.append("")
+        lines += [f"## {paper}", ""]
         for kind, recs in kinds.items():
-            nbs = sorted({str(r.get("notebook")) for r in recs})
-            profiles = sorted({str(r.get("profile")) for r in recs if r.get("profile") is not None})
-            prof = f"; profile: {', '.join(profiles)}" if profiles else ""
-            lines.append(f"### {kind} claims ({len(recs)}; notebook {', '.join(f'`{n}`' for n in nbs)}{prof})")
-            lines.append("")
-            if kind == "sanity":
-                lines.append("| claim | what | observed | threshold | verdict | figure | cell |")
-                lines.append("|---|---|---|---|---|---|---|")
-            else:
-                lines.append("| claim | kind | what | observed | threshold | control | verdict | statistics | figure | cell |")
-                lines.append("|---|---|---|---|---|---|---|---|---|---|")
-            notes = []
-            for r in recs:
-                verdict = r.get("verdict", "")
-                vtext = VERDICT_SYMBOLS.get(verdict, _cell(verdict))
-                if r.get("reason") and verdict in ("not reproduced", "unexpectedly reproduced", "FAILED", "cannot discriminate"):
-                    note += 1
-                    vtext += f" [{note}]"
-                    notes.append(f"[{note}] `{_cell(r.get('claim'))}`: {_cell(r['reason'])}")
-                fig = r.get("figure")
-                ftext = f"[{Path(str(fig)).suffix.lstrip('.') or 'figure'}]({figures_rel}/{fig})" if fig else ""
-                ctext = f"In [{r['cell']}]" if r.get("cell") is not None else ""
-                if kind == "sanity":
-                    lines.append(
-                        f"| `{_cell(r.get('claim'))}` | {_cell(r.get('description'))} | {format_value(r.get('observed'))} "
-                        f"| {_cell(_threshold_text(r))} | {vtext} | {ftext} | {ctext} |"
-                    )
-                else:
-                    lines.append(
-                        f"| `{_cell(r.get('claim'))}` | {kind} | {_cell(r.get('description'))} | {format_value(r.get('observed'))} "
-                        f"| {_cell(_threshold_text(r))} | {_control_text(r)} | {vtext} | {_cell(_evidence_text(r))} | {ftext} | {ctext} |"
-                    )
-            lines.append("")
-            if notes:
-                lines.extend(n + "  " for n in notes[:-1])
-                lines.append(notes[-1])
-                lines.append("")
+            section, note = _kind_section(kind, recs, figures_rel, note)
+            lines += section
     if timings:
-        extra = _timing_cols(timings)
-        lines.append("## Runtimes")
-        lines.append("")
-        lines.append("| notebook | profile | seconds |" + "".join(f" {k.replace('_', ' ')} |" for k in extra))
-        lines.append("|---|---|---|" + "---|" * len(extra))
-        for nb in sorted(timings):
-            s, prof = _timing(timings[nb])
-            row = f"| `{nb}` | {prof or ''} | {'' if s is None else f'{s:.1f}'} |"
-            for k in extra:
-                v = timings[nb].get(k) if isinstance(timings[nb], dict) else None
-                row += f" {'' if v is None else f'{float(v):.1f}'} |"
-            lines.append(row)
-        lines.append("")
+        lines += _runtime_section(timings)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

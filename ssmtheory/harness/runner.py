@@ -363,72 +363,104 @@ def _terminate(proc: subprocess.Popen, grace: float = 5.0):
         proc.wait()
 
 
-def run_notebooks(notebooks, *, results: Path, figs: Path, parameters: dict, cwd: Path, timeout,
-                  jobs: int = 1, env: dict | None = None, stream=None, progress_every: float = 30.0):
-    """Run ``notebooks`` (paths) with at most ``jobs`` at a time; return ``(results_by_stem, interrupted)``.
+class _InterruptGuard:
+    """Turn SIGINT / SIGTERM into ``KeyboardInterrupt``, but never inside a :meth:`critical` section.
 
-    ``results_by_stem`` maps each notebook stem to a :class:`NotebookResult` (``status`` is
-    ``not run`` for notebooks an interruption kept from starting).
+    A signal that arrives while a notebook is being committed is held and raised right after, so a
+    commit is all or nothing.  Handlers are installed only in the main thread and restored on exit.
     """
-    results, figs = Path(results), Path(figs)
-    staging_root = results / STAGING
-    staging_root.mkdir(parents=True, exist_ok=True)
-    logs = results / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    ipdir = _install_ipython_dir(staging_root)
-    n = len(notebooks)
-    parallel = max(1, min(int(jobs), n))
-    base_env = dict(os.environ)
-    base_env.update(
-        {
-            "MPLBACKEND": "agg",
-            "PYTHONHASHSEED": "0",
-            "IPYTHONDIR": str(ipdir),
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    base_env.update(paths.jax_cache_env())
-    base_env.update(thread_env(parallel))
-    base_env.update(env or {})
-    display = _Display(n, stream=stream, every=progress_every)
-    out: dict[str, NotebookResult] = {Path(nb).stem: NotebookResult(Path(nb).stem) for nb in notebooks}
-    pending = list(enumerate(notebooks, 1))
-    running: dict[str, dict] = {}
-    q: queue.Queue = queue.Queue()
-    interrupted = False
 
-    def launch(i, nb):
+    def __init__(self):
+        self._on = False
+        self._pending = False
+        self._old = {}
+
+    def _handler(self, signum, frame):
+        if self._on:
+            self._pending = True
+            return
+        raise KeyboardInterrupt
+
+    def critical(self, fn, *a):
+        self._on = True
+        try:
+            return fn(*a)
+        finally:
+            self._on = False
+            if self._pending:
+                self._pending = False
+                raise KeyboardInterrupt
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.getsignal(sig)
+                signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, h in self._old.items():
+            signal.signal(sig, h)
+        return False
+
+
+def _base_env(parallel: int, ipdir: Path, env: dict | None) -> dict:
+    """The workers' environment: ours, the JAX cache, thread counts for ``parallel`` workers, then ``env``."""
+    base = dict(os.environ)
+    base.update({"MPLBACKEND": "agg", "PYTHONHASHSEED": "0", "IPYTHONDIR": str(ipdir),
+                 "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONUNBUFFERED": "1"})
+    base.update(paths.jax_cache_env())
+    base.update(thread_env(parallel))
+    base.update(env or {})
+    return base
+
+
+class _Batch:
+    """At most ``parallel`` worker processes at a time; each notebook is staged, then committed or dropped."""
+
+    def __init__(self, notebooks, *, results: Path, figs: Path, parameters: dict, cwd: Path, timeout,
+                 parallel: int, env: dict, display: "_Display"):
+        self.results, self.figs = results, figs
+        self.parameters, self.cwd, self.timeout = parameters, cwd, timeout
+        self.parallel, self.env, self.display = parallel, env, display
+        self.staging_root = results / STAGING
+        self.logs = results / "logs"
+        self.out = {Path(nb).stem: NotebookResult(Path(nb).stem) for nb in notebooks}
+        self.pending = list(enumerate(notebooks, 1))
+        self.running: dict[str, dict] = {}
+        self.q: queue.Queue = queue.Queue()
+
+    def launch(self, i, nb):
         nb = Path(nb)
         stem = nb.stem
-        stage = staging_root / stem
+        stage = self.staging_root / stem
         if stage.exists():
             shutil.rmtree(stage)
         (stage / "figures").mkdir(parents=True)
-        spec = {"notebook": str(nb), "output": str(stage / "executed.ipynb"), "parameters": parameters,
-                "cwd": str(cwd), "timeout": timeout}
+        spec = {"notebook": str(nb), "output": str(stage / "executed.ipynb"), "parameters": self.parameters,
+                "cwd": str(self.cwd), "timeout": self.timeout}
         (stage / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-        wenv = dict(base_env)
+        wenv = dict(self.env)
         wenv.update({"SSMTHEORY_RESULTS_DIR": str(stage), "SSMTHEORY_FIG_DIR": str(stage / "figures")})
         if os.environ.get("SSMTHEORY_COMPILE_TIMING", "1") != "0":  # 0: kernels skip importing jax up front
             wenv["SSMTHEORY_KERNEL_TIMING"] = str(stage / "kernel_timing.json")
-        log_path = logs / f"{stem}.log"
+        log_path = self.logs / f"{stem}.log"
         log = open(log_path, "w", encoding="utf-8")
         proc = subprocess.Popen([sys.executable, "-m", "ssmtheory.harness.runner", "worker", str(stage / "spec.json")],
                                 stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=wenv,
                                 text=True, start_new_session=True)
-        t = threading.Thread(target=_read_events, args=(proc, stem, q), daemon=True)
+        t = threading.Thread(target=_read_events, args=(proc, stem, self.q), daemon=True)
         t.start()
-        running[stem] = {"proc": proc, "log": log, "thread": t, "stage": stage, "t0": time.perf_counter(),
-                         "end": None, "eof": False, "log_path": log_path}
-        display.start(i, stem)
+        self.running[stem] = {"proc": proc, "log": log, "thread": t, "stage": stage, "t0": time.perf_counter(),
+                              "end": None, "log_path": log_path}
+        self.display.start(i, stem)
 
-    def finish(stem):
-        r = running.pop(stem)
+    def finish(self, stem):
+        r = self.running.pop(stem)
         r["proc"].wait()
         r["thread"].join(5)
         r["log"].close()
-        res = out[stem]
+        res = self.out[stem]
         end = r["end"] or {}
         res.seconds = time.perf_counter() - r["t0"]  # wall time from launch: worker and kernel start included
         ok = bool(end.get("ok")) and r["proc"].returncode == 0
@@ -438,77 +470,75 @@ def run_notebooks(notebooks, *, results: Path, figs: Path, parameters: dict, cwd
         except (OSError, ValueError):
             res.timing = {}
         res.log = str(r["log_path"])
-        _commit(r["stage"], stem, results, figs, ok, msg, res)
+        _commit(r["stage"], stem, self.results, self.figs, ok, msg, res)
         shutil.rmtree(r["stage"], ignore_errors=True)
-        display.done(res)
+        self.display.done(res)
 
-    # Ctrl-C / SIGTERM interrupt the loop, but never in the middle of committing a notebook
-    crit = {"on": False, "pending": False}
-
-    def on_signal(signum, frame):
-        if crit["on"]:
-            crit["pending"] = True
-            return
-        raise KeyboardInterrupt
-
-    def critical(fn, *a):
-        crit["on"] = True
-        try:
-            return fn(*a)
-        finally:
-            crit["on"] = False
-            if crit["pending"]:
-                crit["pending"] = False
-                raise KeyboardInterrupt
-
-    in_main = threading.current_thread() is threading.main_thread()
-    old = {}
-    if in_main:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            old[sig] = signal.getsignal(sig)
-            signal.signal(sig, on_signal)
-    try:
-        while pending or running:
-            while pending and len(running) < parallel:
-                critical(launch, *pending.pop(0))
+    def loop(self, guard: _InterruptGuard):
+        """Launch, follow worker events, commit finished notebooks; return when all are done."""
+        while self.pending or self.running:
+            while self.pending and len(self.running) < self.parallel:
+                guard.critical(self.launch, *self.pending.pop(0))
             try:
-                stem, ev = q.get(timeout=0.5)
+                stem, ev = self.q.get(timeout=0.5)
             except queue.Empty:
-                display.tick()
+                self.display.tick()
                 continue
-            r = running.get(stem)
+            r = self.running.get(stem)
             if r is None:
                 continue
             kind = ev.get("event")
             if kind == "cell":
-                display.cell(stem, ev["cell"], ev["cells"])
-                display.tick()
+                self.display.cell(stem, ev["cell"], ev["cells"])
+                self.display.tick()
             elif kind == "end":
                 r["end"] = ev
             elif kind == "eof":
-                critical(finish, stem)
-    except KeyboardInterrupt:
-        interrupted = True
-        for stem, r in list(running.items()):
+                guard.critical(self.finish, stem)
+
+    def _previous(self, stem) -> str:
+        return "previous" if (self.results / "claims" / f"{stem}.json").exists() else "none"
+
+    def interrupt(self):
+        """Stop the running workers, drop their staging folders; earlier claims stay as they were."""
+        for stem, r in list(self.running.items()):
             _terminate(r["proc"])
             r["log"].close()
-            res = out[stem]
+            res = self.out[stem]
             res.seconds = time.perf_counter() - r["t0"]
-            res.status = "interrupted"
-            res.claims = "previous" if (results / "claims" / f"{stem}.json").exists() else "none"
-            res.message = ""
-            res.log = str(r["log_path"])
+            res.status, res.claims, res.message, res.log = "interrupted", self._previous(stem), "", str(r["log_path"])
             shutil.rmtree(r["stage"], ignore_errors=True)
-            running.pop(stem)
-            display.done(res)
-        for _i, nb in pending:
-            st = Path(nb).stem
-            out[st].claims = "previous" if (results / "claims" / f"{st}.json").exists() else "none"
-    finally:
-        for sig, h in old.items():
-            signal.signal(sig, h)
-        display.finish()
-    return out, interrupted
+            self.running.pop(stem)
+            self.display.done(res)
+        for _i, nb in self.pending:
+            self.out[Path(nb).stem].claims = self._previous(Path(nb).stem)
+
+
+def run_notebooks(notebooks, *, results: Path, figs: Path, parameters: dict, cwd: Path, timeout,
+                  jobs: int = 1, env: dict | None = None, stream=None, progress_every: float = 30.0):
+    """Run ``notebooks`` (paths) with at most ``jobs`` at a time; return ``(results_by_stem, interrupted)``.
+
+    ``results_by_stem`` maps each notebook stem to a :class:`NotebookResult` (``status`` is
+    ``not run`` for notebooks an interruption kept from starting).
+    """
+    results, figs = Path(results), Path(figs)
+    (results / STAGING).mkdir(parents=True, exist_ok=True)
+    (results / "logs").mkdir(parents=True, exist_ok=True)
+    parallel = max(1, min(int(jobs), len(notebooks)))
+    ipdir = _install_ipython_dir(results / STAGING)
+    display = _Display(len(notebooks), stream=stream, every=progress_every)
+    batch = _Batch(notebooks, results=results, figs=figs, parameters=parameters, cwd=cwd, timeout=timeout,
+                   parallel=parallel, env=_base_env(parallel, ipdir, env), display=display)
+    interrupted = False
+    with _InterruptGuard() as guard:
+        try:
+            batch.loop(guard)
+        except KeyboardInterrupt:
+            interrupted = True
+            batch.interrupt()
+        finally:
+            display.finish()
+    return batch.out, interrupted
 
 
 def main(argv=None) -> int:  # pragma: no cover - exercised through subprocesses
