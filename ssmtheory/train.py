@@ -1,45 +1,58 @@
-"""A small jitted optax training loop for plain-pytree models.
+"""The package's one training engine: a jitted, ``vmap``-ed optax loop over a population of models.
 
-``fit`` runs minibatch training of ``loss_fn(params, xb, yb) -> scalar``:
+``fit_population(loss_fn, params, data, steps, opt=OptimizerSpec(...))`` trains ``M`` members at once
+(every ``params`` leaf has a leading member axis ``M``); :func:`fit` is a population of one with per-epoch
+history.  Everything that changes the compiled program is a hashable static argument (the loss function
+object, the :class:`OptimizerSpec` with its learning rate removed, the step count, the batch size, the
+sampling rule), so a second call with the same shapes and spec does not re-trace; the learning rate is
+traced (a scalar, or one per member).
 
-* one epoch = ``n // batch_size`` minibatches drawn from a permutation of the ``n`` examples;
-  the permutation of epoch ``e`` is ``jax.random.permutation(fold_in(PRNGKey(seed), e), n)``,
-  so the same ``seed`` gives bit-identical histories.  The last incomplete batch of each epoch
-  is **dropped** (every step sees exactly ``batch_size`` examples; the dropped examples change
-  from epoch to epoch).
-* the update step (``value_and_grad`` + optional ``optax.clip_by_global_norm`` + optimizer
-  update) is wrapped in a ``jax.lax.scan`` over the minibatches of one or more epochs and
-  compiled once per ``fit`` call.  Without ``eval_data`` several short epochs are fused into
-  one compiled call (fewer host round trips); the history is still per epoch.
-* ``steps`` (total optimizer steps) overrides ``epochs``; the last epoch may then be partial
-  (its remaining scan iterations are skipped with ``lax.cond``).
-* divergence: a step whose loss, gradient norm or updated parameters are non-finite marks the
-  run as ``diverged``.  With ``stop_on_nan=True`` (default) that update is not applied and no
-  further step is taken, so ``result.params`` are the last finite parameters.
+Data and batches (one member's view):
 
-History (``result.history``, dict of lists, one entry per epoch that took at least one step):
-``"step"`` (total optimizer steps applied at the end of the epoch), ``"epoch"`` (1-based),
-``"train_loss"`` (mean minibatch loss of the epoch's finite steps, evaluated at the
-pre-update parameters), ``"grad_norm"`` (mean global gradient norm before clipping) and,
-with ``eval_data``, ``"eval_loss"`` and ``"eval_step"`` (evaluated every ``eval_every``
-epochs, default every epoch, and after the final epoch).  Per-step values are in
-``result.step_loss`` / ``result.step_grad_norm``.
+* ``data=None``: ``loss_fn(params[, aux])`` (a population loss with no data, e.g. an ascent objective);
+* ``data=(X, Y)``: ``loss_fn(params, xb, yb[, aux])``; ``X``, ``Y`` share a leading example axis ``n``
+  (``shared`` by all members) or have a leading member axis first (``member_data=True``: ``(M, n, ...)``).
+  ``batch_size=None`` is full batch.  Otherwise ``sampling="epoch"`` uses the permutation
+  ``jax.random.permutation(fold_in(key, e), n)`` of epoch ``e`` cut into ``n // batch_size`` batches (the
+  last incomplete batch is dropped), and ``sampling="step"`` draws ``batch_size`` examples without
+  replacement at step ``t`` with ``jax.random.choice(fold_in(key, t), n, (batch_size,), replace=False)``.
+  Member ``i`` uses ``keys[i]`` (default ``jax.random.split(PRNGKey(seed), M)``; :func:`fit` uses
+  ``PRNGKey(seed)`` itself), so a member trained in a population equals the same member trained alone.
+* ``aux``: a pytree with leading axis ``M`` of per-member hyper-parameters passed whole to ``loss_fn``.
+
+One divergence guard: a step whose loss, gradient norm or updated parameters are non-finite is not
+applied and the member is frozen from then on (``diverged[i] = True``; ``guard=False`` applies it anyway).
+The loss is recorded at the pre-update parameters.
+
+Optimizers come from optax, built inside the trace from an :class:`OptimizerSpec` (``adam``, ``adamw``,
+``radam``, ``sgd``; constant, cosine or warmup-cosine schedule; global-norm clipping; weight decay with a
+mask that exempts SSM parameters — eigenvalues and step sizes, recognised by their pytree key names
+``OptimizerSpec.ssm_names`` — unless ``decay_ssm=True``, as state-spaces/s4 does).  A plain
+``optax.GradientTransformation`` is accepted too (it is then part of the compile key: pass the same object
+to reuse the compiled loop).
+
+Losses: :data:`LOSSES` maps a name to ``loss(pred, y)`` (``"mse"``, ``"ce"``); :func:`make_loss` builds
+``loss_fn(params, xb, yb)`` from a model's apply function (cached, so the same arguments give the same
+function object and no re-trace).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ssmtheory._validate import check_choice, check_int, is_concrete
+from ssmtheory._validate import check_choice, check_int, check_positive, is_concrete
 
-__all__ = ["FitResult", "fit", "mse", "cross_entropy", "accuracy", "make_loss", "evaluate"]
+__all__ = ["FitResult", "PopulationResult", "OptimizerSpec", "LOSSES", "fit", "fit_population", "build_optimizer",
+           "ssm_mask", "mse", "cross_entropy", "accuracy", "make_loss", "get_loss", "evaluate", "trace_count"]
 
 
 # --------------------------------------------------------------------------- losses
@@ -75,10 +88,33 @@ def accuracy(logits, labels):
     return jnp.mean((jnp.argmax(logits, axis=-1) == jnp.asarray(labels)).astype(jnp.float32))
 
 
+#: The loss registry: name -> ``loss(pred, y)`` (scalar).
+LOSSES: dict = {"mse": mse, "ce": cross_entropy}
+
+
+def get_loss(kind: str) -> Callable:
+    """The registered loss ``LOSSES[kind]`` (ValueError naming ``kind`` otherwise)."""
+    check_choice(kind, "kind", tuple(LOSSES))
+    return LOSSES[kind]
+
+
 def make_loss(apply_fn: Callable, cfg, kind: str = "mse") -> Callable:
-    """``loss_fn(params, xb, yb) = loss(apply_fn(params, xb, cfg), yb)`` with ``kind`` in {"mse", "ce"}."""
-    check_choice(kind, "kind", ("mse", "ce"))
-    base = mse if kind == "mse" else cross_entropy
+    """``loss_fn(params, xb, yb) = LOSSES[kind](apply_fn(params, xb, cfg), yb)``.
+
+    Cached on ``(apply_fn, cfg, kind)`` when ``cfg`` is hashable (e.g. a frozen dataclass): the same
+    arguments return the same function object, so :func:`fit` does not re-trace."""
+    if not callable(apply_fn):
+        raise ValueError("apply_fn must be callable")
+    get_loss(kind)
+    try:
+        hash(cfg)
+    except TypeError:
+        return _make_loss(apply_fn, cfg, kind)
+    return _make_loss_cached(apply_fn, cfg, kind)
+
+
+def _make_loss(apply_fn, cfg, kind):
+    base = LOSSES[kind]
 
     def loss_fn(params, xb, yb):
         return base(apply_fn(params, xb, cfg), yb)
@@ -86,7 +122,357 @@ def make_loss(apply_fn: Callable, cfg, kind: str = "mse") -> Callable:
     return loss_fn
 
 
-# --------------------------------------------------------------------------- fit
+_make_loss_cached = functools.lru_cache(maxsize=256)(_make_loss)
+
+
+# --------------------------------------------------------------------------- optimizers
+
+_SSM_NAMES = ("w", "im", "log_dt", "log_step", "Lambda", "Lambda_re", "Lambda_im", "nu_log", "theta_log",
+              "nu", "th", "nu1", "nu2", "th1", "th2", "A_re", "A_im", "log_A_real", "A_log", "dt_log")
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A hashable description of an optax optimizer (built inside the trace by :func:`build_optimizer`).
+
+    ``name`` in {"adam", "adamw", "radam", "sgd"}; ``schedule`` in {"constant", "cosine", "warmup_cosine"}
+    (``cosine``: ``optax.cosine_decay_schedule(lr, decay_steps)``; ``warmup_cosine``:
+    ``optax.warmup_cosine_decay_schedule(0, lr, warmup_steps, decay_steps)``); ``weight_decay`` (decoupled,
+    as ``optax.adamw``; with ``adam``/``radam``/``sgd`` it is added to the gradient before the update),
+    applied to every leaf except SSM parameters (a pytree key in ``ssm_names``) unless ``decay_ssm``;
+    ``clip``: global-norm clipping before the optimizer; ``momentum`` for sgd."""
+
+    name: str = "adam"
+    lr: float = 1e-3
+    schedule: str = "constant"
+    decay_steps: Optional[int] = None
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
+    clip: Optional[float] = None
+    b1: float = 0.9
+    b2: float = 0.999
+    eps: float = 1e-8
+    momentum: Optional[float] = None
+    decay_ssm: bool = False
+    ssm_names: tuple = _SSM_NAMES
+
+    def __post_init__(self):
+        check_choice(self.name, "name", ("adam", "adamw", "radam", "sgd"))
+        check_choice(self.schedule, "schedule", ("constant", "cosine", "warmup_cosine"))
+        if not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr >= 0):
+            raise ValueError(f"lr must be a finite number >= 0, got {self.lr!r}")
+        if self.schedule != "constant":
+            check_int(self.decay_steps, "decay_steps")
+        check_int(self.warmup_steps, "warmup_steps", minimum=0)
+        if not (np.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be finite and >= 0, got {self.weight_decay!r}")
+        if self.clip is not None:
+            check_positive(self.clip, "clip")
+        for nm in ("b1", "b2"):
+            if not 0 <= getattr(self, nm) < 1:
+                raise ValueError(f"{nm} must lie in [0, 1), got {getattr(self, nm)!r}")
+        check_positive(self.eps, "eps")
+        if self.momentum is not None and not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must lie in [0, 1), got {self.momentum!r}")
+        if not isinstance(self.ssm_names, tuple) or not all(isinstance(s, str) for s in self.ssm_names):
+            raise ValueError("ssm_names must be a tuple of strings")
+
+
+def _key_name(k) -> str:
+    for attr in ("key", "name", "idx"):
+        if hasattr(k, attr):
+            return str(getattr(k, attr))
+    return str(k)
+
+
+def ssm_mask(params, ssm_names: tuple = _SSM_NAMES):
+    """Pytree of bools like ``params``: ``True`` where weight decay applies, ``False`` on SSM parameters
+    (a leaf whose pytree path contains a key in ``ssm_names``)."""
+    names = set(ssm_names)
+    return jax.tree_util.tree_map_with_path(lambda path, _: not any(_key_name(k) in names for k in path), params)
+
+
+def build_optimizer(spec: OptimizerSpec, lr=None) -> optax.GradientTransformation:
+    """The optax transformation of ``spec``; ``lr`` (default ``spec.lr``) may be a traced scalar."""
+    if not isinstance(spec, OptimizerSpec):
+        raise ValueError("spec must be an OptimizerSpec")
+    lr = spec.lr if lr is None else lr
+    if spec.schedule == "constant":
+        rate = lr
+    else:  # lr times the unit schedule, so a traced lr works (optax's own tests `peak_value == 0` in Python)
+        unit = (optax.cosine_decay_schedule(1.0, spec.decay_steps) if spec.schedule == "cosine"
+                else optax.warmup_cosine_decay_schedule(0.0, 1.0, spec.warmup_steps, spec.decay_steps))
+
+        def rate(count):
+            return lr * unit(count)
+    mask = None if spec.decay_ssm else functools.partial(ssm_mask, ssm_names=spec.ssm_names)
+    if spec.name == "adamw":
+        tx = optax.adamw(rate, b1=spec.b1, b2=spec.b2, eps=spec.eps, weight_decay=spec.weight_decay, mask=mask)
+    else:
+        if spec.name == "adam":
+            tx = optax.adam(rate, b1=spec.b1, b2=spec.b2, eps=spec.eps)
+        elif spec.name == "radam":
+            tx = optax.radam(rate, b1=spec.b1, b2=spec.b2, eps=spec.eps)
+        else:
+            tx = optax.sgd(rate, momentum=spec.momentum)
+        if spec.weight_decay:
+            tx = optax.chain(optax.add_decayed_weights(spec.weight_decay, mask=mask), tx)
+    if spec.clip is not None:
+        tx = optax.chain(optax.clip_by_global_norm(float(spec.clip)), tx)
+    return tx
+
+
+# --------------------------------------------------------------------------- the loop (one member)
+
+_TRACES = {"count": 0}
+
+
+def trace_count() -> int:
+    """How many times the engine's loop has been traced (compiled) in this process (for no-retrace tests)."""
+    return _TRACES["count"]
+
+
+def _tree_all_finite(tree):
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
+
+
+def _tx_of(opt, lr):
+    return build_optimizer(opt, lr) if isinstance(opt, OptimizerSpec) else opt
+
+
+def _batch_index(key, t0, n_steps, n, batch_size, sampling):
+    """``(n_steps, batch_size)`` example indices of steps ``t0 .. t0 + n_steps - 1`` (see module docstring)."""
+    if sampling == "step":
+        ts = t0 + jnp.arange(n_steps)
+        return jax.vmap(lambda t: jax.random.choice(jax.random.fold_in(key, t), n, (batch_size,), replace=False))(ts)
+    nb = n // batch_size
+    epochs = t0 // nb + jnp.arange(n_steps // nb)
+    perms = jax.vmap(lambda e: jax.random.permutation(jax.random.fold_in(key, e), n))(epochs)
+    return perms[:, : nb * batch_size].reshape(n_steps, batch_size)
+
+
+def _member_loss(loss_fn, p, X, Y, idx, aux, use_aux):
+    args = () if X is None else ((X, Y) if idx is None else (X[idx], Y[idx]))
+    return loss_fn(p, *args, *((aux,) if use_aux else ()))
+
+
+def _member_run(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active):
+    """Scan one member over ``cfg.n_steps`` steps from global step ``t0`` (only the first ``n_active`` act)."""
+    loss_fn, opt, guard, batch_size, sampling, n_steps, project, project_every, use_aux = cfg
+    tx = _tx_of(opt, lr)
+    rec_dt = jnp.result_type(float)
+    vg = jax.value_and_grad(lambda p_, idx: _member_loss(loss_fn, p_, X, Y, idx, aux, use_aux))
+    idx_all = None if batch_size is None else _batch_index(key, t0, n_steps, X.shape[0], batch_size, sampling)
+
+    def body(carry, inp):
+        p, s, dead = carry
+        i, idx = inp
+        if project is not None:  # e.g. Liu & Li's Algorithm 1: rescale at t = E, 2E, ... before the update
+            t = t0 + i
+            pp = project(p, X, Y, aux)
+            p = jax.tree_util.tree_map(lambda a, b: jnp.where((t > 0) & (t % project_every == 0), a, b), pp, p)
+        active = (i < n_active) & ~dead if guard else i < n_active
+
+        def do(args):
+            p, s = args
+            loss, g = vg(p, idx)
+            gn = optax.tree.norm(g)
+            upd, s2 = tx.update(g, s, p)
+            p2 = optax.apply_updates(p, upd)
+            ok = jnp.isfinite(loss) & jnp.isfinite(gn) & _tree_all_finite(p2)
+            if guard:
+                p2 = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), p2, p)
+                s2 = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), s2, s)
+            return p2, s2, jnp.asarray(loss, rec_dt), jnp.asarray(gn, rec_dt), ok
+
+        def skip(args):
+            nan = jnp.asarray(jnp.nan, rec_dt)
+            return args[0], args[1], nan, nan, jnp.asarray(True)
+
+        p, s, loss, gn, ok = jax.lax.cond(active, do, skip, (p, s))
+        return (p, s, dead | ~ok), (loss, gn, ok, active)
+
+    (p, s, dead), outs = jax.lax.scan(body, (p, s, dead), (jnp.arange(n_steps), idx_all))
+    return p, s, dead, outs
+
+
+@functools.partial(jax.jit, static_argnames=("cfg",))
+def _run_one(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active):
+    _TRACES["count"] += 1
+    return _member_run(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active)
+
+
+@functools.partial(jax.jit, static_argnames=("cfg", "member_data"))
+def _run_population(cfg, member_data, p, s, dead, lr, aux, X, Y, keys, t0, n_active):
+    _TRACES["count"] += 1
+    xa = 0 if member_data else None
+    f = jax.vmap(_member_run, in_axes=(None, 0, 0, 0, 0, 0, xa, xa, 0, None, None))
+    return f(cfg, p, s, dead, lr, aux, X, Y, keys, t0, n_active)
+
+
+def _init_state(opt, lr, params):
+    return _tx_of(opt, lr).init(params)
+
+
+_init_one = jax.jit(_init_state, static_argnums=0)
+_init_population = jax.jit(jax.vmap(_init_state, in_axes=(None, 0, 0)), static_argnums=0)
+
+
+# --------------------------------------------------------------------------- public: populations
+
+
+@dataclass
+class PopulationResult:
+    """``params`` (leading axis ``M``), ``opt_state``, ``losses (steps, M)`` and ``grad_norms (steps, M)`` at the
+    pre-update parameters (NaN where a member took no step), ``diverged (M,)``, ``steps (M,)`` applied."""
+
+    params: Any
+    opt_state: Any
+    losses: np.ndarray
+    grad_norms: np.ndarray
+    diverged: np.ndarray
+    steps: np.ndarray
+
+
+def _real_dtype(params):
+    for leaf in jax.tree_util.tree_leaves(params):
+        dt = jnp.asarray(leaf).dtype
+        if jnp.issubdtype(dt, jnp.inexact):
+            return jnp.finfo(dt).dtype
+    return jnp.result_type(float)
+
+
+def _check_opt(opt):
+    if opt is None:
+        return OptimizerSpec()
+    if isinstance(opt, OptimizerSpec):
+        return opt
+    if hasattr(opt, "init") and hasattr(opt, "update"):
+        return opt
+    raise ValueError("opt must be an OptimizerSpec or an optax.GradientTransformation")
+
+
+def _static_opt(opt):
+    """The compile key of ``opt``: an OptimizerSpec without its (traced) learning rate."""
+    return dataclasses.replace(opt, lr=0.0) if isinstance(opt, OptimizerSpec) else opt
+
+
+def _check_population(params, aux):
+    leaves = jax.tree_util.tree_leaves(params)
+    if not leaves:
+        raise ValueError("params must be a non-empty pytree of arrays")
+    shapes = [jnp.shape(x) for x in leaves]
+    if any(len(s) == 0 for s in shapes) or len({s[0] for s in shapes}) != 1:
+        raise ValueError("every params leaf must have the same leading member axis M")
+    M = shapes[0][0]
+    for leaf in jax.tree_util.tree_leaves(aux):
+        if jnp.ndim(leaf) == 0 or jnp.shape(leaf)[0] != M:
+            raise ValueError(f"every aux leaf must have leading member axis M={M}, got shape {jnp.shape(leaf)}")
+    return M
+
+
+def _check_pop_data(data, M, member_data):
+    if data is None:
+        return None, None, None
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ValueError("data must be None or a pair (X, Y)")
+    X, Y = (jnp.asarray(a) for a in data)
+    lead = 1 if member_data else 0
+    if X.ndim < lead + 1 or Y.ndim < lead + 1:
+        raise ValueError(f"data: X and Y need {'a member and ' if member_data else 'a leading '}example axis, "
+                         f"got shapes {tuple(X.shape)} and {tuple(Y.shape)}")
+    if member_data and (X.shape[0] != M or Y.shape[0] != M):
+        raise ValueError(f"data: with member_data=True, X and Y need leading axis M={M}")
+    if X.shape[lead] != Y.shape[lead]:
+        raise ValueError(f"data: X and Y must hold the same number of examples, got {X.shape[lead]} and {Y.shape[lead]}")
+    if X.shape[lead] == 0:
+        raise ValueError("data must contain at least one example")
+    for arr, nm in ((X, "X"), (Y, "Y")):
+        if jnp.issubdtype(arr.dtype, jnp.inexact) and is_concrete(arr) and not bool(jnp.all(jnp.isfinite(arr))):
+            raise ValueError(f"data: {nm} contains NaN or inf")
+    return X, Y, int(X.shape[lead])
+
+
+def _check_keys(keys, seed, M):
+    if keys is None:
+        return jax.random.split(jax.random.PRNGKey(check_int(seed, "seed", minimum=0)), M)
+    keys = jnp.asarray(keys)
+    if keys.shape != (M, 2) or keys.dtype != jnp.uint32:
+        raise ValueError(f"keys must be M={M} raw PRNG keys (uint32, shape ({M}, 2)), got {keys.dtype} {keys.shape}")
+    return keys
+
+
+def _check_batching(batch_size, sampling, n, steps):
+    """Validated ``(batch_size, n_steps)``: the scan length (whole epochs when sampling='epoch')."""
+    check_choice(sampling, "sampling", ("epoch", "step"))
+    if batch_size is None:
+        return None, steps
+    if n is None:
+        raise ValueError("batch_size needs data")
+    batch_size = check_int(batch_size, "batch_size")
+    if batch_size > n:
+        raise ValueError(f"batch_size must be <= number of examples ({n}), got {batch_size}")
+    if sampling == "epoch":
+        nb = n // batch_size
+        return batch_size, -(-steps // nb) * nb
+    return batch_size, steps
+
+
+def fit_population(loss_fn: Callable, params, data=None, steps: int = 100, opt=None, lr=None, aux=None,
+                   batch_size: Optional[int] = None, sampling: str = "epoch", member_data: bool = False,
+                   seed: int = 0, keys=None, guard: bool = True, project: Optional[Callable] = None,
+                   project_every: Optional[int] = None) -> PopulationResult:
+    """Train ``M`` members at once (one compiled, ``vmap``-ed optax loop); see the module docstring.
+
+    ``loss_fn(params_i[, xb, yb][, aux_i])``; ``params``: leaves with leading axis ``M``; ``opt``: an
+    :class:`OptimizerSpec` (default Adam 1e-3) or an optax transformation; ``lr``: overrides ``opt.lr``, a
+    scalar or ``(M,)`` (traced: no re-trace per value); ``aux``: pytree with leading axis ``M``;
+    ``project(params_i, X_i, Y_i, aux_i) -> params_i`` (optional) is applied before the update at steps
+    ``project_every, 2 project_every, ...`` (the optimizer state is kept).  Deterministic for fixed arguments.
+    """
+    if not callable(loss_fn):
+        raise ValueError("loss_fn must be callable")
+    M = _check_population(params, aux)
+    steps = check_int(steps, "steps")
+    opt = _check_opt(opt)
+    X, Y, n = _check_pop_data(data, M, bool(member_data))
+    batch_size, n_steps = _check_batching(batch_size, sampling, n, steps)
+    keys = _check_keys(keys, seed, M)
+    if (project is None) != (project_every is None):
+        raise ValueError("pass project and project_every together")
+    if project is not None:
+        if not callable(project):
+            raise ValueError("project must be callable")
+        project_every = check_int(project_every, "project_every")
+    lr_arr = _member_lr(opt, lr, M, params)
+    cfg = (loss_fn, _static_opt(opt), bool(guard), batch_size, sampling, n_steps, project, project_every,
+           aux is not None)
+    sopt = cfg[1]
+    state = _init_population(sopt, lr_arr, params)
+    dead = jnp.zeros(M, bool)
+    p, s, dead, (loss, gn, ok, active) = _run_population(cfg, bool(member_data) and X is not None, params, state,
+                                                          dead, lr_arr, aux, X, Y, keys, jnp.asarray(0, jnp.int32),
+                                                          jnp.asarray(steps, jnp.int32))
+    took = np.asarray(active)[:, :steps] & np.asarray(ok)[:, :steps]
+    return PopulationResult(params=p, opt_state=s, losses=np.asarray(loss)[:, :steps].T,
+                            grad_norms=np.asarray(gn)[:, :steps].T, diverged=np.asarray(dead),
+                            steps=took.sum(axis=1) if guard else np.asarray(active)[:, :steps].sum(axis=1))
+
+
+def _member_lr(opt, lr, M, params):
+    dt = _real_dtype(params)
+    if lr is None:
+        lr = opt.lr if isinstance(opt, OptimizerSpec) else 0.0
+    lr = np.asarray(lr, np.float64)
+    if lr.ndim not in (0, 1) or (lr.ndim == 1 and lr.shape[0] != M):
+        raise ValueError(f"lr must be a scalar or have shape ({M},), got shape {lr.shape}")
+    if not np.all(np.isfinite(lr)) or np.any(lr < 0):
+        raise ValueError(f"lr must be finite and >= 0, got {lr}")
+    return jnp.asarray(np.broadcast_to(lr, (M,)), dt)
+
+
+# --------------------------------------------------------------------------- public: fit (a population of one)
 
 
 @dataclass
@@ -121,44 +507,30 @@ def _check_data(data, name):
     return jnp.asarray(X), jnp.asarray(Y)
 
 
-def _tree_all_finite(tree):
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)]
-    return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
+@functools.partial(jax.jit, static_argnums=0)
+def _eval_batch(loss_fn, params, xb, yb):
+    return loss_fn(params, xb, yb)
 
 
-def evaluate(loss_fn: Callable, params, data, batch_size: int = 1024) -> float:
-    """Example-weighted mean of ``loss_fn`` over ``data`` in chunks of ``batch_size`` (jitted)."""
-    X, Y = _check_data(data, "data")
-    batch_size = check_int(batch_size, "batch_size")
-    f = jax.jit(loss_fn)
-    n = X.shape[0]
+def _mean_loss(loss_fn, params, X, Y, chunk):
+    n = int(X.shape[0])
     tot = 0.0
-    for s in range(0, n, batch_size):
-        e = min(n, s + batch_size)
-        tot += float(f(params, X[s:e], Y[s:e])) * (e - s)
+    for s in range(0, n, chunk):
+        e = min(n, s + chunk)
+        tot += float(_eval_batch(loss_fn, params, X[s:e], Y[s:e])) * (e - s)
     return tot / n
 
 
-def fit(
-    loss_fn: Callable,
-    params,
-    data,
-    optimizer: optax.GradientTransformation | None = None,
-    steps: int | None = None,
-    epochs: int = 5,
-    batch_size: int = 64,
-    seed: int = 0,
-    eval_data=None,
-    eval_every: int | None = None,
-    clip_norm: float | None = None,
-    stop_on_nan: bool = True,
-    verbose: bool = False,
-) -> FitResult:
-    """Train ``params`` by minimizing ``loss_fn(params, xb, yb)`` on ``data = (X, Y)``.
+def evaluate(loss_fn: Callable, params, data, batch_size: int = 1024) -> float:
+    """Example-weighted mean of ``loss_fn`` over ``data`` in chunks of ``batch_size`` (jitted once per loss)."""
+    if not callable(loss_fn):
+        raise ValueError("loss_fn must be callable")
+    X, Y = _check_data(data, "data")
+    return _mean_loss(loss_fn, params, X, Y, check_int(batch_size, "batch_size"))
 
-    ``optimizer`` defaults to ``optax.adamw(1e-3)``.  ``eval_every`` is in epochs.
-    See the module docstring for batching, determinism and divergence handling.
-    """
+
+def _fit_args(loss_fn, data, optimizer, steps, epochs, batch_size, seed, eval_data, eval_every, clip_norm):
+    """Validate :func:`fit`'s arguments; returns the normalized values."""
     if not callable(loss_fn):
         raise ValueError("loss_fn must be callable")
     X, Y = _check_data(data, "data")
@@ -169,140 +541,106 @@ def fit(
     if batch_size > n:
         raise ValueError(f"batch_size must be <= number of examples ({n}), got {batch_size}")
     nb = n // batch_size
-    if steps is not None:
-        total_steps = check_int(steps, "steps")
-    else:
-        total_steps = check_int(epochs, "epochs") * nb
-    n_epochs = -(-total_steps // nb)
-    seed = check_int(seed, "seed", minimum=0)
+    total_steps = check_int(steps, "steps") if steps is not None else check_int(epochs, "epochs") * nb
+    check_int(seed, "seed", minimum=0)
+    ev = None
     if eval_data is not None:
-        Xe, Ye = _check_data(eval_data, "eval_data")
+        ev = _check_data(eval_data, "eval_data")
         eval_every = 1 if eval_every is None else check_int(eval_every, "eval_every")
     elif eval_every is not None:
         check_int(eval_every, "eval_every")
     if clip_norm is not None and not (np.isfinite(clip_norm) and clip_norm > 0):
         raise ValueError(f"clip_norm must be positive and finite, got {clip_norm!r}")
-    if optimizer is None:
-        optimizer = optax.adamw(1e-3)
-    if not hasattr(optimizer, "init") or not hasattr(optimizer, "update"):
-        raise ValueError("optimizer must be an optax.GradientTransformation")
+    opt = optax.adamw(1e-3) if optimizer is None else _check_opt(optimizer)
     if clip_norm is not None:
-        optimizer = optax.chain(optax.clip_by_global_norm(float(clip_norm)), optimizer)
+        if isinstance(opt, OptimizerSpec):
+            opt = dataclasses.replace(opt, clip=float(clip_norm))
+        else:
+            opt = optax.chain(optax.clip_by_global_norm(float(clip_norm)), opt)
+    return X, Y, n, nb, batch_size, total_steps, ev, eval_every, opt
 
-    # epochs fused per compiled call (only without eval data: eval needs end-of-epoch params)
-    k = 1 if eval_data is not None else max(1, min(n_epochs, 32 // nb))
-    chunk = k * nb
 
-    vg = jax.value_and_grad(loss_fn)
-    rec_dt = jnp.result_type(float)  # float64 when jax_enable_x64 is on, else float32
+def _record_epochs(hist, rec, loss, gn, ok, active, n_ep, nb, epoch, stop_on_nan, verbose):
+    """Append the epochs of one chunk to ``hist``; ``rec`` holds ``done``, ``diverged`` and the step lists."""
+    for j in range(n_ep):
+        sl = slice(j * nb, (j + 1) * nb)
+        took = active[sl]
+        good = took & ok[sl]
+        if (took & ~ok[sl]).any():
+            rec["diverged"] = True
+        applied = int(good.sum()) if stop_on_nan else int(took.sum())
+        if took.sum() == 0 or (stop_on_nan and applied == 0):
+            return
+        rec["done"] += applied
+        sel = good if stop_on_nan else took
+        rec["loss"].extend(loss[sl][sel].tolist())
+        rec["gn"].extend(gn[sl][sel].tolist())
+        hist["step"].append(rec["done"])
+        hist["epoch"].append(epoch + j + 1)
+        hist["train_loss"].append(float(np.mean(loss[sl][sel])))
+        hist["grad_norm"].append(float(np.mean(gn[sl][sel])))
+        if verbose:
+            print(f"epoch {epoch + j + 1:4d} step {rec['done']:6d} train_loss {hist['train_loss'][-1]:.5g}"
+                  f" grad_norm {hist['grad_norm'][-1]:.3g}" + (" DIVERGED" if rec["diverged"] else ""))
+        if rec["diverged"] and stop_on_nan:
+            return
 
-    def run_chunk(params, opt_state, dead, X, Y, key, epoch0, n_active):
-        epochs_ = epoch0 + jnp.arange(k)
-        perms = jax.vmap(lambda e: jax.random.permutation(jax.random.fold_in(key, e), n))(epochs_)
-        idx = perms[:, : nb * batch_size].reshape(chunk, batch_size)
 
-        def body(carry, inp):
-            params, opt_state, dead = carry
-            i, bidx = inp
-            active = i < n_active
-            if stop_on_nan:
-                active = active & ~dead
+def fit(
+    loss_fn: Callable,
+    params,
+    data,
+    optimizer=None,
+    steps: Optional[int] = None,
+    epochs: int = 5,
+    batch_size: int = 64,
+    seed: int = 0,
+    eval_data=None,
+    eval_every: Optional[int] = None,
+    clip_norm: Optional[float] = None,
+    stop_on_nan: bool = True,
+    verbose: bool = False,
+) -> FitResult:
+    """Train ``params`` by minimizing ``loss_fn(params, xb, yb)`` on ``data = (X, Y)``: the engine's loop for a
+    population of one (no ``vmap``), with per-epoch batches from ``PRNGKey(seed)`` (``sampling="epoch"``).
 
-            def do(args):
-                p, s = args
-                loss, g = vg(p, X[bidx], Y[bidx])
-                gn = optax.tree.norm(g)
-                upd, s2 = optimizer.update(g, s, p)
-                p2 = optax.apply_updates(p, upd)
-                ok = jnp.isfinite(loss) & jnp.isfinite(gn) & _tree_all_finite(p2)
-                if stop_on_nan:
-                    p2 = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), p2, p)
-                    s2 = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), s2, s)
-                return p2, s2, jnp.asarray(loss, rec_dt), jnp.asarray(gn, rec_dt), ok
-
-            def skip(args):
-                p, s = args
-                nan = jnp.asarray(jnp.nan, rec_dt)
-                return p, s, nan, nan, jnp.asarray(True)
-
-            p, s, loss, gn, ok = jax.lax.cond(active, do, skip, (params, opt_state))
-            return (p, s, dead | ~ok), (loss, gn, ok, active)
-
-        (params, opt_state, dead), outs = jax.lax.scan(
-            body, (params, opt_state, dead), (jnp.arange(idx.shape[0]), idx)
-        )
-        return params, opt_state, dead, outs
-
-    run_chunk = jax.jit(run_chunk)
-    eval_fn = jax.jit(loss_fn) if eval_data is not None else None
-
-    def do_eval(p):
-        ne = int(Xe.shape[0])
-        eb = max(batch_size, min(ne, 1024))
-        tot = 0.0
-        for s in range(0, ne, eb):
-            e = min(ne, s + eb)
-            tot += float(eval_fn(p, Xe[s:e], Ye[s:e])) * (e - s)
-        return tot / ne
-
+    ``optimizer``: an :class:`OptimizerSpec` or an optax transformation (default ``optax.adamw(1e-3)``).
+    ``steps`` (total optimizer steps) overrides ``epochs``; the last epoch may then be partial.  Without
+    ``eval_data`` several short epochs are fused into one compiled call.  ``stop_on_nan`` is the divergence
+    guard (the failing update is not applied and training stops).  History (dict of lists, one entry per epoch
+    that took a step): ``step``, ``epoch`` (1-based), ``train_loss`` (mean minibatch loss at the pre-update
+    parameters), ``grad_norm`` (before clipping) and, with ``eval_data``, ``eval_loss``/``eval_step`` (every
+    ``eval_every`` epochs and after the last).  Per-step values in ``step_loss`` / ``step_grad_norm``.
+    """
+    X, Y, n, nb, batch_size, total_steps, ev, eval_every, opt = _fit_args(
+        loss_fn, data, optimizer, steps, epochs, batch_size, seed, eval_data, eval_every, clip_norm)
+    n_epochs = -(-total_steps // nb)
+    k = 1 if ev is not None else max(1, min(n_epochs, 32 // nb))  # epochs per compiled call
+    cfg = (loss_fn, _static_opt(opt), bool(stop_on_nan), batch_size, "epoch", k * nb, None, None, False)
+    lr = jnp.asarray(opt.lr if isinstance(opt, OptimizerSpec) else 0.0, _real_dtype(params))
     key = jax.random.PRNGKey(seed)
     t0 = time.perf_counter()
-    opt_state = optimizer.init(params)
+    opt_state = _init_one(cfg[1], lr, params)
     dead = jnp.asarray(False)
     hist = {"step": [], "epoch": [], "train_loss": [], "grad_norm": []}
-    if eval_data is not None:
+    if ev is not None:
         hist["eval_loss"], hist["eval_step"] = [], []
-    step_loss, step_gn = [], []
-    done = 0
-    diverged = False
+    rec = {"done": 0, "diverged": False, "loss": [], "gn": []}
     epoch = 0
-    while epoch < n_epochs and not (diverged and stop_on_nan):
+    while epoch < n_epochs and not (rec["diverged"] and stop_on_nan):
         n_ep = min(k, n_epochs - epoch)
-        n_active = min(chunk, n_ep * nb, total_steps - done)
-        params, opt_state, dead, (loss, gn, ok, active) = run_chunk(
-            params, opt_state, dead, X, Y, key, jnp.asarray(epoch, jnp.int32), jnp.asarray(n_active, jnp.int32)
-        )
-        loss, gn, ok, active = (np.asarray(a) for a in (loss, gn, ok, active))
-        for j in range(n_ep):
-            sl = slice(j * nb, (j + 1) * nb)
-            took = active[sl]
-            good = took & ok[sl]
-            bad = took & ~ok[sl]
-            if bad.any():
-                diverged = True
-            applied = int(good.sum()) if stop_on_nan else int(took.sum())
-            if took.sum() == 0 or (stop_on_nan and applied == 0):
-                break
-            done += applied
-            sel = good if stop_on_nan else took
-            step_loss.extend(loss[sl][sel].tolist())
-            step_gn.extend(gn[sl][sel].tolist())
-            epoch_no = epoch + j + 1
-            hist["step"].append(done)
-            hist["epoch"].append(epoch_no)
-            hist["train_loss"].append(float(np.mean(loss[sl][sel])))
-            hist["grad_norm"].append(float(np.mean(gn[sl][sel])))
-            if verbose:
-                print(f"epoch {epoch_no:4d} step {done:6d} train_loss {hist['train_loss'][-1]:.5g}"
-                      f" grad_norm {hist['grad_norm'][-1]:.3g}" + (" DIVERGED" if diverged else ""))
-            if diverged and stop_on_nan:
-                break
+        n_active = min(k * nb, n_ep * nb, total_steps - rec["done"])
+        params, opt_state, dead, outs = _run_one(cfg, params, opt_state, dead, lr, None, X, Y, key,
+                                                 jnp.asarray(epoch * nb, jnp.int32), jnp.asarray(n_active, jnp.int32))
+        _record_epochs(hist, rec, *(np.asarray(a) for a in outs), n_ep, nb, epoch, stop_on_nan, verbose)
         epoch += n_ep
-        if eval_data is not None and hist["step"] and (
-            epoch % eval_every == 0 or epoch >= n_epochs or (diverged and stop_on_nan)
-        ):
-            if not hist["eval_step"] or hist["eval_step"][-1] != done:
-                hist["eval_loss"].append(do_eval(params))
-                hist["eval_step"].append(done)
-                if verbose:
-                    print(f"           eval_loss {hist['eval_loss'][-1]:.5g}")
-    return FitResult(
-        params=params,
-        history=hist,
-        diverged=bool(diverged),
-        opt_state=opt_state,
-        steps=done,
-        step_loss=np.asarray(step_loss),
-        step_grad_norm=np.asarray(step_gn),
-        wall_s=time.perf_counter() - t0,
-    )
+        if ev is not None and hist["step"] and (
+            epoch % eval_every == 0 or epoch >= n_epochs or (rec["diverged"] and stop_on_nan)
+        ) and (not hist["eval_step"] or hist["eval_step"][-1] != rec["done"]):
+            hist["eval_loss"].append(_mean_loss(loss_fn, params, *ev, max(batch_size, min(int(ev[0].shape[0]), 1024))))
+            hist["eval_step"].append(rec["done"])
+            if verbose:
+                print(f"           eval_loss {hist['eval_loss'][-1]:.5g}")
+    return FitResult(params=params, history=hist, diverged=bool(rec["diverged"]), opt_state=opt_state,
+                     steps=rec["done"], step_loss=np.asarray(rec["loss"]), step_grad_norm=np.asarray(rec["gn"]),
+                     wall_s=time.perf_counter() - t0)

@@ -147,3 +147,149 @@ def test_negative_or_out_of_range_labels_are_refused():
     Y = np.array([0, 1, 0, 1, 0, 1, 0, -1])
     with pytest.raises(ValueError, match=">= 0"):
         train.fit(lambda p, x, y: jnp.sum(p["w"] ** 2), {"w": jnp.ones(2)}, (X, Y), steps=1, batch_size=4)
+
+
+# --------------------------------------------------------------------------- the population engine (issue 12)
+
+
+def _pop_data(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return X, X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=n)
+
+
+def _aux_loss(p, xb, yb, aux):
+    return jnp.mean((xb @ p["w"] + p["b"] - yb) ** 2) + aux["lam"] * jnp.sum(p["w"] ** 2)
+
+
+def _stack(trees):
+    return jax.tree_util.tree_map(lambda *a: jnp.stack(a), *trees)
+
+
+@pytest.mark.parametrize("sampling,batch_size", [("epoch", 8), ("step", 8), ("epoch", None)])
+def test_population_equals_independent_runs(sampling, batch_size):
+    """dynamax-style: M members trained together equal M one-member runs (float64, tight tolerance)."""
+    X, Y = _pop_data()
+    rng = np.random.default_rng(1)
+    members = [{"w": jnp.asarray(rng.normal(size=3)), "b": jnp.asarray(rng.normal())} for _ in range(3)]
+    lam, lrs = np.array([0.0, 0.1, 0.3]), np.array([1e-2, 3e-2, 5e-2])
+    keys = jnp.stack([jax.random.PRNGKey(s) for s in (4, 5, 6)])
+    spec = train.OptimizerSpec("adamw", weight_decay=1e-2, clip=5.0)
+    kw = dict(data=(X, Y), steps=23, opt=spec, batch_size=batch_size, sampling=sampling)
+    pop = train.fit_population(_aux_loss, _stack(members), aux={"lam": jnp.asarray(lam)}, lr=lrs, keys=keys, **kw)
+    assert pop.losses.shape == (23, 3) and not pop.diverged.any() and list(pop.steps) == [23] * 3
+    for i in range(3):
+        one = train.fit_population(_aux_loss, _stack([members[i]]), aux={"lam": jnp.asarray(lam[i : i + 1])},
+                                   lr=lrs[i], keys=keys[i : i + 1], **kw)
+        np.testing.assert_allclose(pop.losses[:, i], one.losses[:, 0], rtol=1e-12, atol=0)
+        for a, b in zip(jax.tree_util.tree_leaves(pop.params), jax.tree_util.tree_leaves(one.params)):
+            np.testing.assert_allclose(a[i], b[0], rtol=1e-12, atol=1e-14)
+
+
+def test_population_member_equals_fit():
+    """A member with key PRNGKey(s) and per-epoch batches follows train.fit(seed=s) step by step."""
+    X, Y = _pop_data(n=48)
+    spec = train.OptimizerSpec("adam", lr=2e-2)
+    p0 = {"w": jnp.zeros(3), "b": jnp.zeros(())}
+    ref = train.fit(_lin_loss, p0, (X, Y), optimizer=spec, steps=30, batch_size=16, seed=7)
+    pop = train.fit_population(_lin_loss, _stack([p0, p0]), (X, Y), steps=30, opt=spec, batch_size=16,
+                               keys=jnp.stack([jax.random.PRNGKey(7), jax.random.PRNGKey(8)]))
+    np.testing.assert_allclose(pop.losses[:, 0], ref.step_loss, rtol=1e-12)
+    np.testing.assert_allclose(pop.params["w"][0], ref.params["w"], rtol=1e-12)
+    assert not np.allclose(pop.losses[:, 1], ref.step_loss)
+
+
+def test_population_step_sampling_matches_a_hand_written_loop():
+    """sampling='step' with keys split from the seed is the old measure.fit_population loop (oracle written out)."""
+    X, Y = (jnp.asarray(a) for a in _pop_data(n=30))
+    M, steps, B, lr = 2, 15, 7, 1e-2
+    p0 = _stack([{"w": jnp.full(3, 0.1 * i), "b": jnp.zeros(())} for i in range(M)])
+    lam = jnp.array([0.0, 0.2])
+    opt = optax.adam(lr)
+    keys = jax.random.split(jax.random.PRNGKey(3), M)
+    p, s, ref = p0, jax.vmap(opt.init)(p0), []
+    for t in range(steps):
+        idx = jax.vmap(lambda k: jax.random.choice(jax.random.fold_in(k, t), 30, (B,), replace=False))(keys)
+        loss, g = jax.vmap(jax.value_and_grad(lambda q, l, i: _aux_loss(q, X[i], Y[i], {"lam": l})))(p, lam, idx)
+        upd, s = jax.vmap(opt.update)(g, s, p)
+        p = optax.apply_updates(p, upd)
+        ref.append(np.asarray(loss))
+    pop = train.fit_population(_aux_loss, p0, (X, Y), steps=steps, opt=train.OptimizerSpec("adam", lr), aux={"lam": lam},
+                               batch_size=B, sampling="step", seed=3)
+    np.testing.assert_allclose(pop.losses, np.stack(ref), rtol=1e-12)
+    np.testing.assert_allclose(pop.params["w"], p["w"], rtol=1e-12)
+
+
+def test_population_divergence_guard_freezes_one_member():
+    X, Y = _pop_data()
+    p0 = _stack([{"w": jnp.zeros(3), "b": jnp.zeros(())}] * 2)
+    pop = train.fit_population(_lin_loss, p0, (X, Y), steps=40, opt=train.OptimizerSpec("sgd"), lr=np.array([1e-2, 1e8]))
+    assert list(pop.diverged) == [False, True] and pop.steps[0] == 40 and pop.steps[1] < 40
+    assert np.all(np.isfinite(np.asarray(pop.params["w"])))
+    assert np.all(np.isnan(pop.losses[pop.steps[1] + 1 :, 1]))
+    ref = train.fit_population(_lin_loss, _stack([{"w": jnp.zeros(3), "b": jnp.zeros(())}]),
+                               (X, Y), steps=40, opt=train.OptimizerSpec("sgd"), lr=1e-2)
+    np.testing.assert_allclose(pop.losses[:, 0], ref.losses[:, 0], rtol=1e-12)
+
+
+def test_population_no_data_and_per_member_data():
+    target = jnp.array([[1.0, 2.0], [-1.0, 0.5]])
+    pop = train.fit_population(lambda p, a: jnp.sum((p["x"] - a) ** 2), {"x": jnp.zeros((2, 2))}, None, steps=300,
+                               opt=train.OptimizerSpec("adam", 5e-2), aux=target)
+    np.testing.assert_allclose(pop.params["x"], target, atol=1e-3)
+    X, Y = _pop_data(n=20)
+    Xm, Ym = np.stack([X, 2 * X]), np.stack([Y, 2 * Y])
+    pm = train.fit_population(_lin_loss, _stack([{"w": jnp.zeros(3), "b": jnp.zeros(())}] * 2), (Xm, Ym), steps=5,
+                              opt=train.OptimizerSpec("sgd", 1e-2), member_data=True)
+    assert not np.allclose(pm.losses[:, 0], pm.losses[:, 1])
+    np.testing.assert_allclose(pm.losses[0, 1], 4 * pm.losses[0, 0], rtol=1e-12)
+
+
+def test_second_call_does_not_retrace():
+    """Issue 21: a second call with the same shapes and spec (other lr, data values, seed) reuses the compiled loop."""
+    X, Y = _pop_data()
+    p0 = _stack([{"w": jnp.zeros(3), "b": jnp.zeros(())}] * 3)
+    kw = dict(steps=11, batch_size=8, aux={"lam": jnp.zeros(3)})
+    train.fit_population(_aux_loss, p0, (X, Y), opt=train.OptimizerSpec("adam", 1e-2), seed=0, **kw)
+    n = train.trace_count()
+    train.fit_population(_aux_loss, p0, (X + 1, Y), opt=train.OptimizerSpec("adam", 5e-2), seed=1, lr=[1e-3, 2e-3, 3e-3], **kw)
+    assert train.trace_count() == n
+    train.fit_population(_aux_loss, p0, (X, Y), opt=train.OptimizerSpec("adam", 1e-2, b1=0.5), **kw)
+    assert train.trace_count() == n + 1
+
+
+def test_weight_decay_mask_spares_ssm_parameters():
+    p = {"w": jnp.ones((1, 2)), "log_dt": jnp.ones((1,)), "C_re": jnp.ones((1, 2))}
+    zero = lambda q: 0.0 * sum(jnp.sum(v) for v in q.values())  # noqa: E731
+    spec = train.OptimizerSpec("adamw", lr=0.1, weight_decay=0.5)
+    out = train.fit_population(zero, p, None, steps=3, opt=spec).params
+    assert float(out["w"][0, 0]) == 1.0 and float(out["log_dt"][0]) == 1.0 and float(out["C_re"][0, 0]) < 1.0
+    out = train.fit_population(zero, p, None, steps=3, opt=train.OptimizerSpec("adamw", 0.1, weight_decay=0.5,
+                                                                               decay_ssm=True)).params
+    assert float(out["w"][0, 0]) < 1.0
+    assert train.ssm_mask({"layers": [{"ssm": {"Lambda_re": 0, "C": 0}}]}) == {"layers": [{"ssm": {"Lambda_re": False, "C": True}}]}
+
+
+def test_optimizer_spec_and_population_bad_inputs():
+    with pytest.raises(ValueError, match="name"):
+        train.OptimizerSpec("lbfgs")
+    with pytest.raises(ValueError, match="decay_steps"):
+        train.OptimizerSpec(schedule="cosine")
+    with pytest.raises(ValueError, match="lr"):
+        train.OptimizerSpec(lr=float("nan"))
+    p0 = _stack([{"w": jnp.zeros(3), "b": jnp.zeros(())}] * 2)
+    X, Y = _pop_data()
+    with pytest.raises(ValueError, match="examples"):
+        train.fit_population(_lin_loss, p0, (X, Y[:-1]), steps=2)
+    with pytest.raises(ValueError, match="aux"):
+        train.fit_population(_aux_loss, p0, (X, Y), steps=2, aux={"lam": jnp.zeros(3)})
+    with pytest.raises(ValueError, match="lr"):
+        train.fit_population(_lin_loss, p0, (X, Y), steps=2, lr=[1e-3] * 3)
+    with pytest.raises(ValueError, match="sampling"):
+        train.fit_population(_lin_loss, p0, (X, Y), steps=2, batch_size=4, sampling="shuffle")
+    with pytest.raises(ValueError, match="keys"):
+        train.fit_population(_lin_loss, p0, (X, Y), steps=2, keys=jnp.zeros((3, 2), jnp.uint32))
+    for sched in ("cosine", "warmup_cosine"):
+        r = train.fit_population(_lin_loss, p0, (X, Y), steps=4, opt=train.OptimizerSpec("radam", 1e-2, schedule=sched,
+                                                                                     decay_steps=4, warmup_steps=1))
+        assert np.all(np.isfinite(r.losses))
