@@ -207,7 +207,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm
 
-from ssmtheory import init, models, processes, ssm, stats, tasks
+from ssmtheory import init, models, processes, ssm, stats, tasks, train
 from ssmtheory.theory import measure
 from ssmtheory.harness import plotting
 from ssmtheory.experiments import siso
@@ -653,9 +653,10 @@ for s in range(deep_seeds):
     members += [p0, ps, p0, ps, pp]
     lam_m += [0.0, 0.0, 1e-3, 1e-3, 0.0]
 t_sec = time.perf_counter()
-trained, _ = measure.fit_population(measure.make_regularized_loss(cfg, "ce"), jax.tree_util.tree_map(lambda *a: jnp.stack(a), *members),
-                                    jnp.asarray(lam_m, jnp.float32), (jnp.asarray(dtask.x_train), jnp.asarray(dtask.y_train)),
-                                    steps=deep_steps, lr=1e-2, batch_size=32, seed=seed)
+trained = train.fit_population(measure.make_regularized_loss(cfg, "ce"), jax.tree_util.tree_map(lambda *a: jnp.stack(a), *members),
+                               (jnp.asarray(dtask.x_train), jnp.asarray(dtask.y_train)), steps=deep_steps,
+                               opt=train.OptimizerSpec("adam", lr=1e-2), aux=jnp.asarray(lam_m, jnp.float32),
+                               batch_size=32, sampling="step", seed=seed).params
 fwd = jax.jit(jax.vmap(lambda p, x: models.apply(p, x, cfg), in_axes=(0, None)))
 acc = {sp: np.asarray((np.argmax(fwd(trained, jnp.asarray(x)), -1) == y).mean(-1)).reshape(deep_seeds, 5)
        for sp, x, y in (("test", dtask.x_test, dtask.y_test), ("train", dtask.x_train, dtask.y_train))}

@@ -259,7 +259,7 @@ def _member_loss(loss_fn, p, X, Y, idx, aux, use_aux):
 
 def _member_run(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active):
     """Scan one member over ``cfg.n_steps`` steps from global step ``t0`` (only the first ``n_active`` act)."""
-    loss_fn, opt, guard, batch_size, sampling, n_steps, project, project_every, use_aux = cfg
+    loss_fn, opt, guard, batch_size, sampling, n_steps, project, project_every, use_aux, zero_bad = cfg
     tx = _tx_of(opt, lr)
     rec_dt = jnp.result_type(float)
     vg = jax.value_and_grad(lambda p_, idx: _member_loss(loss_fn, p_, X, Y, idx, aux, use_aux))
@@ -277,6 +277,8 @@ def _member_run(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active):
         def do(args):
             p, s = args
             loss, g = vg(p, idx)
+            if zero_bad:  # e.g. eig's derivative at a (near-)repeated eigenvalue: drop those entries
+                g = jax.tree_util.tree_map(lambda a: jnp.where(jnp.isfinite(a), a, 0.0), g)
             gn = optax.tree.norm(g)
             upd, s2 = tx.update(g, s, p)
             p2 = optax.apply_updates(p, upd)
@@ -422,14 +424,16 @@ def _check_batching(batch_size, sampling, n, steps):
 def fit_population(loss_fn: Callable, params, data=None, steps: int = 100, opt=None, lr=None, aux=None,
                    batch_size: Optional[int] = None, sampling: str = "epoch", member_data: bool = False,
                    seed: int = 0, keys=None, guard: bool = True, project: Optional[Callable] = None,
-                   project_every: Optional[int] = None) -> PopulationResult:
+                   project_every: Optional[int] = None, zero_nonfinite_grads: bool = False) -> PopulationResult:
     """Train ``M`` members at once (one compiled, ``vmap``-ed optax loop); see the module docstring.
 
     ``loss_fn(params_i[, xb, yb][, aux_i])``; ``params``: leaves with leading axis ``M``; ``opt``: an
     :class:`OptimizerSpec` (default Adam 1e-3) or an optax transformation; ``lr``: overrides ``opt.lr``, a
     scalar or ``(M,)`` (traced: no re-trace per value); ``aux``: pytree with leading axis ``M``;
     ``project(params_i, X_i, Y_i, aux_i) -> params_i`` (optional) is applied before the update at steps
-    ``project_every, 2 project_every, ...`` (the optimizer state is kept).  Deterministic for fixed arguments.
+    ``project_every, 2 project_every, ...`` (the optimizer state is kept).  ``zero_nonfinite_grads``: replace
+    non-finite gradient entries by 0 before the update (the guard then sees the cleaned gradient).
+    Deterministic for fixed arguments.
     """
     if not callable(loss_fn):
         raise ValueError("loss_fn must be callable")
@@ -447,7 +451,7 @@ def fit_population(loss_fn: Callable, params, data=None, steps: int = 100, opt=N
         project_every = check_int(project_every, "project_every")
     lr_arr = _member_lr(opt, lr, M, params)
     cfg = (loss_fn, _static_opt(opt), bool(guard), batch_size, sampling, n_steps, project, project_every,
-           aux is not None)
+           aux is not None, bool(zero_nonfinite_grads))
     sopt = cfg[1]
     state = _init_population(sopt, lr_arr, params)
     dead = jnp.zeros(M, bool)
@@ -616,7 +620,7 @@ def fit(
         loss_fn, data, optimizer, steps, epochs, batch_size, seed, eval_data, eval_every, clip_norm)
     n_epochs = -(-total_steps // nb)
     k = 1 if ev is not None else max(1, min(n_epochs, 32 // nb))  # epochs per compiled call
-    cfg = (loss_fn, _static_opt(opt), bool(stop_on_nan), batch_size, "epoch", k * nb, None, None, False)
+    cfg = (loss_fn, _static_opt(opt), bool(stop_on_nan), batch_size, "epoch", k * nb, None, None, False, False)
     lr = jnp.asarray(opt.lr if isinstance(opt, OptimizerSpec) else 0.0, _real_dtype(params))
     key = jax.random.PRNGKey(seed)
     t0 = time.perf_counter()

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from ssmtheory import train
 from ssmtheory.theory import measure
 from ssmtheory import models, processes, ssm
 
@@ -163,18 +164,25 @@ def test_regularizer_gradient_vs_finite_differences():
     assert float(loss(p, x, yb, 0.3)) == pytest.approx(float(loss(p, x, yb, 0.0)) + 0.3 * float(reg), rel=1e-12)
 
 
+def _fit_pop(loss, P, lam, data, steps, lr=1e-2, batch_size=None, seed=0, **kw):
+    """The old measure.fit_population call, now on the engine (full batch or per-step minibatches)."""
+    r = train.fit_population(loss, P, data, steps=steps, opt=train.OptimizerSpec("adam"), lr=lr, aux=lam,
+                             batch_size=batch_size, sampling="step", seed=seed, **kw)
+    return r.params, r.losses
+
+
 def test_fit_population_matches_independent_runs():
     # vmapped training of two members equals two separate runs (lam differs)
     X = jnp.asarray(RNG.normal(size=(12, 5))); Y = X @ jnp.arange(5.0)
     loss = lambda p, xb, yb, lam: jnp.mean((xb @ p["w"] - yb) ** 2) + lam * jnp.sum(p["w"] ** 2)  # noqa: E731
     P = {"w": jnp.zeros((2, 5))}
-    out, losses = measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=50, lr=0.05)
+    out, losses = _fit_pop(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=50, lr=0.05)
     for i, lam in enumerate((0.0, 1.0)):
-        o1, _ = measure.fit_population(loss, {"w": jnp.zeros((1, 5))}, jnp.array([lam]), (X, Y), steps=50, lr=0.05)
+        o1, _ = _fit_pop(loss, {"w": jnp.zeros((1, 5))}, jnp.array([lam]), (X, Y), steps=50, lr=0.05)
         np.testing.assert_allclose(out["w"][i], o1["w"][0], rtol=1e-12)
     assert losses.shape == (50, 2) and float(losses[-1, 0]) < float(losses[0, 0])
-    o2, _ = measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=20, batch_size=4, seed=1)
-    o3, _ = measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=20, batch_size=4, seed=1)
+    o2, _ = _fit_pop(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=20, batch_size=4, seed=1)
+    o3, _ = _fit_pop(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=20, batch_size=4, seed=1)
     np.testing.assert_array_equal(o2["w"], o3["w"])
 
 
@@ -193,16 +201,16 @@ def test_fit_population_rejects_mismatched_data_and_accepts_pytree_lam():
     loss = lambda p, xb, yb, lam: jnp.mean((xb @ p["w"] - yb) ** 2) + lam * jnp.sum(p["w"] ** 2)  # noqa: E731
     P = {"w": jnp.zeros((2, 5))}
     with pytest.raises(ValueError, match="same number of examples"):
-        measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (X, Y[:7]), steps=3)
+        _fit_pop(loss, P, jnp.array([0.0, 1.0]), (X, Y[:7]), steps=3)
     with pytest.raises(ValueError, match="same number of examples"):
-        measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (jnp.stack([X, X]), jnp.stack([Y[:7], Y[:7]])), steps=3,
-                               member_data=True)
+        _fit_pop(loss, P, jnp.array([0.0, 1.0]), (jnp.stack([X, X]), jnp.stack([Y[:7], Y[:7]])), steps=3,
+                 member_data=True)
     with pytest.raises(ValueError, match="leading member axis"):
-        measure.fit_population(loss, P, {"a": jnp.zeros(2), "b": jnp.zeros(3)}, (X, Y), steps=3)
+        _fit_pop(loss, P, {"a": jnp.zeros(2), "b": jnp.zeros(3)}, (X, Y), steps=3)
     # a dict of per-member hyper-parameters gives the same result as the plain (M,) form
     loss_d = lambda p, xb, yb, aux: loss(p, xb, yb, aux["lam"])  # noqa: E731
-    o1, _ = measure.fit_population(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=30, lr=0.05)
-    o2, _ = measure.fit_population(loss_d, P, {"lam": jnp.array([0.0, 1.0])}, (X, Y), steps=30, lr=0.05)
+    o1, _ = _fit_pop(loss, P, jnp.array([0.0, 1.0]), (X, Y), steps=30, lr=0.05)
+    o2, _ = _fit_pop(loss_d, P, {"lam": jnp.array([0.0, 1.0])}, (X, Y), steps=30, lr=0.05)
     np.testing.assert_allclose(o1["w"], o2["w"], rtol=1e-12)
 
 
@@ -210,10 +218,10 @@ def test_fit_population_projection_hook():
     X = jnp.asarray(RNG.normal(size=(12, 5))); Y = X @ jnp.arange(5.0)
     loss = lambda p, xb, yb, lam: jnp.mean((xb @ p["w"] - yb) ** 2)  # noqa: E731
     proj = lambda p, xb, yb, lam: {"w": p["w"] / jnp.maximum(1.0, jnp.linalg.norm(p["w"]))}  # noqa: E731
-    out, _ = measure.fit_population(loss, {"w": jnp.zeros((1, 5))}, jnp.zeros(1), (X, Y), steps=201, lr=0.05,
+    out, _ = _fit_pop(loss, {"w": jnp.zeros((1, 5))}, jnp.zeros(1), (X, Y), steps=201, lr=0.05,
                                     project=proj, project_every=10)
-    free, _ = measure.fit_population(loss, {"w": jnp.zeros((1, 5))}, jnp.zeros(1), (X, Y), steps=201, lr=0.05)
+    free, _ = _fit_pop(loss, {"w": jnp.zeros((1, 5))}, jnp.zeros(1), (X, Y), steps=201, lr=0.05)
     assert float(jnp.linalg.norm(free["w"])) > 2.0
     assert float(jnp.linalg.norm(out["w"])) < 1.5  # projected onto the unit ball at step 200, one update after
     with pytest.raises(ValueError, match="together"):
-        measure.fit_population(loss, {"w": jnp.zeros((1, 5))}, jnp.zeros(1), (X, Y), steps=2, project=proj)
+        _fit_pop(loss, {"w": jnp.zeros((1, 5))}, jnp.zeros(1), (X, Y), steps=2, project=proj)

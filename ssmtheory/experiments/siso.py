@@ -31,10 +31,14 @@ import numpy as np
 from ssmtheory import init as _init
 from ssmtheory.theory import measure as _measure
 from ssmtheory import ssm as _ssm
+from ssmtheory import train as _train
 from ssmtheory._validate import as_array, check_int, check_positive
 
 __all__ = ["init_params", "kernel", "compress", "loss", "rescale", "scale_to_unit_tau", "exact_risk", "Task",
            "teacher_task", "draw", "Member", "train_population"]
+
+
+_ADAM = _train.OptimizerSpec("adam")
 
 
 def init_params(N: int, dt: float, seed: int = 0) -> dict:
@@ -81,7 +85,7 @@ def loss(p, xb, yb, aux):
 
 def rescale(p, xb, yb, aux):
     """Algorithm 1's rescaling ``C <- C / sqrt(tau)`` with the training statistics in ``aux`` (jnp; usable as
-    ``measure.fit_population(..., project=rescale, project_every=E)``).  Members with ``aux["proj"] = 0``
+    ``train.fit_population(..., project=rescale, project_every=E)``).  Members with ``aux["proj"] = 0``
     (if present) are left unchanged, so "rescale once" and "rescale every epoch" train in one population."""
     t = _measure.tau(kernel(p, xb.shape[-1]), aux["mu"], aux["sd"])
     f = 1.0 / jnp.sqrt(jnp.maximum(t, 1e-300))
@@ -162,7 +166,7 @@ class Member:
 
 
 def train_population(task: Task, members: list, steps: int, lr: float = 1e-2, project_every: int | None = None):
-    """Train every member at once (full batch, :func:`ssmtheory.theory.measure.fit_population`).
+    """Train every member at once (full-batch Adam, one population of :func:`ssmtheory.train.fit_population`).
 
     Returns ``(kernels (M, L), losses (steps, M), dict of (M,) arrays: test (exact), train, val, tau)``
     with ``tau`` on the training statistics."""
@@ -189,8 +193,10 @@ def train_population(task: Task, members: list, steps: int, lr: float = 1e-2, pr
         return {k: jnp.asarray(np.stack([np.asarray(d[k], np.float64) for d in lst])) for k in lst[0]}
 
     kw = {} if project_every is None else {"project": rescale, "project_every": project_every}
-    out, losses = _measure.fit_population(loss, stack(Ps), stack(aux), (jnp.asarray(np.stack(Xs)), jnp.asarray(np.stack(Ys))),
-                                          steps=steps, lr=lr, member_data=True, **kw)
+    check_positive(lr, "lr")
+    res = _train.fit_population(loss, stack(Ps), (jnp.asarray(np.stack(Xs)), jnp.asarray(np.stack(Ys))), steps=steps,
+                                opt=_ADAM, lr=lr, aux=stack(aux), member_data=True, **kw)
+    out, losses = res.params, res.losses
     kern = np.asarray(jax.jit(jax.vmap(lambda p: kernel(p, L)))(out))
     res = {"test": np.array([task.risk(k) for k in kern])}
     res["train"] = np.array([np.mean((m.data["X"] @ k[::-1] - m.data["y"]) ** 2) for k, m in zip(kern, members)])

@@ -58,6 +58,7 @@ from ssmtheory import models as _models
 from ssmtheory import norms as _norms
 from ssmtheory import stats as _stats
 from ssmtheory import tasks as _tasks
+from ssmtheory import train as _train
 from ssmtheory._validate import check_int, check_positive
 
 __all__ = [
@@ -244,7 +245,8 @@ def unstack(pop, i: int):
 
 def train_population(designs, seeds, cfg, data, steps: int, lr: float = 3e-3, batch_size: int = 32,
                      stats_batch: int = 256, seed: int = 0):
-    """Train every (design, seed) at once: one ``vmap``-ed Adam loop (:func:`ssmtheory.theory.measure.fit_population`).
+    """Train every (design, seed) at once: one ``vmap``-ed Adam loop (:func:`ssmtheory.train.fit_population`, each
+    member drawing ``batch_size`` examples without replacement per step from its key, ``split(PRNGKey(seed), M)``).
 
     Members are ordered design-major (``designs[0]`` with every seed, then ``designs[1]`` ...).  Returns
     ``(population, member_design_index (M,), member_seed (M,), losses (steps, M))``.
@@ -259,8 +261,10 @@ def train_population(designs, seeds, cfg, data, steps: int, lr: float = 3e-3, ba
             s_idx.append(int(s))
     pop = stack(members)
     lam = jnp.asarray([designs[j].tau_lambda for j in d_idx], jnp.float32)
-    pop, losses = _measure.fit_population(_loss_fn(cfg), pop, lam, (x_tr, y_tr), steps=steps, lr=lr,
-                                          batch_size=batch_size, seed=seed)
+    check_positive(lr, "lr")
+    res = _train.fit_population(_loss_fn(cfg), pop, (x_tr, y_tr), steps=steps, opt=_train.OptimizerSpec("adam"), lr=lr,
+                                aux=lam, batch_size=batch_size, sampling="step", seed=seed)
+    pop, losses = res.params, res.losses
     return pop, np.asarray(d_idx), np.asarray(s_idx), np.asarray(losses)
 
 

@@ -41,13 +41,12 @@ the input dtype.
 from __future__ import annotations
 
 import math
-from functools import partial
+from functools import lru_cache, partial
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from ssmtheory import models as _models
 from ssmtheory import ssm as _ssm
@@ -68,7 +67,6 @@ __all__ = [
     "tau_regularizer",
     "make_regularized_loss",
     "scale_rule",
-    "fit_population",
 ]
 
 
@@ -229,16 +227,28 @@ def make_regularized_loss(cfg: _models.DeepSSMConfig, kind: str = "ce", lam: flo
     """``loss_fn(params, xb, yb, lam=lam) = base(apply(params, xb), yb) + lam * tau_regularizer`` (one forward pass).
 
     ``kind`` in {"mse", "ce"}.  Usable as ``train.fit``'s ``loss_fn`` (three arguments) and by
-    :func:`fit_population` (which passes a per-member ``lam``).
+    :func:`ssmtheory.train.fit_population` (``aux`` = a per-member ``lam``).  Cached: the same arguments give
+    the same function object, so the engine does not re-trace.
     """
     check_choice(kind, "kind", ("mse", "ce"))
-    base = _train.mse if kind == "mse" else _train.cross_entropy
+    if not isinstance(cfg, _models.DeepSSMConfig):
+        raise ValueError(f"cfg must be a models.DeepSSMConfig, got {type(cfg).__name__}")
+    if not (isinstance(lam, (int, float)) and math.isfinite(lam)):
+        raise ValueError(f"lam must be a finite number, got {lam!r}")
+    return _regularized_loss_cached(cfg, kind, float(lam))
+
+
+def _regularized_loss(cfg, kind, lam):
+    base = _train.get_loss(kind)
 
     def loss_fn(params, xb, yb, lam=lam):
         pred, ins = _models.apply(params, xb, cfg, return_ssm_inputs=True)
         return base(pred, yb) + lam * tau_regularizer(params, cfg, ssm_inputs=ins)
 
     return loss_fn
+
+
+_regularized_loss_cached = lru_cache(maxsize=64)(_regularized_loss)
 
 
 @partial(jax.jit, static_argnames="cfg")
@@ -273,94 +283,3 @@ def scale_rule(params, cfg: _models.DeepSSMConfig, x, eps: float = 1e-30):
         factor = jnp.where(t > eps, 1.0 / jnp.sqrt(jnp.maximum(t, eps)), 1.0)
         params["layers"][i]["ssm"] = _rescale_C(params["layers"][i]["ssm"], factor)
     return params, before
-
-
-# --------------------------------------------------------------------------------------------- training
-@partial(jax.jit, static_argnames=("loss_fn", "steps", "batch_size", "member_data", "project", "project_every"))
-def _fit_population(loss_fn, params, lam, X, Y, key, lr, steps, batch_size, member_data, project, project_every):
-    opt = optax.adam(lr)
-    M = jax.tree_util.tree_leaves(lam)[0].shape[0]
-    n = X.shape[1] if member_data else X.shape[0]
-
-    def member_loss(p, l, xs, ys, idx):
-        xb, yb = (xs, ys) if idx is None else (xs[idx], ys[idx])
-        return loss_fn(p, xb, yb, l)
-
-    vg = jax.value_and_grad(member_loss)
-    keys = jax.random.split(key, M)
-    opt_state = jax.vmap(opt.init)(params)
-    xa = 0 if member_data else None
-
-    def step(carry, t):
-        p, s = carry
-        if project is not None:
-            # Liu & Li's Algorithm 1 "rescale every epoch": apply the projection at t = E, 2E, ...
-            do = (t > 0) & (t % project_every == 0)
-            pp = jax.vmap(lambda p_, l_, x_, y_: project(p_, x_, y_, l_), in_axes=(0, 0, xa, xa))(p, lam, X, Y)
-            p = jax.tree_util.tree_map(lambda a, b: jnp.where(do, a, b), pp, p)
-        if batch_size is None:
-            loss, g = jax.vmap(lambda p_, l_, x_, y_: vg(p_, l_, x_, y_, None), in_axes=(0, 0, xa, xa))(p, lam, X, Y)
-        else:
-            idx = jax.vmap(lambda k: jax.random.choice(jax.random.fold_in(k, t), n, (batch_size,), replace=False))(keys)
-            loss, g = jax.vmap(vg, in_axes=(0, 0, xa, xa, 0))(p, lam, X, Y, idx)
-        upd, s = jax.vmap(opt.update)(g, s, p)
-        return (optax.apply_updates(p, upd), s), loss
-
-    (params, _), losses = jax.lax.scan(step, (params, opt_state), jnp.arange(steps))
-    return params, losses
-
-
-def fit_population(loss_fn: Callable, params, lam, data, steps: int, lr: float = 1e-2, batch_size: int | None = None,
-                   seed: int = 0, member_data: bool = False, project: Callable | None = None,
-                   project_every: int | None = None):
-    """Train ``M`` copies of a model at once (one compiled, ``vmap``-ed Adam loop), member ``i`` minimizing
-    ``loss_fn(params_i, xb, yb, lam[i])``.
-
-    ``params``: pytree with a leading member axis ``M``; ``lam``: ``(M,)``, or a pytree (e.g. a dict) of arrays
-    with leading axis ``M`` (per-member hyper-parameters and auxiliary data, passed whole to ``loss_fn``);
-    ``data = (X, Y)`` shared by all members (``X.shape[0] == Y.shape[0]`` examples), or with a leading member
-    axis when ``member_data=True`` (``X (M, n, ...)``, ``Y (M, n, ...)``).  ``batch_size=None`` is full-batch
-    gradient descent; otherwise each member draws its own minibatch (without replacement) per step from
-    ``seed``.  ``project(params_i, X_i, Y_i, lam_i) -> params_i`` (optional) is applied before the update at
-    steps ``project_every, 2 project_every, ...`` (e.g. Liu & Li's Algorithm 1 rescaling every epoch); the Adam
-    state is kept.  Returns ``(params, losses (steps, M))`` (loss at the pre-update parameters).  Deterministic.
-    """
-    leaves = jax.tree_util.tree_leaves(lam)
-    if not leaves:
-        raise ValueError("lam must be an (M,) array or a pytree of arrays with leading axis M")
-    lam = jax.tree_util.tree_map(jnp.asarray, lam)
-    leaves = jax.tree_util.tree_leaves(lam)
-    if isinstance(lam, jax.Array) and lam.ndim != 1:
-        raise ValueError(f"lam must be (M,), got shape {tuple(lam.shape)}")
-    M = leaves[0].shape[0] if leaves[0].ndim else None
-    if M is None or any(leaf.ndim == 0 or leaf.shape[0] != M for leaf in leaves):
-        raise ValueError("every lam leaf must have the same leading member axis M")
-    for leaf in jax.tree_util.tree_leaves(params):
-        if leaf.shape[:1] != (M,):
-            raise ValueError(f"every params leaf must have leading axis M={M}, got {tuple(leaf.shape)}")
-    if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise ValueError("data must be a pair (X, Y)")
-    X, Y = (jnp.asarray(a) for a in data)
-    if X.ndim < 1 or Y.ndim < 1:
-        raise ValueError(f"X and Y need an example axis, got shapes {tuple(X.shape)} and {tuple(Y.shape)}")
-    if member_data:
-        if X.shape[0] != M or Y.shape[0] != M:
-            raise ValueError(f"with member_data=True, X and Y need leading axis M={M}")
-        if X.ndim < 2 or Y.ndim < 2 or X.shape[1] != Y.shape[1]:
-            raise ValueError(f"X and Y must hold the same number of examples per member, got X {tuple(X.shape)} "
-                             f"and Y {tuple(Y.shape)}")
-    elif X.shape[0] != Y.shape[0]:
-        raise ValueError(f"X and Y must hold the same number of examples, got {X.shape[0]} and {Y.shape[0]}")
-    steps = check_int(steps, "steps")
-    n = X.shape[1] if member_data else X.shape[0]
-    if batch_size is not None:
-        batch_size = check_int(batch_size, "batch_size")
-        if batch_size > n:
-            raise ValueError(f"batch_size must be <= number of examples ({n}), got {batch_size}")
-    check_positive(lr, "lr")
-    if (project is None) != (project_every is None):
-        raise ValueError("pass project and project_every together")
-    if project_every is not None:
-        project_every = check_int(project_every, "project_every")
-    return _fit_population(loss_fn, params, lam, X, Y, jax.random.PRNGKey(check_int(seed, "seed", minimum=0)),
-                           float(lr), steps, batch_size, bool(member_data), project, project_every)

@@ -39,6 +39,7 @@ import numpy as np
 
 from ssmtheory import init as _init
 from ssmtheory import pseudospectra as _ps
+from ssmtheory._validate import as_array, check_finite, check_int, check_positive
 
 __all__ = [
     "PTDResult",
@@ -249,38 +250,72 @@ class PTDResult:
     loss: np.ndarray = field(repr=False, default=None)
 
 
-@functools.lru_cache(maxsize=None)
-def _ptd_runner(N: int, steps: int, lr: float, margin: float):
+def _ptd_loss(X, aux):
+    """``log kappa_F(V(A + E)) + gamma ||E||_F / ||A||_2 + 10 sum relu(Re lambda + margin) / ||A||_2``, ``E = ||A||_2 X``."""
     import jax
     import jax.numpy as jnp
-    import optax
 
-    opt = optax.adam(lr)
+    A, nA, gamma, margin = aux["A"], aux["nA"], aux["gamma"], aux["margin"]
+    E = nA * X
+    w, v = jax.lax.linalg.eig(A + E, compute_left_eigenvectors=False, enable_eigvec_derivs=True)
+    v = v / jnp.linalg.norm(v, axis=0, keepdims=True)
+    vinv = jnp.linalg.inv(v)
+    logk = jnp.log(jnp.linalg.norm(v) * jnp.linalg.norm(vinv) / X.shape[0])
+    pen = 10.0 * jnp.sum(jax.nn.relu(jnp.real(w) + margin)) / nA
+    return logk + gamma * jnp.linalg.norm(E) / nA + pen
 
-    def loss_fn(X, A, nA, gamma):
-        E = nA * X
-        w, v = jax.lax.linalg.eig(A + E, compute_left_eigenvectors=False, enable_eigvec_derivs=True)
-        v = v / jnp.linalg.norm(v, axis=0, keepdims=True)
-        vinv = jnp.linalg.inv(v)
-        logk = jnp.log(jnp.linalg.norm(v) * jnp.linalg.norm(vinv) / N)
-        pen = 10.0 * jnp.sum(jax.nn.relu(jnp.real(w) + margin)) / nA
-        return logk + gamma * jnp.linalg.norm(E) / nA + pen
 
-    def run(X0, A, gamma):
-        nA = jnp.linalg.norm(A, 2)
-        st = opt.init(X0)
+def _ptd_train(A, gammas, X0, steps, lr, margin):
+    """Adam on ``X`` for each ``gamma`` (one population of :func:`ssmtheory.train.fit_population`, full batch,
+    non-finite gradient entries zeroed, no divergence freeze); returns ``(X (G, N, N), losses (steps, G))``."""
+    import jax.numpy as jnp
 
-        def step(carry, _):
-            X, st = carry
-            l, g = jax.value_and_grad(loss_fn)(X, A, nA, gamma)
-            g = jnp.where(jnp.isfinite(g), g, 0.0)
-            upd, st = opt.update(g, st, X)
-            return (optax.apply_updates(X, upd), st), l
+    from ssmtheory import train as _train
 
-        (X, _), losses = jax.lax.scan(step, (X0, st), None, length=steps)
-        return X, losses
+    G = len(gammas)
+    A = jnp.asarray(A, jnp.float64)
+    nA = jnp.linalg.norm(A, 2)
+    aux = {"A": jnp.broadcast_to(A, (G,) + A.shape), "nA": jnp.full(G, nA), "gamma": jnp.asarray(gammas, jnp.float64),
+           "margin": jnp.full(G, float(margin))}
+    X0 = jnp.broadcast_to(jnp.asarray(X0, jnp.float64), (G,) + A.shape)
+    res = _train.fit_population(_ptd_loss, X0, None, steps=steps, opt=_train.OptimizerSpec("adam"), lr=lr, aux=aux,
+                                guard=False, zero_nonfinite_grads=True)
+    return np.asarray(res.params), res.losses
 
-    return jax.jit(run)
+
+def _ptd_result(A, X, gamma, losses) -> PTDResult:
+    nA = float(np.linalg.norm(A, 2))
+    E = nA * np.asarray(X)
+    lam, V = np.linalg.eig(A + E)
+    eps = float(np.linalg.norm(E, 2))
+    return PTDResult(E=E, Lambda=lam, V=V / np.linalg.norm(V, axis=0, keepdims=True), eps=eps, eps_rel=eps / nA,
+                     kappa=_ps.eigvec_condition(V=V), max_re=float(lam.real.max()), gamma=float(gamma),
+                     loss=np.asarray(losses))
+
+
+def _ptd_args(A, steps, lr, seed, init_scale, margin, X0):
+    import jax
+
+    if not jax.config.jax_enable_x64:
+        raise RuntimeError("ptd_optimize needs jax_enable_x64 (float64 eig)")
+    A = np.asarray(as_array(A, "A", ndim=2, allow_complex=False), float)
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be square, got shape {A.shape}")
+    check_finite(A, "A")
+    steps = check_int(steps, "steps")
+    check_positive(lr, "lr")
+    check_int(seed, "seed", minimum=0)
+    check_positive(init_scale, "init_scale")
+    if not (isinstance(margin, (int, float)) and math.isfinite(margin)):
+        raise ValueError(f"margin must be a finite number, got {margin!r}")
+    N = A.shape[0]
+    if X0 is None:
+        X0 = init_scale * np.random.default_rng(seed).normal(size=(N, N))
+    X0 = np.asarray(as_array(X0, "X0", ndim=2, allow_complex=False), float)
+    if X0.shape != A.shape:
+        raise ValueError(f"X0 must have the shape of A {A.shape}, got {X0.shape}")
+    check_finite(X0, "X0")
+    return A, steps, X0
 
 
 def ptd_optimize(A, gamma: float, steps: int = 2000, lr: float = 1e-3, seed: int = 0, init_scale: float = 1e-3,
@@ -291,29 +326,25 @@ def ptd_optimize(A, gamma: float, steps: int = 2000, lr: float = 1e-3, seed: int
     ``log kappa_F(V(A+E)) + gamma ||E||_F/||A||_2 + 10 sum relu(Re lambda + margin)/||A||_2``.
     Larger ``gamma`` gives smaller ``||E||`` and larger ``kappa``.  Deterministic for fixed arguments.
     """
-    import jax
-    import jax.numpy as jnp
-
-    if not jax.config.jax_enable_x64:
-        raise RuntimeError("ptd_optimize needs jax_enable_x64 (float64 eig)")
-    A = np.asarray(A, float)
-    N = A.shape[0]
-    nA = float(np.linalg.norm(A, 2))
-    if X0 is None:
-        X0 = init_scale * np.random.default_rng(seed).normal(size=(N, N))
-    run = _ptd_runner(N, int(steps), float(lr), float(margin))
-    X, losses = run(jnp.asarray(X0, jnp.float64), jnp.asarray(A), jnp.float64(gamma))
-    E = nA * np.asarray(X)
-    lam, V = np.linalg.eig(A + E)
-    eps = float(np.linalg.norm(E, 2))
-    return PTDResult(E=E, Lambda=lam, V=V / np.linalg.norm(V, axis=0, keepdims=True), eps=eps, eps_rel=eps / nA,
-                     kappa=_ps.eigvec_condition(V=V), max_re=float(lam.real.max()), gamma=float(gamma),
-                     loss=np.asarray(losses))
+    A, steps, X0 = _ptd_args(A, steps, lr, seed, init_scale, margin, X0)
+    if not (isinstance(gamma, (int, float)) and math.isfinite(gamma) and gamma >= 0):
+        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
+    X, losses = _ptd_train(A, [float(gamma)], X0, steps, float(lr), float(margin))
+    return _ptd_result(A, X[0], gamma, losses[:, 0])
 
 
 def ptd_sweep(A, gammas, steps: int = 2000, lr: float = 1e-3, seed: int = 0, **kw) -> list[PTDResult]:
-    """:func:`ptd_optimize` for each ``gamma`` (independent runs from the same seeded ``E_0``; one compiled runner)."""
-    return [ptd_optimize(A, g, steps=steps, lr=lr, seed=seed, **kw) for g in gammas]
+    """:func:`ptd_optimize` for each ``gamma``: independent runs from the same seeded ``E_0``, trained together as
+    one population (a member equals its single run up to float round-off)."""
+    A, steps, X0 = _ptd_args(A, steps, lr, seed, kw.get("init_scale", 1e-3), kw.get("margin", 0.5), kw.get("X0"))
+    unknown = set(kw) - {"init_scale", "margin", "X0"}
+    if unknown:
+        raise ValueError(f"unknown arguments {sorted(unknown)}")
+    gammas = [float(g) for g in np.atleast_1d(np.asarray(gammas, float))]
+    if not gammas or not all(math.isfinite(g) and g >= 0 for g in gammas):
+        raise ValueError(f"gammas must be finite numbers >= 0, got {gammas!r}")
+    X, losses = _ptd_train(A, gammas, X0, steps, float(lr), float(kw.get("margin", 0.5)))
+    return [_ptd_result(A, X[i], g, losses[:, i]) for i, g in enumerate(gammas)]
 
 
 # ---------------------------------------------------------------------------------------------------
