@@ -23,7 +23,7 @@ def _twe_mse(outs, y, p=2):
 @pytest.mark.parametrize("panel", cm.PANELS)
 @pytest.mark.parametrize("train", [True, False])
 def test_lti_reduction_matches_the_literal_forward_pass(panel, train):
-    p = cm.init_params(jax.random.PRNGKey(1), 6)
+    p = cm.init_params(1, 6)
     x = np.random.default_rng(0).normal(size=(4, 25))
     K, mu = cm.outputs(p, panel, 25, train=train)
     y_lin = memory._causal_conv(x, np.asarray(K)) + np.asarray(mu)
@@ -31,11 +31,11 @@ def test_lti_reduction_matches_the_literal_forward_pass(panel, train):
 
 
 def test_init_matches_pytorch_defaults_and_padding_is_exact():
-    p = cm.init_params(jax.random.PRNGKey(0), 8)
+    p = cm.init_params(0, 8)
     P = np.asarray(p["P"])
     np.testing.assert_allclose(P @ P.T, np.eye(8), atol=1e-12)  # QR-orthogonal
     assert np.abs(np.asarray(p["G1"])).max() <= 1 / np.sqrt(8) and np.abs(np.asarray(p["U"])).max() <= 1.0
-    q = cm.init_params(jax.random.PRNGKey(0), 8, 20)
+    q = cm.init_params(0, 8, 20)
     x = np.random.default_rng(1).normal(size=(3, 30))
     rho = memory.target_kernel("pol", 30)
     for panel in cm.PANELS:
@@ -52,7 +52,7 @@ def test_init_matches_pytorch_defaults_and_padding_is_exact():
 def test_expected_loss_matches_monte_carlo_of_the_authors_loss(panel):
     T = 40
     rho = memory.target_kernel("pol", T)
-    p = cm.init_params(jax.random.PRNGKey(3), 5)
+    p = cm.init_params(3, 5)
     x, y = memory.linear_functional_data(rho, 20000, seed=4)
     yhat = cm.simulate(p, panel, x)
     mc = _twe_mse(yhat, y)
@@ -64,18 +64,18 @@ def test_expected_loss_matches_monte_carlo_of_the_authors_loss(panel):
 
 @pytest.mark.parametrize("panel", cm.PANELS)
 def test_eigh_evaluation_equals_krylov_and_long_horizons(panel):
-    p = cm.init_params(jax.random.PRNGKey(5), 7, 9)
+    p = cm.init_params(5, 7, 9)
     p["w"] = jnp.abs(p["w"]) * p["mask"]  # direct: eval form equals train form (ReLU'd weights)
     for T in (30, 300):
         rho = memory.target_kernel("pol", T)
-        E, R = cm.perturbation_curve(p, panel, rho, [0.0], n_repeats=2)
+        E, R = cm.perturbation_curve(p, panel, rho, [0.0], n_repeats=2, seed=0)
         np.testing.assert_allclose(E[0], float(cm.expected_loss(p, panel, rho, train=False)), rtol=1e-9)
         M = np.asarray(cm.lti(p, panel, False)[0])
         np.testing.assert_allclose(R[0], np.abs(np.linalg.eigvalsh(M)).max(), rtol=1e-12)
 
 
 def test_perturbation_protocol_follows_perturb_py():
-    p = cm.init_params(jax.random.PRNGKey(6), 6, 10)
+    p = cm.init_params(6, 6, 10)
     key = jax.random.PRNGKey(0)
     q, phi = cm.perturb(p, "direct", 0.1, key, "authors")
     mk = np.asarray(p["mask"]) > 0
@@ -102,15 +102,16 @@ def test_perturbation_protocol_follows_perturb_py():
 
 
 def test_curve_is_running_max_and_integrators_blow_up():
-    p = cm.init_params(jax.random.PRNGKey(7), 6)
+    p = cm.init_params(7, 6)
     p["w"] = jnp.clip(jnp.abs(p["w"]), 0.1, 1.5).at[:2].set(-1.0)  # exactly two integrator modes (ReLU -> 0)
     rho = memory.target_kernel("pol", 100)
     betas = np.array([0.0, 0.01, 0.05, 0.2, 1.0])
-    E, R = cm.perturbation_curve(p, "direct", rho, betas, n_repeats=3, mode="recurrent")
+    E, R = cm.perturbation_curve(p, "direct", rho, betas, n_repeats=3, mode="recurrent", seed=0)
     assert np.all(np.diff(E) >= 0)
     assert abs(R[0] - 1.0) < 1e-12 and np.all(R[1:] > 1.0)  # integrators: lambda = 1 + beta
-    d = cm.diagnostics(jax.tree_util.tree_map(lambda a: a[None], p), "direct", rho)
+    d = cm.diagnostics(jax.tree_util.tree_map(lambda a: a[None], p), "direct", (E[None], R[None]))
     assert d["integrators"][0] == 2 and abs(d["spectral_margin"][0]) < 1e-12
+    assert d["E0"][0] == E[0]
     assert cm.first_crossing(betas, R, 1 + 1e-9, strict=True) == 0.01
     assert np.isinf(cm.first_crossing(betas, np.zeros(5), 1.0))
 
@@ -123,16 +124,23 @@ def test_training_protocols():
     assert np.all(eq["epochs"] == 6) and np.all(seq["epochs"] >= 2) and np.all(seq["epochs"] <= 6)
     # a size that met its threshold stopped at the first epoch it did (>= 2)
     assert np.all(seq["loss"][1][seq["reached"][1]] < seq["loss"][0][seq["reached"][1]])
-    p0 = cm.init_params(jax.random.fold_in(jax.random.PRNGKey(0), 2), 2, 8)
+    p0 = cm.init_params((0, 2), 2, 8)
     assert float(cm.expected_loss(p0, "direct", rho)) > eq["loss"][0][0]
+    # one vmapped call over (panel, protocol) groups equals training each group alone
+    both = cm.train_protocols([("direct", "sequential", 6), ("softplus", "equal", 6)], [2, 4], rho, [0, 1],
+                              epoch_steps=5, m_max=8)
+    sp = cm.train_protocol("softplus", [2, 4], rho, [0, 1], "equal", **kw)
+    np.testing.assert_allclose(both[("direct", "sequential")]["loss"], seq["loss"], rtol=1e-10)
+    np.testing.assert_allclose(both[("softplus", "equal")]["loss"], sp["loss"], rtol=1e-10)
+    np.testing.assert_array_equal(both[("direct", "sequential")]["epochs"], seq["epochs"])
 
 
 def test_errors():
     with pytest.raises(ValueError, match="panel"):
         cm.train_size("lru", 4, np.zeros(10), [0])
     with pytest.raises(ValueError, match="betas"):
-        cm.perturbation_curve(cm.init_params(jax.random.PRNGKey(0), 2), "direct", np.zeros(5), [0.1, 0.0])
+        cm.perturbation_curve(cm.init_params(0, 2), "direct", np.zeros(5), [0.1, 0.0], seed=0)
     with pytest.raises(ValueError, match="mode"):
-        cm.perturbation_curve(cm.init_params(jax.random.PRNGKey(0), 2), "direct", np.zeros(5), [0.1], mode="l2")
+        cm.perturbation_curve(cm.init_params(0, 2), "direct", np.zeros(5), [0.1], mode="l2", seed=0)
     with pytest.raises(ValueError, match="m_max"):
-        cm.init_params(jax.random.PRNGKey(0), 4, 2)
+        cm.init_params(0, 4, 2)

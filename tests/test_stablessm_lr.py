@@ -70,9 +70,9 @@ def test_tiny_sweep_shapes_and_divergence_bookkeeping():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(20, 8, 1)).astype(np.float32), rng.integers(0, 3, 20)
     r = sl.lr_sweep(x, y, x[:10], y[:10], ("direct", "exp"), [1e-3, 1e4], seeds=(0, 1), steps=4, batch_size=4,
-                    H=4, N=4, n_layers=1, test_chunk=5)
+                    H=4, N=4, n_layers=1, test_chunk=5, data_seed=0)
     assert r["diverged"].shape == (2, 2, 2) and r["test_loss"].shape == (2, 2, 2)
     assert np.all(np.isfinite(r["test_loss"][:, :, 0])) and not r["diverged"][:, :, 0].any()
     assert np.all(np.isnan(r["test_loss"][r["diverged"]]))
     with pytest.raises(ValueError, match="lrs"):
-        sl.lr_sweep(x, y, x, y, ("exp",), [-1.0], seeds=(0,))
+        sl.lr_sweep(x, y, x, y, ("exp",), [-1.0], seeds=(0,), data_seed=0)

@@ -53,7 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ssmtheory.theory import memory as _memory
-from ssmtheory._validate import check_choice, check_int
+from ssmtheory._validate import as_array, check_choice, check_finite, check_int, check_positive
 
 __all__ = [
     "PANELS",
@@ -63,7 +63,9 @@ __all__ = [
     "outputs",
     "expected_loss",
     "simulate",
+    "train_groups",
     "train_size",
+    "train_protocols",
     "train_protocol",
     "perturb",
     "perturbation_curve",
@@ -78,50 +80,59 @@ MODES = ("authors", "recurrent", "others", "opnorm")
 _MATS = ("U", "G1", "G2", "F1", "F2", "P")
 
 
+def _code(panel):
+    """Panel name -> integer code (0 direct, 1 softplus); a traced code passes through (one compiled program)."""
+    return PANELS.index(panel) if isinstance(panel, str) else panel
+
+
 def _phi(panel, w, train):
-    if panel == "direct":
-        return jax.nn.relu(w) if train else w
-    return jax.nn.softplus(w)
+    pc = _code(panel)
+    return jnp.where(pc == 0, jax.nn.relu(w) if train else w, jax.nn.softplus(w))
 
 
-def init_params(key, m: int, m_max: int | None = None) -> dict:
+def init_params(seed, m: int, m_max: int | None = None) -> dict:
     """PyTorch-default init of the Figure-1 model of hidden size ``m`` (float64 arrays; weights are ``(out, in)``).
 
-    ``m_max > m`` embeds it exactly in size ``m_max`` (one compiled program for every size): zero rows/columns in
-    ``U, u, G1, g1, G2, g2, F1, f1, F2, f2, d``, ``P = blockdiag(P_m, I)`` and padded ``phi = 1`` (eigenvalue 0).
-    The padded coordinates never carry signal, get exactly zero gradient, and are masked out of perturbations.
-    The dict has an extra entry ``"mask"`` (``(m_max,)``, 1 on the real modes) that is never trained or perturbed.
+    ``seed``: an int >= 0 or a tuple of them (``numpy.random.default_rng(seed)``; NumPy, so that building a model
+    compiles nothing).  ``m_max > m`` embeds it exactly in size ``m_max`` (one compiled program for every size): zero
+    rows/columns in ``U, u, G1, g1, G2, g2, F1, f1, F2, f2, d``, ``P = blockdiag(P_m, I)`` and padded ``phi = 1``
+    (eigenvalue 0).  The padded coordinates never carry signal, get exactly zero gradient, and are masked out of
+    perturbations.  The dict has an extra entry ``"mask"`` (``(m_max,)``, 1 on the real modes) that is never trained
+    or perturbed.
     """
+    seeds = (seed,) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else tuple(seed) \
+        if isinstance(seed, (tuple, list)) else None
+    if not seeds or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 0 for x in seeds):
+        raise ValueError(f"seed must be an int >= 0 or a tuple of them, got {seed!r}")
     m = check_int(m, "m")
     mm = m if m_max is None else check_int(m_max, "m_max")
     if mm < m:
         raise ValueError(f"m_max must be >= m, got m_max={mm}, m={m}")
-    ks = jax.random.split(key, 13)
-    f64 = jnp.float64
+    rng = np.random.default_rng([int(x) for x in seeds])
 
-    def lin(k1, k2, n_in, n_out):
+    def lin(n_in, n_out):
         a = 1.0 / np.sqrt(n_in)
-        return (jax.random.uniform(k1, (n_out, n_in), f64, -a, a), jax.random.uniform(k2, (n_out,), f64, -a, a))
+        return rng.uniform(-a, a, (n_out, n_in)), rng.uniform(-a, a, n_out)
 
-    U, u = lin(ks[0], ks[1], 1, m)
-    G1, g1 = lin(ks[2], ks[3], m, m)
-    G2, g2 = lin(ks[4], ks[5], m, m)
-    F1, f1 = lin(ks[6], ks[7], m, m)
-    F2, f2 = lin(ks[8], ks[9], m, m)
-    d, e = lin(ks[10], ks[11], m, 1)
-    kp, kw = jax.random.split(ks[12])
-    P, _ = jnp.linalg.qr(jax.random.normal(kp, (m, m), f64))
-    w = jax.random.normal(kw, (m,), f64)
+    U, u = lin(1, m)
+    G1, g1 = lin(m, m)
+    G2, g2 = lin(m, m)
+    F1, f1 = lin(m, m)
+    F2, f2 = lin(m, m)
+    d, e = lin(m, 1)
+    P, _ = np.linalg.qr(rng.normal(size=(m, m)))
+    w = rng.normal(size=m)
     pad = mm - m
-    z2 = lambda a: jnp.pad(a, ((0, pad), (0, pad)))
-    z1 = lambda a: jnp.pad(a, (0, pad))
-    P = z2(P) + jnp.diag(jnp.r_[jnp.zeros(m), jnp.ones(pad)])
-    w = jnp.r_[w, jnp.zeros(pad)]  # irrelevant: lti() sets phi = 1 on padded modes
-    return dict(U=jnp.pad(U, ((0, pad), (0, 0))), u=z1(u), G1=z2(G1), g1=z1(g1), G2=z2(G2), g2=z1(g2), P=P, w=w,
-                F1=z2(F1), f1=z1(f1), F2=z2(F2), f2=z1(f2), d=z1(d[0]), e=e[0], mask=z1(jnp.ones(m)) + 0.0)
+    z2 = lambda a: np.pad(a, ((0, pad), (0, pad)))
+    z1 = lambda a: np.pad(a, (0, pad))
+    P = z2(P) + np.diag(np.r_[np.zeros(m), np.ones(pad)])
+    w = np.r_[w, np.zeros(pad)]  # irrelevant: lti() sets phi = 1 on padded modes
+    out = dict(U=np.pad(U, ((0, pad), (0, 0))), u=z1(u), G1=z2(G1), g1=z1(g1), G2=z2(G2), g2=z1(g2), P=P, w=w,
+               F1=z2(F1), f1=z1(f1), F2=z2(F2), f2=z1(f2), d=z1(d[0]), e=e[0], mask=z1(np.ones(m)))
+    return {k: jnp.asarray(v, jnp.float64) for k, v in out.items()}
 
 
-def lti(p: dict, panel: str, train: bool, dt: float = 1.0, phi=None):
+def _lti(p, panel, train, dt=1.0, phi=None):
     """``(M, b, b0, c, c0)`` of the reduction in the module docstring (``phi`` overrides ``phi(w)``).
     Padded modes (``p["mask"] == 0``) get ``phi = 1``."""
     ph = _phi(panel, p["w"], train) if phi is None else phi
@@ -145,9 +156,9 @@ def _krylov(M, V0, T):
     return blocks[:T]
 
 
-def outputs(p: dict, panel: str, T: int, train: bool = True, dt: float = 1.0):
+def _outputs(p, panel, T, train=True, dt=1.0):
     """Kernel ``K (T,)`` and mean ``mu (T,)`` of the model (Krylov; for training and moderate ``T``)."""
-    M, b, b0, c, c0 = lti(p, panel, train, dt)
+    M, b, b0, c, c0 = _lti(p, panel, train, dt)
     V = _krylov(M, jnp.stack([b, b0], -1), T)
     cv = jnp.einsum("m,tmk->tk", c, V)
     return dt * cv[:, 0], c0 + dt * jnp.cumsum(cv[:, 1])
@@ -160,15 +171,58 @@ def _loss_from(K, mu, rho, dt):
     return jnp.mean(w2 * Et, -1)
 
 
-def expected_loss(p: dict, panel: str, rho, train: bool = True, dt: float = 1.0):
+def _expected_loss(p, panel, rho, train=True, dt=1.0):
     """Exact expected authors' loss for inputs ``x_k = dt N(0,1)`` and target kernel ``rho (T,)``."""
     rho = jnp.asarray(rho)
-    K, mu = outputs(p, panel, rho.shape[-1], train, dt)
+    K, mu = _outputs(p, panel, rho.shape[-1], train, dt)
     return _loss_from(K, mu, rho, dt)
+
+
+_PKEYS = ("U", "u", "G1", "g1", "G2", "g2", "P", "w", "F1", "f1", "F2", "f2", "d", "e")
+
+
+def _check_params(p):
+    if not isinstance(p, dict) or any(k not in p for k in _PKEYS):
+        raise ValueError(f"p must be a parameter dict of init_params (keys {_PKEYS})")
+
+
+def lti(p: dict, panel: str, train: bool, dt: float = 1.0, phi=None):
+    """``(M, b, b0, c, c0)`` of the reduction in the module docstring (``phi`` overrides ``phi(w)``).
+    Padded modes (``p["mask"] == 0``) get ``phi = 1``."""
+    _check_params(p)
+    check_choice(panel, "panel", PANELS)
+    check_positive(dt, "dt")
+    if phi is not None:
+        phi = as_array(phi, "phi", ndim=1, allow_complex=False)
+    return _lti(p, panel, train, dt, phi)
+
+
+def outputs(p: dict, panel: str, T: int, train: bool = True, dt: float = 1.0):
+    """Kernel ``K (T,)`` and mean ``mu (T,)`` of the model (Krylov; for training and moderate ``T``)."""
+    _check_params(p)
+    check_choice(panel, "panel", PANELS)
+    check_positive(dt, "dt")
+    return _outputs(p, panel, check_int(T, "T"), train, dt)
+
+
+def expected_loss(p: dict, panel: str, rho, train: bool = True, dt: float = 1.0):
+    """Exact expected authors' loss for inputs ``x_k = dt N(0,1)`` and target kernel ``rho (T,)``."""
+    _check_params(p)
+    check_choice(panel, "panel", PANELS)
+    check_positive(dt, "dt")
+    rho = as_array(rho, "rho", ndim=1, allow_complex=False)
+    if rho.shape[0] < 1:
+        raise ValueError("rho must be non-empty")
+    return _expected_loss(p, panel, rho, train, dt)
+
 
 
 def simulate(p: dict, panel: str, x, train: bool = True, dt: float = 1.0) -> np.ndarray:
     """Oracle: run the authors' forward pass literally (layer by layer, Euler loop) on ``x (n, T)``; NumPy."""
+    _check_params(p)
+    check_choice(panel, "panel", PANELS)
+    check_positive(dt, "dt")
+    x = np.asarray(as_array(x, "x", ndim=2, allow_complex=False), np.float64)
     p = {k: np.asarray(v, np.float64) for k, v in p.items()}
     ph = np.maximum(p["w"], 0) if (panel == "direct" and train) else (p["w"] if panel == "direct" else np.logaddexp(0, p["w"]))
     if "mask" in p:
@@ -188,18 +242,20 @@ def simulate(p: dict, panel: str, x, train: bool = True, dt: float = 1.0) -> np.
 # ------------------------------------------------------------------------------------------- training
 
 
-@partial(jax.jit, static_argnames=("panel", "epoch_steps", "max_epochs", "min_epochs"))
-def _train_batch(panel, params, rho, threshold, lr, epoch_steps, max_epochs, min_epochs, clip=0.5, patience=10,
+@partial(jax.jit, static_argnames=("epoch_steps", "min_epochs"))
+def _train_batch(pcode, params, rho, threshold, max_epochs, lr, epoch_steps, min_epochs, clip=0.5, patience=10,
                  factor=0.1, dt=1.0):
-    """AdamW(wd 0) + global-norm clip + ReduceLROnPlateau, vmapped over the leading axis of ``params``/``threshold``.
+    """AdamW(wd 0) + global-norm clip + ReduceLROnPlateau, vmapped over the leading axis of ``pcode`` (panel code),
+    ``params``, ``threshold`` and ``max_epochs`` (one compiled program for both panels and both protocols).
 
     Stops a member at the end of the first epoch ``>= min_epochs`` with loss ``< threshold`` (``threshold=-inf``:
     train exactly ``max_epochs``).  Returns ``(params, final_loss, epochs_used)``.
     """
-    loss = lambda p: expected_loss(p, panel, rho, True, dt)
     b1, b2, eps = 0.9, 0.999, 1e-8
 
-    def one(p, thr):
+    def one(pc, p, thr, mx):
+        loss = lambda p: _expected_loss(p, pc, rho, True, dt)
+
         def step(c, _):
             p, mo, ve, t, lr_ = c
             g = jax.grad(loss)(p)
@@ -223,7 +279,7 @@ def _train_batch(panel, params, rho, threshold, lr, epoch_steps, max_epochs, min
             lr2 = jnp.where(cut, lr_ * factor, lr_)
             bad2 = jnp.where(cut, 0, bad2)
             ep2 = ep + 1
-            done2 = ((ep2 >= min_epochs) & (val < thr)) | (ep2 >= max_epochs)
+            done2 = ((ep2 >= min_epochs) & (val < thr)) | (ep2 >= mx)
             keep = lambda a, b: jax.tree_util.tree_map(lambda x, y: jnp.where(done, x, y), a, b)
             return (keep(p, p2), keep(mo, mo2), keep(ve, ve2), jnp.where(done, t, t2), jnp.where(done, lr_, lr2),
                     jnp.where(done, best, best2), jnp.where(done, bad, bad2), jnp.where(done, ep, ep2),
@@ -234,7 +290,44 @@ def _train_batch(panel, params, rho, threshold, lr, epoch_steps, max_epochs, min
         c = jax.lax.while_loop(lambda c: ~c[8], epoch, c0)
         return c[0], c[9], c[7]
 
-    return jax.vmap(one)(params, threshold)
+    return jax.vmap(one)(pcode, params, threshold, max_epochs)
+
+
+def _init_stack(m, seeds, seed_offset, m_max):
+    ps = [init_params((int(s) + seed_offset, m), m, max(m, m_max)) for s in seeds]
+    return {k: jnp.stack([p[k] for p in ps]) for k in ps[0]}
+
+
+def train_groups(groups, m: int, rho, seeds, *, lr: float = 1e-2, epoch_steps: int = 50, min_epochs: int = 2,
+                 seed_offset: int = 0, m_max: int = 64):
+    """Train one size for several ``(panel, thresholds (n_seeds,), max_epochs)`` groups and seeds in one vmapped call.
+
+    Every size is embedded in ``m_max`` (see :func:`init_params`); the init depends on ``(seed + seed_offset, m)``
+    only (the same init for every group).  Returns per group ``(params stacked over seeds, final_loss, epochs)``.
+    """
+    m, m_max = check_int(m, "m"), check_int(m_max, "m_max")
+    epoch_steps, min_epochs = check_int(epoch_steps, "epoch_steps"), check_int(min_epochs, "min_epochs")
+    seed_offset = check_int(seed_offset, "seed_offset", minimum=0)
+    check_positive(lr, "lr")
+    seeds = [check_int(s, "seeds", minimum=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must be a non-empty sequence")
+    rho = as_array(rho, "rho", ndim=1, allow_complex=False)
+    check_finite(rho, "rho")
+    p0 = _init_stack(m, seeds, seed_offset, m_max)
+    n, G = len(seeds), len(groups)
+    codes, thr, mx = [], [], []
+    for panel, th, me in groups:
+        check_choice(panel, "panel", PANELS)
+        codes += [PANELS.index(panel)] * n
+        thr.append(np.full(n, -np.inf) if th is None else np.asarray(th, np.float64).reshape(n))
+        mx += [check_int(me, "max_epochs")] * n
+    params = jax.tree_util.tree_map(lambda a: jnp.concatenate([a] * G), p0)
+    p, fl, ep = _train_batch(jnp.asarray(codes), params, jnp.asarray(rho, jnp.float64),
+                             jnp.asarray(np.concatenate(thr)), jnp.asarray(mx), lr, epoch_steps, min_epochs)
+    fl, ep = np.asarray(fl), np.asarray(ep)
+    return [(jax.tree_util.tree_map(lambda a: a[g * n:(g + 1) * n], p), fl[g * n:(g + 1) * n], ep[g * n:(g + 1) * n])
+            for g in range(G)]
 
 
 def train_size(panel: str, m: int, rho, seeds, thresholds=None, lr: float = 1e-2, epoch_steps: int = 50,
@@ -243,41 +336,51 @@ def train_size(panel: str, m: int, rho, seeds, thresholds=None, lr: float = 1e-2
     ``thresholds (len(seeds),)``: stopping levels (``None``: exactly ``max_epochs``).  The init depends on
     ``(seed + seed_offset, m)`` only.  Returns ``(params stacked over seeds, final_loss, epochs)``."""
     check_choice(panel, "panel", PANELS)
-    m = check_int(m, "m")
-    ps = [init_params(jax.random.fold_in(jax.random.PRNGKey(int(s) + seed_offset), m), m, max(m, m_max)) for s in seeds]
-    params = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *ps)
-    thr = jnp.full(len(ps), -jnp.inf) if thresholds is None else jnp.asarray(thresholds, jnp.float64)
-    p, fl, ep = _train_batch(panel, params, jnp.asarray(rho, jnp.float64), thr, lr, check_int(epoch_steps, "epoch_steps"),
-                             check_int(max_epochs, "max_epochs"), check_int(min_epochs, "min_epochs"))
-    return p, np.asarray(fl), np.asarray(ep)
+    return train_groups([(panel, thresholds, max_epochs)], m, rho, seeds, lr=lr, epoch_steps=epoch_steps,
+                        min_epochs=min_epochs, seed_offset=seed_offset, m_max=m_max)[0]
 
 
-def train_protocol(panel: str, sizes, rho, seeds, protocol: str = "sequential", **kw) -> dict:
-    """Train every size for every seed under ``protocol`` in ``("sequential", "equal")`` (module docstring).
+def train_protocols(runs, sizes, rho, seeds, **kw) -> dict:
+    """Train every size for every seed for each ``(panel, protocol, max_epochs)`` in ``runs``, all in one vmapped
+    call per size.  ``protocol`` in ``("sequential", "equal")`` (module docstring).
 
-    Returns ``{"params": [stacked per size], "loss": (S, n_seeds), "epochs": (S, n_seeds), "reached": (S, n_seeds)}``;
-    ``reached``: the size beat its stopping threshold (always True for ``"equal"``).
+    Returns ``{(panel, protocol): {"params": [stacked per size], "loss": (S, n_seeds), "epochs": (S, n_seeds),
+    "reached": (S, n_seeds)}}``; ``reached``: the size beat its stopping threshold (always True for ``"equal"``).
     """
-    check_choice(protocol, "protocol", ("sequential", "equal"))
-    thr = np.full(len(seeds), 100.0)  # [C] metric_value=("100") for the first size
-    out = {"params": [], "loss": [], "epochs": [], "reached": []}
+    for panel, prot, _ in runs:
+        check_choice(panel, "panel", PANELS)
+        check_choice(prot, "protocol", ("sequential", "equal"))
+    if not sizes:
+        raise ValueError("sizes must be a non-empty sequence")
+    thr = {(pa, pr): np.full(len(seeds), 100.0) for pa, pr, _ in runs}  # [C] metric_value=("100") for the first size
+    out = {(pa, pr): {"params": [], "loss": [], "epochs": [], "reached": []} for pa, pr, _ in runs}
     for m in sizes:
-        p, fl, ep = train_size(panel, m, rho, seeds, thr if protocol == "sequential" else None, **kw)
-        out["params"].append(p)
-        out["loss"].append(fl)
-        out["epochs"].append(ep)
-        out["reached"].append(fl < thr if protocol == "sequential" else np.ones(len(seeds), bool))
-        thr = fl
-    for k in ("loss", "epochs", "reached"):
-        out[k] = np.asarray(out[k])
+        groups = [(pa, thr[(pa, pr)] if pr == "sequential" else None, me) for pa, pr, me in runs]
+        res = train_groups(groups, m, rho, seeds, **kw)
+        for (pa, pr, _), (p, fl, ep) in zip(runs, res):
+            o = out[(pa, pr)]
+            o["params"].append(p)
+            o["loss"].append(fl)
+            o["epochs"].append(ep)
+            o["reached"].append(fl < thr[(pa, pr)] if pr == "sequential" else np.ones(len(seeds), bool))
+            thr[(pa, pr)] = fl
+    for o in out.values():
+        for k in ("loss", "epochs", "reached"):
+            o[k] = np.asarray(o[k])
     return out
+
+
+def train_protocol(panel: str, sizes, rho, seeds, protocol: str = "sequential", max_epochs: int = 40, **kw) -> dict:
+    """Train every size for every seed of one panel under ``protocol`` (see :func:`train_protocols`)."""
+    return train_protocols([(panel, protocol, max_epochs)], sizes, rho, seeds, **kw)[(panel, protocol)]
 
 
 # ------------------------------------------------------------------------------------------- perturbation
 
 
 def _noise_dirs(key, p, opnorm):
-    """Noise directions per tensor with ``||.||_inf = 1`` (or operator norm 1), supported on the real modes."""
+    """Noise directions per tensor with ``||.||_inf = 1`` (or, where the traced flag ``opnorm`` is set, operator
+    norm 1: spectral norm for matrices, l2 for vectors), supported on the real modes."""
     mk = p["mask"]
     out = {}
     names = [k for k in sorted(p) if k not in ("w", "mask")]
@@ -288,37 +391,40 @@ def _noise_dirs(key, p, opnorm):
             z = z * mk[:, None] * (mk[None, :] if v.shape[1] == mk.size else 1.0)
         elif v.ndim == 1:
             z = z * mk
-        if opnorm:
-            n = jnp.linalg.norm(z, 2) if z.ndim == 2 else jnp.linalg.norm(z)
+        if v.ndim == 0:
+            n_op = jnp.abs(z)
+        elif v.ndim == 2:
+            n_op = jnp.linalg.norm(z, 2)
         else:
-            n = jnp.max(jnp.abs(z))
-        out[name] = z / n
+            n_op = jnp.linalg.norm(z)
+        out[name] = z / jnp.where(opnorm, n_op, jnp.max(jnp.abs(z)))
     return out
 
 
-def perturb(p: dict, panel: str, beta, key, mode: str = "authors"):
-    """One perturbed copy of ``p`` (single model, with ``"mask"``) and its evaluation-time ``phi`` (module docstring).
-
-    ``mode`` is a name in :data:`MODES`, or a traced pair ``(shift, noise)`` of 0/1 flags with ``opnorm=False``.
-    """
-    if isinstance(mode, str):
-        check_choice(mode, "mode", MODES)
-        shift, noise, opnorm = float(mode != "others"), float(mode != "recurrent"), mode == "opnorm"
-    else:
-        (shift, noise), opnorm = mode, False
-    dirs = _noise_dirs(key, p, opnorm)
+def _perturb(p, pc, beta, dirs, shift, noise):
     q = {k: (v + noise * beta * dirs[k] if k in dirs else v) for k, v in p.items()}
     sb = shift * beta * p["mask"]
-    if panel == "direct":
-        phi = jax.nn.relu(p["w"]) - sb
-    else:
-        phi = jax.nn.softplus(p["w"] - sb)
+    phi = jnp.where(pc == 0, jax.nn.relu(p["w"]) - sb, jax.nn.softplus(p["w"] - sb))
     return q, phi
 
 
-def _eig_loss(q, phi, panel, rho, dt):
+def perturb(p: dict, panel: str, beta, key, mode: str = "authors"):
+    """One perturbed copy of ``p`` (single model, with ``"mask"``) and its evaluation-time ``phi`` (module docstring)."""
+    _check_params(p)
+    if "mask" not in p:
+        raise ValueError("p must carry its 'mask' (init_params)")
+    check_choice(panel, "panel", PANELS)
+    beta = float(beta)
+    if not np.isfinite(beta) or beta < 0:
+        raise ValueError(f"beta must be finite and >= 0, got {beta}")
+    check_choice(mode, "mode", MODES)
+    shift, noise, opnorm = float(mode != "others"), float(mode != "recurrent"), mode == "opnorm"
+    return _perturb(p, PANELS.index(panel), beta, _noise_dirs(key, p, opnorm), shift, noise)
+
+
+def _eig_loss(q, phi, pc, rho, dt):
     """Exact expected loss at horizon ``T = rho.size`` via ``eigh`` of the symmetric ``M``; also ``max |lambda|``."""
-    M, b, b0, c, c0 = lti(q, panel, False, dt, phi=phi)
+    M, b, b0, c, c0 = _lti(q, pc, False, dt, phi=phi)
     lam, V = jnp.linalg.eigh(0.5 * (M + M.T))
     cv = c @ V
     al, ga = cv * (V.T @ b), cv * (V.T @ b0)
@@ -331,36 +437,42 @@ def _eig_loss(q, phi, panel, rho, dt):
     return jnp.where(jnp.isnan(L), jnp.inf, L), jnp.max(jnp.abs(lam))
 
 
-@partial(jax.jit, static_argnames=("panel", "opnorm", "n_repeats", "dt"))
-def _curve(panel, p, rho, betas, flags, opnorm, n_repeats, seed, dt=1.0):
+@partial(jax.jit, static_argnames=("n_repeats", "dt"))
+def _curve(pc, p, rho, betas, flags, n_repeats, seed, dt=1.0):
+    """``flags = (shift, noise, opnorm)`` traced: one compiled program per horizon for every panel and mode."""
     keys = jax.random.split(jax.random.PRNGKey(seed), n_repeats)  # the same directions for every beta [C]
-    mode = "opnorm" if opnorm else (flags[0], flags[1])
+    dirs = jax.vmap(lambda k: _noise_dirs(k, p, flags[2] > 0))(keys)
 
-    def rep(beta, k):
-        q, phi = perturb(p, panel, beta, k, mode)
-        return _eig_loss(q, phi, panel, rho, dt)
+    def rep(beta, d):
+        q, phi = _perturb(p, pc, beta, d, flags[0], flags[1])
+        return _eig_loss(q, phi, pc, rho, dt)
 
     # one batched eigh over every (beta, repeat): much faster on CPU than a loop over beta
-    L, r = jax.vmap(lambda b: jax.vmap(lambda k: rep(b, k))(keys))(betas)
+    L, r = jax.vmap(lambda b: jax.vmap(lambda d: rep(b, d))(dirs))(betas)
     return jnp.max(L, -1), jnp.max(r, -1)
 
 
-def perturbation_curve(params, panel: str, rho, betas, n_repeats: int = 30, mode: str = "authors", seed: int = 0):
+def perturbation_curve(params, panel: str, rho, betas, n_repeats: int = 30, mode: str = "authors", *, seed: int):
     """``E(beta)`` (max over repeats, running max over ``beta``) and the worst spectral radius ``max|lambda(M~)|``.
 
-    ``params``: one model or a stack (leading axis), with ``"mask"`` (:func:`init_params`); ``rho (T,)`` sets the horizon (``T = 100`` is the authors';
-    longer ``rho`` gives the long-horizon loss with the weights of that horizon).  Returns NumPy arrays
-    ``(..., len(betas))`` ``E`` and ``radius``.
+    ``params``: one model or a stack (leading axis), with ``"mask"`` (:func:`init_params`); ``rho (T,)`` sets the
+    horizon (``T = 100`` is the authors'; longer ``rho`` gives the long-horizon loss with the weights of that
+    horizon).  ``seed`` fixes the noise directions (``torch.manual_seed(repeat)`` in the authors' code).  Returns
+    NumPy arrays ``(..., len(betas))`` ``E`` and ``radius``.
     """
     check_choice(panel, "panel", PANELS)
     check_choice(mode, "mode", MODES)
-    betas = np.asarray(betas, np.float64)
-    if betas.ndim != 1 or np.any(np.diff(betas) < 0) or np.any(betas < 0):
+    betas = as_array(betas, "betas", ndim=1, allow_complex=False)
+    check_finite(betas, "betas")
+    if np.any(np.diff(betas) < 0) or np.any(betas < 0):
         raise ValueError("betas must be a 1-D non-decreasing array of non-negative values")
     n_repeats = check_int(n_repeats, "n_repeats")
-    rho, bj = jnp.asarray(rho, jnp.float64), jnp.asarray(betas)
-    flags = jnp.asarray([float(mode != "others"), float(mode != "recurrent")])
-    f = lambda p: _curve(panel, p, rho, bj, flags, mode == "opnorm", n_repeats, int(seed))
+    seed = check_int(seed, "seed", minimum=0)
+    rho = as_array(rho, "rho", ndim=1, allow_complex=False)
+    check_finite(rho, "rho")
+    rho, bj = jnp.asarray(rho, jnp.float64), jnp.asarray(betas, jnp.float64)
+    flags = jnp.asarray([float(mode != "others"), float(mode != "recurrent"), float(mode == "opnorm")])
+    f = lambda p: _curve(PANELS.index(panel), p, rho, bj, flags, n_repeats, seed)
     if params["w"].ndim == 2:  # a Python loop over models reuses one compiled _curve
         res = [f({k: v[i] for k, v in params.items()}) for i in range(params["w"].shape[0])]
         E, R = np.stack([np.asarray(a) for a, _ in res]), np.stack([np.asarray(b) for _, b in res])
@@ -372,22 +484,32 @@ def perturbation_curve(params, panel: str, rho, betas, n_repeats: int = 30, mode
 
 def first_crossing(betas, values, level: float, strict: bool = False) -> np.ndarray:
     """First ``beta`` with ``values >= level`` (``> level`` if ``strict``) along the last axis; ``inf`` if never (censored)."""
-    betas = np.asarray(betas, np.float64)
+    betas = np.asarray(as_array(betas, "betas", ndim=1, allow_complex=False), np.float64)
     v = np.asarray(values, np.float64)
+    if v.ndim < 1 or v.shape[-1] != betas.size or np.any(np.isnan(v)):
+        raise ValueError(f"values must be (..., {betas.size}) without NaN, got shape {v.shape}")
+    check_finite(level, "level")
     hit = (v > level) if strict else (v >= level)
     return np.where(hit.any(-1), betas[np.argmax(hit, -1)], np.inf)
 
 
-def diagnostics(params, panel: str, rho, dt: float = 1.0) -> dict:
-    """Per model (stacked params): ``E0`` (loss at ``beta=0``), ``margin`` = ``min_i phi_i`` over the non-integrator
-    modes (the authors' ``stability_margin``), ``spectral_margin = 1 - max|lambda(M)|``, ``integrators`` = number of
-    modes with ``phi_i = 0`` (direct: ``w_i <= 0``), ``theta_inf`` = ``max |theta|`` over every tensor."""
+def diagnostics(params, panel: str, curve=None, dt: float = 1.0) -> dict:
+    """Per model (stacked params): ``margin`` = ``min_i phi_i`` over the non-integrator modes (the authors'
+    ``stability_margin``), ``spectral_margin = 1 - max|lambda(M)|``, ``integrators`` = number of modes with
+    ``phi_i = 0`` (direct: ``w_i <= 0``), ``theta_inf`` = ``max |theta|`` over every tensor, and ``E0`` (the loss at
+    ``beta = 0``) taken from ``curve = (E, radius)`` of :func:`perturbation_curve` with ``betas[0] == 0`` (NaN if
+    ``curve`` is None)."""
+    check_choice(panel, "panel", PANELS)
+    check_positive(dt, "dt")
     w = np.asarray(params["w"], np.float64)
     mk = np.asarray(params["mask"]) > 0
     phi = np.maximum(w, 0) if panel == "direct" else np.logaddexp(0, w)
+    ph_eval = np.where(mk, phi, 1.0)  # perturb.py evaluates ReLU(w) for direct
+    P = np.asarray(params["P"], np.float64)
+    M = np.eye(w.shape[-1]) - dt * np.einsum("...ji,...j,...jk->...ik", P, ph_eval, P)
+    radius = np.abs(np.linalg.eigvalsh(0.5 * (M + np.swapaxes(M, -1, -2)))).max(-1)
     ints = ((phi <= 0) & mk).sum(-1)
     margin = np.where((phi > 0) & mk, phi, np.inf).min(-1)
-    E, R = perturbation_curve(params, panel, rho, [0.0], n_repeats=1, mode="recurrent")
     th = []
     for k, v in params.items():
         if k == "mask":
@@ -398,39 +520,47 @@ def diagnostics(params, panel: str, rho, dt: float = 1.0) -> dict:
         elif k == "P":
             v = v * mk[..., :, None] * mk[..., None, :]
         th.append(v.reshape(v.shape[0], -1).max(-1))
-    return {"E0": E[..., 0], "margin": margin, "spectral_margin": 1.0 - R[..., 0], "integrators": ints,
+    E0 = np.full(w.shape[0], np.nan) if curve is None else np.asarray(curve[0])[..., 0]
+    return {"E0": E0, "margin": margin, "spectral_margin": 1.0 - radius, "integrators": ints,
             "theta_inf": np.max(np.stack(th), 0)}
 
 
 def figure1_study(rho, sizes, seeds, betas, n_repeats: int, long_rho=None, level: float = 1e3,
-                  protocols=("sequential", "equal"), modes=MODES, budget_epochs: int = 20, perturb_seed: int = 0,
-                  long_repeats: int | None = None, **train_kw) -> dict:
-    """Train both panels under both protocols, then perturb (every ablation ``mode`` on the sequential models, the
-    authors' mode on the equal-budget models) and evaluate the long horizon ``long_rho`` (authors' mode, with
-    ``long_repeats`` repeats, default ``n_repeats``: memory grows like ``len(betas) * repeats * m * len(long_rho)``).
+                  protocols=("sequential", "equal"), modes=MODES, budget_epochs: int = 20, *, perturb_seed: int,
+                  long_repeats: int | None = None, max_epochs: int = 40, **train_kw) -> dict:
+    """Train both panels under both protocols (one vmapped call per size), then perturb (every ablation ``mode`` on
+    the sequential models, the authors' mode on the equal-budget models) and evaluate the long horizon ``long_rho``
+    (authors' mode, with ``long_repeats`` repeats, default ``n_repeats``).  ``betas[0]`` must be 0.
 
-    Returns ``res[panel][protocol]`` dicts with ``train`` (:func:`train_protocol`), ``E[mode] (S, n_seeds, n_beta)``,
+    Returns ``res[panel][protocol]`` dicts with ``train`` (:func:`train_protocols`), ``E[mode] (S, n_seeds, n_beta)``,
     ``bstar[mode] (S, n_seeds)`` (first ``beta`` with ``E >= level``; ``inf`` = censored), ``diag`` (per size, the
     :func:`diagnostics` dict), and for the sequential protocol ``E_long``, ``bstar_long`` (level ``level`` at the long
     horizon) and ``bstar_inf`` (first ``beta`` whose worst spectral radius exceeds ``1 + 1e-9``).
     """
+    betas = as_array(betas, "betas", ndim=1, allow_complex=False)
+    if betas.size == 0 or betas[0] != 0:
+        raise ValueError("betas must start at 0 (the unperturbed loss E0)")
+    check_positive(level, "level")
+    for mode in modes:
+        check_choice(mode, "modes", MODES)
+    runs = [(pa, pr, max_epochs if pr == "sequential" else budget_epochs) for pa in PANELS for pr in protocols]
+    trained = train_protocols(runs, sizes, rho, seeds, **train_kw)
     res = {}
     for panel in PANELS:
         res[panel] = {}
         for prot in protocols:
-            kw = dict(train_kw)
-            if prot == "equal":
-                kw["max_epochs"] = budget_epochs
-            tr = train_protocol(panel, sizes, rho, seeds, prot, **kw)
+            tr = trained[(panel, prot)]
             r = {"train": tr, "E": {}, "bstar": {}}
+            curves = {}
             for mode in (modes if prot == "sequential" else ("authors",)):
-                E = np.stack([perturbation_curve(p, panel, rho, betas, n_repeats, mode, perturb_seed)[0]
-                              for p in tr["params"]])
+                curves[mode] = [perturbation_curve(p, panel, rho, betas, n_repeats, mode, seed=perturb_seed)
+                                for p in tr["params"]]
+                E = np.stack([c[0] for c in curves[mode]])
                 r["E"][mode], r["bstar"][mode] = E, first_crossing(betas, E, level)
-            r["diag"] = [diagnostics(p, panel, rho) for p in tr["params"]]
+            r["diag"] = [diagnostics(p, panel, c) for p, c in zip(tr["params"], curves["authors"])]
             if prot == "sequential" and long_rho is not None:
-                out = [perturbation_curve(p, panel, long_rho, betas, long_repeats or n_repeats, "authors", perturb_seed)
-                       for p in tr["params"]]
+                out = [perturbation_curve(p, panel, long_rho, betas, long_repeats or n_repeats, "authors",
+                                          seed=perturb_seed) for p in tr["params"]]
                 r["E_long"] = np.stack([o[0] for o in out])
                 r["bstar_long"] = first_crossing(betas, r["E_long"], level)
                 r["bstar_inf"] = first_crossing(betas, np.stack([o[1] for o in out]), 1 + 1e-9, strict=True)
@@ -438,7 +568,7 @@ def figure1_study(rho, sizes, seeds, betas, n_repeats: int, long_rho=None, level
     return res
 
 
-def log_ratio_ci(num, den, alternative: str, level: float = 0.95, seed: int = 0):
+def log_ratio_ci(num, den, alternative: str, level: float = 0.95, *, seed: int):
     """Bootstrap CI (over paired seeds) of the geometric-mean ratio ``num/den``: ``(Inference on log ratio, ratio end)``.
 
     The end that matters: the upper end for ``alternative="less"`` (claims "ratio <= x"), the lower end for
@@ -447,7 +577,10 @@ def log_ratio_ci(num, den, alternative: str, level: float = 0.95, seed: int = 0)
     """
     from ssmtheory import stats as _stats
 
+    check_choice(alternative, "alternative", ("less", "greater"))
     num, den = np.asarray(num, np.float64), np.asarray(den, np.float64)
+    if num.ndim != 1 or num.shape != den.shape or num.size < 2:
+        raise ValueError(f"num and den must be 1-D of equal length >= 2, got {num.shape} and {den.shape}")
     with np.errstate(divide="ignore", invalid="ignore"):
         lr = np.log(num / den)
     if not np.all(np.isfinite(lr)):

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ssmtheory._validate import check_choice, check_int
+from ssmtheory._validate import as_array, check_choice, check_int, check_positive
 
 __all__ = ["CONFIGS", "real_part", "init_params", "kernel", "apply", "lr_sweep"]
 
@@ -45,6 +45,7 @@ _B = {"best0.1": 0.1, "best0.5": 0.5}
 def real_part(config: str, w):
     """``Re A = f(w)`` of a config in :data:`CONFIGS` (jnp)."""
     check_choice(config, "config", CONFIGS)
+    w = as_array(w, "w", allow_complex=False)
     return _f(_KIND[config], _B.get(config, 0.1), jnp.asarray(w))
 
 
@@ -73,6 +74,11 @@ def init_params(key, config: str, H: int = 64, N: int = 64, n_layers: int = 4, d
     """Authors' init (module docstring); float32; ``N`` is the authors' ``d_state`` (``N/2`` complex modes)."""
     check_choice(config, "config", CONFIGS)
     H, N, n_layers = check_int(H, "H"), check_int(N, "N"), check_int(n_layers, "n_layers")
+    d_in, d_out = check_int(d_in, "d_in"), check_int(d_out, "d_out")
+    check_positive(dt_min, "dt_min")
+    check_positive(dt_max, "dt_max")
+    if dt_min > dt_max:
+        raise ValueError(f"dt_min must be <= dt_max, got {dt_min} > {dt_max}")
     if N % 2:
         raise ValueError(f"N must be even (N/2 conjugate pairs), got {N}")
     n = N // 2
@@ -99,20 +105,44 @@ def init_params(key, config: str, H: int = 64, N: int = 64, n_layers: int = 4, d
     return {"encoder": lin(keys[-2], d_in, H), "layers": layers, "decoder": lin(keys[-1], H, d_out)}
 
 
-def kernel(lp: dict, L: int, kind, b):
-    """``K (H, L)`` of one layer (authors' ``STABLESSMKernel.forward``)."""
+def _check_kind(kind, b):
+    if isinstance(kind, bool) or not isinstance(kind, (int, np.integer)) or not 0 <= kind <= 3:
+        raise ValueError(f"kind must be an int in 0..3 (direct, exp, softplus, best), got {kind!r}")
+    check_positive(b, "b")
+
+
+def kernel(lp: dict, L: int, kind: int, b: float):
+    """``K (H, L)`` of one layer (authors' ``STABLESSMKernel.forward``); ``kind`` 0..3 selects ``f`` (direct, exp,
+    softplus, best) and ``b`` is best's constant."""
+    if not isinstance(lp, dict) or any(k not in lp for k in ("log_dt", "C", "w", "A_imag")):
+        raise ValueError("lp must be one layer dict of init_params (log_dt, C, w, A_imag)")
+    _check_kind(kind, b)
+    return _kernel(lp, check_int(L, "L"), kind, b)
+
+
+def _kernel(lp, L, kind, b):
     dt = jnp.exp(lp["log_dt"])[:, None]
     A = _f(kind, b, lp["w"]) + 1j * lp["A_imag"]
     C = (lp["C"][..., 0] + 1j * lp["C"][..., 1]) * (jnp.exp(dt * A) - 1.0) / A
     return 2 * jnp.einsum("hn,hnl->hl", C, jnp.exp(dt[..., None] * A[..., None] * jnp.arange(L))).real
 
 
-def apply(params: dict, x, kind, b):
-    """Logits ``(B, d_out)`` for ``x (B, L, d_in)``; ``kind``/``b`` select ``f`` (see :data:`CONFIGS`)."""
+def apply(params: dict, x, kind: int, b: float):
+    """Logits ``(B, d_out)`` for ``x (B, L, d_in)``; ``kind``/``b`` select ``f`` (see :func:`kernel`)."""
+    if not isinstance(params, dict) or any(k not in params for k in ("encoder", "layers", "decoder")):
+        raise ValueError("params must be the dict of init_params")
+    x = as_array(x, "x", ndim=3, allow_complex=False)
+    if x.shape[-1] != params["encoder"]["W"].shape[1]:
+        raise ValueError(f"x must end in d_in = {params['encoder']['W'].shape[1]}, got shape {tuple(x.shape)}")
+    _check_kind(kind, b)
+    return _apply(params, x, kind, b)
+
+
+def _apply(params, x, kind, b):
     L = x.shape[-2]
     v = x @ params["encoder"]["W"].T + params["encoder"]["b"]
     for lp in params["layers"]:
-        k = kernel(lp, L, kind, b)
+        k = _kernel(lp, L, kind, b)
         y = jnp.fft.irfft(jnp.fft.rfft(v, n=2 * L, axis=-2) * jnp.fft.rfft(k.T, n=2 * L, axis=0), n=2 * L, axis=-2)[..., :L, :]
         z = jax.nn.gelu(y + v * lp["D"], approximate=False)
         z = z @ lp["out"]["W"].T + lp["out"]["b"]
@@ -126,16 +156,30 @@ def apply(params: dict, x, kind, b):
 
 
 def lr_sweep(x, y, x_test, y_test, configs, lrs, seeds, steps: int = 200, batch_size: int = 64, H: int = 64,
-             N: int = 64, n_layers: int = 4, weight_decay: float = 0.01, data_seed: int = 0, test_chunk: int = 50) -> dict:
+             N: int = 64, n_layers: int = 4, weight_decay: float = 0.01, *, data_seed: int, test_chunk: int = 50) -> dict:
     """Every (config, seed, lr) run in one compiled, vmapped program.
 
     Returns NumPy arrays indexed ``[config, seed, lr]``: ``diverged`` (bool), ``diverged_step`` (-1 if none),
     ``test_loss`` (on the first ``test_chunk * floor(n_test / test_chunk)`` test examples) and ``train_loss`` (mean of
     the last 10 steps) — NaN where diverged (a non-finite test loss also counts as diverged) — and ``lrs``, ``configs``.
     """
-    configs = tuple(configs)
+    configs = tuple([configs] if isinstance(configs, str) else configs)
+    if not configs:
+        raise ValueError("configs must be a non-empty sequence")
     for c in configs:
         check_choice(c, "configs", CONFIGS)
+    seeds = tuple(check_int(s_, "seeds", minimum=0) for s_ in seeds)
+    if not seeds:
+        raise ValueError("seeds must be a non-empty sequence")
+    data_seed = check_int(data_seed, "data_seed", minimum=0)
+    test_chunk = check_int(test_chunk, "test_chunk")
+    if not np.isfinite(weight_decay) or weight_decay < 0:
+        raise ValueError(f"weight_decay must be finite and >= 0, got {weight_decay}")
+    x = as_array(x, "x", ndim=3, allow_complex=False)
+    x_test = as_array(x_test, "x_test", ndim=3, allow_complex=False)
+    y, y_test = np.asarray(y), np.asarray(y_test)
+    if y.shape != x.shape[:1] or y_test.shape != x_test.shape[:1] or y.dtype.kind not in "iu" or y_test.dtype.kind not in "iu":
+        raise ValueError("y and y_test must be integer labels, one per example of x and x_test")
     lrs = np.asarray(lrs, np.float64)
     if lrs.ndim != 1 or np.any(~np.isfinite(lrs)) or np.any(lrs <= 0):
         raise ValueError("lrs must be a 1-D array of positive learning rates")
@@ -160,7 +204,7 @@ def lr_sweep(x, y, x_test, y_test, configs, lrs, seeds, steps: int = 200, batch_
     yt = jnp.asarray(y_test[:nt]).reshape(-1, test_chunk)
 
     def ce(p, kind, b, xb, yb):
-        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(apply(p, xb, kind, b), yb))
+        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(_apply(p, xb, kind, b), yb))
 
     def finite(tree):
         return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree_util.tree_leaves(tree)]))
