@@ -25,12 +25,14 @@ Conventions: impulse response ``h_0 = d``, ``h_k = Re(sum_j g_j lambda_j^{k-1})`
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
 from ssmtheory.theory import bounds as _bounds
 from ssmtheory import stats as _stats
-from ssmtheory._validate import as_array, check_int, check_positive
+from ssmtheory import train as _train
+from ssmtheory._validate import as_array, check_choice, check_int, check_positive
 
 __all__ = [
     "energy_inputs",
@@ -151,6 +153,44 @@ def _deep_forward(params, U, gamma, beta, phi):
     return v[:, ::-1] @ h2  # z2 at the last time: sum_k h2_k v_{T-1-k}
 
 
+def _phi(nonlinearity):
+    import jax
+    import jax.numpy as jnp
+
+    return jnp.tanh if nonlinearity == "tanh" else (lambda x: jax.nn.gelu(x, approximate=False))
+
+
+@lru_cache(maxsize=None)
+def _ascent_loss(beta: float, nonlinearity: str):
+    """``-(|sigma_s . f(U)| / N)`` for one start (``aux``: its class ``gamma`` and sign-vector index ``s``); the data
+    are ``(U (N, T), sigmas^T (N, S))``.  Cached, so the engine compiles once per ``(beta, nonlinearity)``."""
+    import jax.numpy as jnp
+
+    phi = _phi(nonlinearity)
+
+    def loss(p, U, sigT, aux):
+        return -jnp.abs(sigT[:, aux["s"]] @ _deep_forward(p, U, aux["gamma"], beta, phi)) / U.shape[0]
+
+    return loss
+
+
+def _ascent_final(loss, params, U, sigT, aux):
+    """The loss of every start at ``params`` (one jitted, vmapped call; compiled once per loss)."""
+    return np.asarray(_vmapped_loss(loss, params, U, sigT, aux))
+
+
+def _vmapped_loss(loss, params, U, sigT, aux):
+    import jax
+
+    global _VMAPPED
+    if _VMAPPED is None:
+        _VMAPPED = jax.jit(lambda f, p, a, b, x: jax.vmap(f, in_axes=(0, None, None, 0))(p, a, b, x), static_argnums=0)
+    return _VMAPPED(loss, params, U, sigT, aux)
+
+
+_VMAPPED = None
+
+
 def deep_class_ascent(U, sigmas, gammas, beta: float, n_modes: int = 4, n_starts: int = 4, steps: int = 100,
                       lr: float = 0.05, nonlinearity: str = "tanh", seed: int = 0) -> np.ndarray:
     """Best ``|sum_i sigma_i f(u^i)| / N`` found by gradient ascent over the two-block class, per sign draw [R].
@@ -165,9 +205,7 @@ def deep_class_ascent(U, sigmas, gammas, beta: float, n_modes: int = 4, n_starts
     lower bounds of ``sup_f sum_i sigma_i f(u^i) / N``.  ``gamma = 1`` allows the unit circle (outside the
     theorem: the control).
     """
-    import jax
     import jax.numpy as jnp
-    import optax
 
     U0 = np.asarray(U)
     U = _inputs(U)
@@ -181,9 +219,8 @@ def deep_class_ascent(U, sigmas, gammas, beta: float, n_modes: int = 4, n_starts
         raise ValueError(f"gammas must lie in (0, 1], got {gammas!r}")
     check_positive(beta, "beta")
     P, R, steps = check_int(n_modes, "n_modes"), check_int(n_starts, "n_starts"), check_int(steps, "steps")
-    phi = {"tanh": jnp.tanh, "gelu": lambda x: jax.nn.gelu(x, approximate=False)}.get(nonlinearity)
-    if phi is None:
-        raise ValueError(f"nonlinearity must be 'tanh' or 'gelu', got {nonlinearity!r}")
+    check_choice(nonlinearity, "nonlinearity", ("tanh", "gelu"))
+    check_positive(lr, "lr")
     S, N = sig.shape
     G = gam.size
     M = G * S * R
@@ -199,28 +236,13 @@ def deep_class_ascent(U, sigmas, gammas, beta: float, n_modes: int = 4, n_starts
     params = dict(nu1=draw(0.0, 5.0, lt + 1, lt + 4), th1=draw(0.0, math.pi, 0.0, 1.0 / T), c1r=draw(-1, 1, 0, 1),
                   c1i=draw(-1, 1, -0.1, 0.1), nu2=draw(0.0, 5.0, lt + 1, lt + 4), th2=draw(0.0, math.pi, 0.0, 1.0 / T),
                   c2r=draw(-1, 1, 0, 1), c2i=draw(-1, 1, -0.1, 0.1))
-    g_of = jnp.asarray(np.repeat(gam, S * R), dt)
-    s_of = jnp.asarray(np.tile(np.repeat(np.arange(S), R), G))
-    opt = optax.adam(lr)
-
-    def value(p, gm, s, Uj, sj):
-        return jnp.abs(sj[s] @ _deep_forward(p, Uj, gm, beta, phi)) / N
-
-    @jax.jit
-    def run(p, Uj, sj):
-        vg = jax.vmap(jax.value_and_grad(value), in_axes=(0, 0, 0, None, None))
-
-        def step(carry, _):
-            p, st, best = carry
-            val, g = vg(p, g_of, s_of, Uj, sj)
-            upd, st = jax.vmap(opt.update)(jax.tree_util.tree_map(lambda x: -x, g), st, p)
-            return (optax.apply_updates(p, upd), st, jnp.maximum(best, val)), None
-
-        (p, st, best), _ = jax.lax.scan(step, (p, jax.vmap(opt.init)(p), jnp.zeros(M, dt)), None, length=steps)
-        return jnp.maximum(best, vg(p, g_of, s_of, Uj, sj)[0])
-
-    best = np.asarray(run(params, jnp.asarray(U, dt), jnp.asarray(sig, dt)), dtype=np.float64).reshape(G, S, R)
-    return best.max(axis=2)
+    aux = {"gamma": jnp.asarray(np.repeat(gam, S * R), dt), "s": jnp.asarray(np.tile(np.repeat(np.arange(S), R), G))}
+    loss = _ascent_loss(float(beta), nonlinearity)
+    data = (jnp.asarray(U, dt), jnp.asarray(sig.T, dt))
+    res = _train.fit_population(loss, params, data, steps=steps, opt=_train.OptimizerSpec("adam"), lr=lr, aux=aux)
+    last = -_ascent_final(loss, res.params, *data, aux)
+    best = np.fmax(np.fmax(0.0, np.nanmax(-res.losses, axis=0, initial=-np.inf)), np.asarray(last, np.float64))
+    return best.reshape(G, S, R).max(axis=2)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -278,6 +300,46 @@ def _kernel_np(lam, g, d, T):
     return np.concatenate([[d], np.real((lam[None, :] ** k[:, None]) @ g)])
 
 
+def _student_kernel(p, r, m, T):
+    """``[d, Re(sum_j g_j lambda_j^k)]_{k < T-1}`` with ``|lambda_j| = r sigmoid(nu_j)`` (or 1 when ``m``)."""
+    import jax.numpy as jnp
+
+    k = jnp.arange(T - 1, dtype=jnp.float64)
+    mod = jnp.where(m, 1.0, r / (1.0 + jnp.exp(-p["nu"])))
+    pw = jnp.exp(k[:, None] * (jnp.log(mod) + 1j * p["th"])[None, :])
+    return jnp.concatenate([p["d"][None], jnp.real(pw @ (p["gr"] + 1j * p["gi"]))])
+
+
+def _student_predict(p, r, m, U):
+    return U[:, ::-1] @ _student_kernel(p, r, m, U.shape[1]) + p["b"]
+
+
+def _student_loss(p, U, y, aux):
+    """Full-batch squared error of one student (``aux``: its ``r_max`` and marginal flag)."""
+    import jax.numpy as jnp
+
+    return jnp.mean((_student_predict(p, aux["r"], aux["m"], U) - y) ** 2)
+
+
+def _student_clipped_loss(p, aux, U, y, c_loss):
+    """``mean(min((y_hat - y)^2, c_loss))`` per student ``(R,)`` (jitted once per shape)."""
+    global _CLOSS
+    if _CLOSS is None:
+        import jax
+        import jax.numpy as jnp
+
+        def closs(p, aux, U, y, c):
+            pred = jax.vmap(_student_predict, in_axes=(0, 0, 0, None))(p, aux["r"], aux["m"], U)
+            return jnp.mean(jnp.minimum((pred - y[None]) ** 2, c), axis=1)
+
+        _CLOSS = jax.jit(closs)
+    return _CLOSS(p, aux, U, y, c_loss)
+
+
+_CLOSS = None
+_ADAM = _train.OptimizerSpec("adam")
+
+
 def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, steps: int = 300, lr: float = 0.02,
                            noise: float = 0.5, n_test: int = 2000, c_loss: float = 1.0, delta: float = 0.05,
                            teacher_radius: float = 0.999, teacher_seed: int = 1234, grid=None) -> list[dict]:
@@ -299,7 +361,6 @@ def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, st
     """
     import jax
     import jax.numpy as jnp
-    import optax
 
     Ts, r_maxes, seeds = [check_int(t, "Ts", 2) for t in Ts], [float(r) for r in r_maxes], [int(s) for s in seeds]
     if any(not (0 < r <= 1) for r in r_maxes):
@@ -310,42 +371,13 @@ def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, st
     lam_t = teacher_radius * np.exp(1j * np.array([0.0, 0.02, 0.1]))
     g_t = trng.normal(size=3) + 1j * trng.normal(size=3)
     R = len(r_maxes)
-    rm = jnp.asarray(r_maxes)
-    marg = jnp.asarray([r >= 1.0 for r in r_maxes])
-    opt = optax.adam(lr)
+    aux = {"r": jnp.asarray(r_maxes), "m": jnp.asarray([r >= 1.0 for r in r_maxes])}
+    check_positive(lr, "lr")
+    steps = check_int(steps, "steps")
     out = []
     for T in Ts:
         ht = _kernel_np(lam_t, g_t, 0.0, T)
         ht = ht / math.sqrt((ht**2).sum() / 3.0)  # unit clean-output variance for U[-1, 1] inputs
-        k = jnp.arange(T - 1, dtype=jnp.float64)
-
-        def kernel(p, r, m):
-            mod = jnp.where(m, 1.0, r / (1.0 + jnp.exp(-p["nu"])))
-            pw = jnp.exp(k[:, None] * (jnp.log(mod) + 1j * p["th"])[None, :])
-            return jnp.concatenate([p["d"][None], jnp.real(pw @ (p["gr"] + 1j * p["gi"]))])
-
-        def predict(p, r, m, U):
-            return U[:, ::-1] @ kernel(p, r, m) + p["b"]
-
-        def loss(p, r, m, U, y):
-            return jnp.mean((predict(p, r, m, U) - y) ** 2)
-
-        @jax.jit
-        def train(p0, U, y):
-            def body(carry, _):
-                p, st = carry
-                g = jax.vmap(jax.grad(loss), in_axes=(0, 0, 0, None, None))(p, rm, marg, U, y)
-                upd, st = jax.vmap(opt.update)(g, st, p)
-                return (optax.apply_updates(p, upd), st), None
-
-            (p, _), _ = jax.lax.scan(body, (p0, jax.vmap(opt.init)(p0)), None, length=steps)
-            return p
-
-        @jax.jit
-        def closs(p, U, y):
-            pred = jax.vmap(predict, in_axes=(0, 0, 0, None))(p, rm, marg, U)
-            return jnp.mean(jnp.minimum((pred - y[None]) ** 2, c_loss), axis=1)
-
         for s in seeds:
             rng = np.random.default_rng([s, T])
             U, Ut = rng.uniform(-1, 1, (N, T)), rng.uniform(-1, 1, (n_test, T))
@@ -360,9 +392,11 @@ def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, st
             p0 = dict(nu=jnp.asarray(nu), th=jnp.asarray(rng.uniform(0, math.pi, (R, P))),
                       gr=jnp.asarray(rng.normal(size=(R, P)) * scale), gi=jnp.asarray(rng.normal(size=(R, P)) * scale),
                       d=jnp.zeros(R), b=jnp.zeros(R))
-            p = train(p0, jnp.asarray(U), jnp.asarray(y))
-            tr = np.asarray(closs(p, jnp.asarray(U), jnp.asarray(y)))
-            te = np.concatenate([np.asarray(closs(p, jnp.asarray(Ut[i:i + 1000]), jnp.asarray(yt[i:i + 1000])))[:, None]
+            p = _train.fit_population(_student_loss, p0, (jnp.asarray(U), jnp.asarray(y)), steps=steps, opt=_ADAM, lr=lr,
+                                      aux=aux).params
+            tr = np.asarray(_student_clipped_loss(p, aux, jnp.asarray(U), jnp.asarray(y), c_loss))
+            te = np.concatenate([np.asarray(_student_clipped_loss(p, aux, jnp.asarray(Ut[i:i + 1000]),
+                                                                  jnp.asarray(yt[i:i + 1000]), c_loss))[:, None]
                                  * min(1000, n_test - i) for i in range(0, n_test, 1000)], axis=1).sum(1) / n_test
             pn = jax.tree_util.tree_map(np.asarray, p)
             for j, r in enumerate(r_maxes):
