@@ -84,3 +84,36 @@ def check_int(n, name: str, minimum: int = 1) -> int:
     if n < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {n}")
     return int(n)
+
+
+def check_scalar(x, name: str, *, positive: bool = False, nonnegative: bool = False, minimum=None, maximum=None) -> float:
+    """A finite real number (not bool, str or complex), optionally > 0, >= 0 or within [minimum, maximum]: as float."""
+    if isinstance(x, (bool, np.bool_, str, bytes)) or not isinstance(x, (int, float, np.integer, np.floating)) and not (
+            hasattr(x, "shape") and np.ndim(x) == 0 and np.dtype(getattr(x, "dtype", object)).kind in "iuf"):
+        raise ValueError(f"{name} must be a real number, got {x!r}")
+    v = float(x)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v!r}")
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be > 0, got {v!r}")
+    if nonnegative and v < 0:
+        raise ValueError(f"{name} must be >= 0, got {v!r}")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v!r}")
+    if maximum is not None and v > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {v!r}")
+    return v
+
+
+def check_callable(f, name: str):
+    if not callable(f):
+        raise ValueError(f"{name} must be callable, got {type(f).__name__}")
+    return f
+
+
+def check_square(A, name: str = "A", allow_complex: bool = True):
+    """A finite numeric square matrix (NumPy array returned)."""
+    A = np.asarray(as_array(A, name, ndim=2, allow_complex=allow_complex))
+    if A.shape[0] != A.shape[1] or A.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty square matrix, got shape {A.shape}")
+    return A

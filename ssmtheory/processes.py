@@ -44,7 +44,7 @@ from typing import Callable
 
 import numpy as np
 
-from ssmtheory._validate import check_int
+from ssmtheory._validate import check_callable, check_int, check_scalar
 
 __all__ = [
     "Process",
@@ -66,6 +66,16 @@ __all__ = [
     "rescaled",
     "heavy_tailed",
 ]
+
+
+MAX_BYTES = 4 << 30  # largest float64 array a Process method builds (mean/std (L,), cov (L, L), sample (n, L))
+
+
+def _size(L, name="L", rows=1, what="array"):
+    L = check_int(L, name)
+    if 8 * rows * L > MAX_BYTES:
+        raise ValueError(f"{name} = {L} needs a {8 * rows * L / 2**30:.3g} GiB {what}: over the {MAX_BYTES >> 30} GiB limit")
+    return L
 
 
 def _rng(seed):
@@ -90,19 +100,21 @@ class Process:
     holder: bool | None = None
 
     def mean(self, L: int) -> np.ndarray:
-        L = check_int(L, "L")
+        L = _size(L)
         return np.asarray(self.mean_fn(L), np.float64) * np.ones(L)
 
     def std(self, L: int) -> np.ndarray:
-        L = check_int(L, "L")
+        L = _size(L)
         return np.sqrt(np.asarray(self.var_fn(L), np.float64) * np.ones(L))
 
     def cov(self, L: int) -> np.ndarray:
         L = check_int(L, "L")
+        _size(L, rows=L, what="covariance")
         return np.asarray(self.cov_fn(L), np.float64)
 
     def sample(self, seed, n: int, L: int) -> np.ndarray:
-        n, L = check_int(n, "n"), check_int(L, "L")
+        n, L = check_int(n, "n"), _size(L)
+        _size(n, "n", rows=L, what="sample")
         return np.asarray(self.sample_fn(_rng(seed), n, L), np.float64)
 
     def second_moment(self, L: int) -> np.ndarray:
@@ -119,6 +131,8 @@ class Process:
 def modulated_noise(mean_fn: Callable[[np.ndarray], np.ndarray], std_fn: Callable[[np.ndarray], np.ndarray],
                     name: str = "modulated noise", description: str = "") -> Process:
     """Independent in time: ``x_t = mean_fn(s_t) + std_fn(s_t) eps_t`` with ``s_t = t / L`` in ``[0, 1)``."""
+    check_callable(mean_fn, "mean_fn")
+    check_callable(std_fn, "std_fn")
 
     def grid(L):
         return np.arange(L) / L
@@ -137,23 +151,29 @@ def modulated_noise(mean_fn: Callable[[np.ndarray], np.ndarray], std_fn: Callabl
 
 def white_noise(sigma: float = 1.0, mean: float = 0.0, name: str | None = None) -> Process:
     """``x_t = mean + sigma eps_t``: ``mu_t = mean``, ``K = sigma^2 I``."""
+    sigma, mean = check_scalar(sigma, "sigma", nonnegative=True), check_scalar(mean, "mean")
     nm = name or (f"white N({mean:g}, {sigma:g}²)")
     return modulated_noise(lambda s: mean + 0 * s, lambda s: sigma + 0 * s, nm, f"i.i.d. N({mean:g}, {sigma:g}^2)")
 
 
 def tiny_noise(sigma: float = 0.01) -> Process:
     """Tiny-variance white noise ``sigma eps_t`` (default ``sigma = 0.01``)."""
+    sigma = check_scalar(sigma, "sigma", positive=True)
     return white_noise(sigma, 0.0, name=f"tiny white ({sigma:g}·N(0,1))")
 
 
 def offset_noise(offset: float = 5.0, slope: float = 0.0, sigma: float = 1.0) -> Process:
     """``x_t = offset + slope t / L + sigma eps_t``: a constant offset and an optional linear drift."""
+    offset, slope = check_scalar(offset, "offset"), check_scalar(slope, "slope")
+    sigma = check_scalar(sigma, "sigma", nonnegative=True)
     nm = f"offset {offset:g}" + (f" + drift {slope:g}t/L" if slope else "") + f" + {sigma:g}·noise"
     return modulated_noise(lambda s: offset + slope * s, lambda s: sigma + 0 * s, nm)
 
 
 def sinusoid_noise(amplitude: float = 3.0, cycles: float = 4.0, noise: float = 0.1, phase: float = 0.0) -> Process:
     """``x_t = amplitude sin(2 pi cycles t / L + phase) + noise eps_t`` (deterministic phase, so ``mu_t`` oscillates)."""
+    amplitude, cycles, phase = check_scalar(amplitude, "amplitude"), check_scalar(cycles, "cycles"), check_scalar(phase, "phase")
+    noise = check_scalar(noise, "noise", nonnegative=True)
     nm = f"{amplitude:g}·sin({cycles:g} cycles) + {noise:g}·noise"
     return modulated_noise(lambda s: amplitude * np.sin(2 * np.pi * cycles * s + phase), lambda s: noise + 0 * s, nm)
 
@@ -163,6 +183,7 @@ def brownian(sigma: float = 1.0) -> Process:
 
     ``mu_t = 0``, ``K(s, t) = sigma^2 (min(s, t) + 1) / L`` (so ``Var x_{L-1} = sigma^2``).
     """
+    sigma = check_scalar(sigma, "sigma", nonnegative=True)
 
     def cov(L):
         i = np.arange(L)
@@ -182,8 +203,10 @@ def ar1(phi: float = 0.99, sigma: float = 1.0, stationary: bool = False, name: s
     towards its limit; ``stationary=True``: ``x_0 ~ N(0, sigma^2 / (1 - phi^2))`` and the variance is constant.
     ``K(s, t) = phi^|s-t| Var x_min(s,t)``; ``mu_t = 0``.
     """
-    if not (np.isfinite(phi) and abs(phi) < 1):
+    phi = check_scalar(phi, "phi")
+    if not abs(phi) < 1:
         raise ValueError(f"phi must satisfy |phi| < 1, got {phi!r}")
+    sigma = check_scalar(sigma, "sigma", nonnegative=True)
     v_inf = sigma**2 / (1 - phi**2)
 
     def var(L):
@@ -210,6 +233,9 @@ def ar1(phi: float = 0.99, sigma: float = 1.0, stationary: bool = False, name: s
 def same_marginals_pair(phi: float = 0.99) -> tuple[Process, Process]:
     """White N(0, 1) noise and a stationary AR(1) with ``sigma^2 = 1 - phi^2``: both have ``mu_t = 0``,
     ``sigma_t = 1`` at every ``t`` (identical marginals), but ``Corr(x_s, x_t) = phi^|s-t|`` for the second."""
+    phi = check_scalar(phi, "phi")
+    if not abs(phi) < 1:
+        raise ValueError(f"phi must satisfy |phi| < 1, got {phi!r}")
     return (white_noise(1.0, name="white N(0,1)"),
             ar1(phi, np.sqrt(1 - phi**2), stationary=True, name=f"AR(1) φ={phi:g}, N(0,1) marginals"))
 
@@ -225,8 +251,9 @@ def standard_patterns() -> dict[str, Process]:
 
 def rescaled(p: Process, factor: float, name: str | None = None) -> Process:
     """``factor * x``: mean and std times ``|factor|``-scaled, covariance times ``factor^2``."""
-    f = float(factor)
-    if not np.isfinite(f) or f == 0:
+    _check_process(p)
+    f = check_scalar(factor, "factor")
+    if f == 0:
         raise ValueError(f"factor must be finite and non-zero, got {factor!r}")
     return Process(name or f"{f:g}·({p.name})", p.description, lambda L: f * p.mean(L), lambda L: f**2 * p.std(L) ** 2,
                    lambda L: f**2 * p.cov(L), lambda rng, n, L: f * p.sample_fn(rng, n, L), p.holder)
@@ -237,7 +264,7 @@ def equal_rms_patterns(L: int, patterns: dict[str, Process] | None = None) -> di
     in the first half) rescaled to total RMS ``sqrt(mean_t E[x_t^2]) = 1`` at length ``L``: any remaining
     spread of a read-out's scale comes from temporal structure (where the mean and variance sit in time), not
     from the overall size of the input."""
-    L = check_int(L, "L")
+    L = _size(L)
     if patterns is None:
         patterns = dict(standard_patterns())
         for q in (reversed_brownian(1.0, 1.0),
@@ -252,6 +279,12 @@ def equal_rms_patterns(L: int, patterns: dict[str, Process] | None = None) -> di
 
 
 # --------------------------------------------------------------------------------------------- continuous time
+def _check_process(p, name="p"):
+    if not isinstance(p, Process):
+        raise ValueError(f"{name} must be a Process, got {type(p).__name__}")
+    return p
+
+
 def _grid(L: int, T: float) -> np.ndarray:
     return (np.arange(L) + 1.0) * (T / L)
 
@@ -270,6 +303,10 @@ def gaussian_process(name: str, mean_fn: Callable[[np.ndarray], np.ndarray],
     ``1e-12 max K`` keeps a semi-definite ``K`` factorable; it changes the covariance by less than round-off
     in the tests).  ``holder`` says whether ``mean_fn``, ``cov_fn`` are Hölder continuous (the user's claim)."""
     T = _check_T(T)
+    check_callable(mean_fn, "mean_fn")
+    check_callable(cov_fn, "cov_fn")
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a string, got {type(name).__name__}")
 
     def mean(L):
         return np.asarray(mean_fn(_grid(L, T)), np.float64) * np.ones(L)
@@ -293,6 +330,9 @@ def gaussian_process(name: str, mean_fn: Callable[[np.ndarray], np.ndarray],
 def brownian_on(sigma: float = 1.0, T: float = 1.0, drift: Callable | None = None, name: str | None = None) -> Process:
     """``mu(s) + sigma W(s)`` on ``[0, T]``: ``K(s, t) = sigma^2 min(s, t)`` (Lipschitz, so Hölder);
     ``drift`` an optional mean function of ``s``."""
+    sigma = check_scalar(sigma, "sigma", nonnegative=True)
+    if drift is not None:
+        check_callable(drift, "drift")
     nm = name or f"Brownian σ={sigma:g}"
     return gaussian_process(nm, drift if drift is not None else (lambda s: 0 * s),
                             lambda s, t: sigma**2 * np.minimum(s, t), T)
@@ -302,6 +342,7 @@ def reversed_brownian(sigma: float = 1.0, T: float = 1.0, name: str | None = Non
     """``sigma W(T - s)`` (plus ``sigma^2 Delta`` so the last sample has the variance of one step):
     ``K(s, t) = sigma^2 (min(T - s, T - t) + T / L)`` — the variance sits early in the window."""
     T = _check_T(T)
+    sigma = check_scalar(sigma, "sigma", nonnegative=True)
     nm = name or f"reversed Brownian σ={sigma:g}"
 
     def cov(L):
@@ -326,8 +367,10 @@ def ou(theta: float, sigma: float = 1.0, T: float = 1.0, stationary: bool = True
     ``stationary=True``: ``K(s, t) = sigma^2 / (2 theta) exp(-theta |s - t|)``; from ``x(0) = 0``:
     ``K(s, t) = sigma^2 / (2 theta) (exp(-theta |s - t|) - exp(-theta (s + t)))``.  Both are Lipschitz.
     """
-    if not (np.isfinite(theta) and theta > 0):
-        raise ValueError(f"theta must be positive and finite, got {theta!r}")
+    theta = check_scalar(theta, "theta", positive=True)
+    sigma = check_scalar(sigma, "sigma", nonnegative=True)
+    if mean is not None:
+        check_callable(mean, "mean")
     v = sigma**2 / (2 * theta)
     if stationary:
         def cov(s, t):
@@ -353,8 +396,9 @@ def heavy_tailed(p: Process, nu: float = 2.5, name: str | None = None) -> Proces
     (a multivariate Student-t path for ``nu > 2``): **the same mean and covariance** as ``p`` (``E W = 1``), but
     heavy-tailed, so outside a Gaussian-input theorem.  For ``nu <= 4`` the fourth moment is infinite and an empirical
     second moment converges more slowly than ``n^{-1/2}`` (like ``n^{-(1 - 2/nu)}``)."""
-    nu = float(nu)
-    if not (np.isfinite(nu) and nu > 2):
+    _check_process(p)
+    nu = check_scalar(nu, "nu")
+    if not nu > 2:
         raise ValueError(f"nu must exceed 2 (finite variance), got {nu!r}")
     ev = nu / (nu - 2)
 

@@ -15,13 +15,7 @@ triangular: a lower-triangular ``A`` is replaced by ``A^T``, which has the same 
 ``zI - A``), then per point either
 
 * ``method="svd"``: singular values of the stacked triangular ``zI - T`` (batched LAPACK), or
-* ``method="lanczos"``: Lanczos on ``M = (zI - T)^{-1} (zI - T)^{-*}`` (two triangular substitutions per
-  step, ``O(N^2)``), all points of a chunk advanced together in one jitted loop (points along the fast axis),
-  with full re-orthogonalization, a convergence test on the largest Ritz value (relative change below
-  ``tol``) and an overflow guard (the two substitutions are normalized separately, the operator is
-  rescaled by its first Rayleigh quotient, non-finite results are mapped to 0, i.e. below the floor).
-
-* ``method="lanczos_grid"``: inverse Lanczos vectorized across ALL points in NumPy: each triangular
+* ``method="lanczos_grid"``: inverse Lanczos on ``M = (zI - T)^{-1} (zI - T)^{-*}`` vectorized across ALL points in NumPy: each triangular
   substitution is a loop over the N rows whose steps are single operations on a (rows, points) array (row blocks
   coupled by one GEMM with the shared off-diagonal part of ``T``); plain three-term Lanczos (only the largest
   Ritz value is needed, which loss of orthogonality does not spoil), a Kato-Temple stopping test
@@ -30,7 +24,8 @@ triangular: a lower-triangular ``A`` is replaced by ``A^T``, which has the same 
 ``sigma_min = lambda_max(M)^{-1/2}``.  Speed (benchmarks/bench_pseudospectra.py, 100 x 100 grid, one BLAS thread,
 CPU time against one NumPy SVD per point measured in the same run): see the benchmark's output and the PTD notebook's
 closing note; ``method="auto"`` uses ``lanczos_grid`` for triangular ``A`` and for 64 or more points, the SVD of the
-Schur factor for a handful of points of a dense ``A``.  The jitted Lanczos is kept (tested) for accelerators.
+Schur factor for a handful of points of a dense ``A``.  (An earlier jitted per-chunk JAX Lanczos,
+``method="lanczos"``, was never selected by ``auto`` and was ~13 ms/point on CPU; it was removed in issue 12.)
 Accuracy: for a dense ``A`` the result is meaningful only above the round-off floor ``roundoff_floor(A) = 1e-12
 ||A||_2`` (backward error of the Schur form is ``O(eps ||A||)``); for a triangular ``A`` (no Schur step) the
 substitutions keep full relative accuracy well below it (HiPPO-LegS, checked against :func:`sigma_min_mpmath`).
@@ -38,10 +33,12 @@ substitutions keep full relative accuracy well below it (HiPPO-LegS, checked aga
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import math
 
 import numpy as np
+
+from ssmtheory._validate import as_array, check_int, check_scalar, check_square
 
 __all__ = [
     "sigma_min",
@@ -64,7 +61,7 @@ FLOOR_FACTOR = 1e-12
 
 def roundoff_floor(A) -> float:
     """The float64 round-off floor ``1e-12 ||A||_2`` below which ``sigma_min`` is noise."""
-    return FLOOR_FACTOR * float(np.linalg.norm(np.asarray(A), 2))
+    return FLOOR_FACTOR * float(np.linalg.norm(check_square(A, "A"), 2))
 
 
 def departure_from_normality(A) -> float:
@@ -76,7 +73,7 @@ def departure_from_normality(A) -> float:
     """
     import scipy.linalg
 
-    A = np.asarray(A)
+    A = check_square(A, "A")
     if np.array_equal(A, np.triu(A)):
         return float(np.linalg.norm(np.triu(A, 1)))
     if np.array_equal(A, np.tril(A)):
@@ -92,12 +89,8 @@ def is_normal(A, atol: float | None = None) -> bool:
     :func:`departure_from_normality` ``(A) <= atol``, which bounds the fast path's error at every ``z`` (Weyl).  A normal
     matrix computed in float64 has a departure of ``O(eps ||A||)``, far below the floor.
     """
-    A = np.asarray(A)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be square, got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError("A must be finite")
-    atol = roundoff_floor(A) if atol is None else float(atol)
+    A = check_square(A, "A")
+    atol = roundoff_floor(A) if atol is None else check_scalar(atol, "atol", nonnegative=True)
     # cheap rejection first: ||A A^* - A^* A||_F <= 2 ||A||_2 ||N||_F... so a large commutator means not normal
     nA = float(np.linalg.norm(A, 2))
     comm = float(np.linalg.norm(A @ A.conj().T - A.conj().T @ A))
@@ -114,11 +107,7 @@ def schur_triangular(A):
     """
     import scipy.linalg
 
-    A = np.asarray(A)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be square, got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError("A must be finite")
+    A = check_square(A, "A")
     if np.array_equal(A, np.triu(A)):
         return A.astype(np.complex128)
     if np.array_equal(A, np.tril(A)):
@@ -135,14 +124,15 @@ def sigma_min_mpmath(A, z, dps: int = 50, max_n: int = 40) -> float:
     """
     import mpmath as mp
 
-    A = np.asarray(A)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be square, got shape {A.shape}")
+    A = check_square(A, "A")
+    dps, max_n = check_int(dps, "dps"), check_int(max_n, "max_n")
+    if isinstance(z, (str, bytes, bool)) or np.ndim(z) != 0:
+        raise ValueError(f"z must be one complex number, got {z!r}")
+    z = complex(z)
+    if not np.isfinite(z):
+        raise ValueError(f"z must be finite, got {z!r}")
     if A.shape[0] > max_n:
         raise ValueError(f"A is {A.shape[0]} x {A.shape[0]}: too large for the mpmath oracle (max_n = {max_n})")
-    z = complex(z)
-    if not np.all(np.isfinite(A)) or not np.isfinite(z):
-        raise ValueError("A and z must be finite")
     N = A.shape[0]
     with mp.workdps(int(dps)):
         M = mp.matrix(N, N)
@@ -156,146 +146,12 @@ def sigma_min_mpmath(A, z, dps: int = 50, max_n: int = 40) -> float:
 
 def sigma_min_reference(A, z):
     """Plain reference: one dense SVD of ``zI - A`` per point (NumPy); same shape as ``z``."""
-    A = np.asarray(A, np.complex128)
-    z = np.asarray(z, np.complex128)
+    A = check_square(A, "A").astype(np.complex128)
+    z = np.asarray(as_array(z, "z"), np.complex128)
     eye = np.eye(A.shape[0])
     out = np.empty(z.shape)
     for idx, zi in np.ndenumerate(z):
         out[idx] = np.linalg.svd(zi * eye - A, compute_uv=False)[-1]
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------
-# batched inverse Lanczos (JAX)
-# ---------------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def _lanczos_fn(N: int, K: int, m: int):
-    import jax
-    import jax.numpy as jnp
-
-    def solve(T, d, b):
-        # (zI - T) x = b, T upper triangular; d = z - diag(T) (K,), b (N, K); back substitution over rows.
-        def body(X, k):
-            r = b[k] + T[k] @ X  # entries of X with index <= k are still zero
-            X = X.at[k].set(r / d[k])
-            return X, None
-
-        X, _ = jax.lax.scan(body, jnp.zeros_like(b), jnp.arange(N - 1, -1, -1))
-        return X
-
-    def solve_adj(T, d, b):
-        # (zI - T)^* y = b: lower triangular, forward substitution.
-        Tc = T.conj().T  # lower
-
-        def body(Y, k):
-            r = b[k] + Tc[k] @ Y
-            Y = Y.at[k].set(r / d[k].conj())
-            return Y, None
-
-        Y, _ = jax.lax.scan(body, jnp.zeros_like(b), jnp.arange(N))
-        return Y
-
-    def nrm(x):
-        return jnp.sqrt(jnp.sum(jnp.abs(x) ** 2, axis=0))
-
-    def apply_M(T, d, v):
-        w1 = solve_adj(T, d, v)
-        n1 = nrm(w1)
-        w2 = solve(T, d, w1 / n1)
-        return w2, n1  # M v = n1 * w2
-
-    def run(T, z, v0, tol):
-        d = z[None, :] - jnp.diag(T)[:, None]  # (N, K): z - T_kk
-        d = jnp.where(d == 0, 1e-300, d)
-        v = v0 / nrm(v0)
-        w2, n1 = apply_M(T, d, v)
-        scale = n1 * jnp.real(jnp.sum(v.conj() * w2, axis=0))  # Rayleigh quotient of M (> 0)
-        scale = jnp.where(jnp.isfinite(scale) & (scale > 0), scale, 1.0)
-        Vb = jnp.zeros((m, N, K), v.dtype).at[0].set(v)
-        alpha = jnp.zeros((m, K))
-        beta = jnp.zeros((m, K))
-
-        def ritz(alpha, beta):
-            # largest eigenvalue of the (zero-padded, positive semidefinite) tridiagonal by Sturm bisection
-            hi0 = jnp.max(jnp.abs(alpha), axis=0) + 2 * jnp.max(jnp.abs(beta), axis=0) + 1e-300
-            b2 = jnp.concatenate([jnp.zeros((1, K)), beta[:-1] ** 2], axis=0)
-
-            def count_below(x):
-                def step(q, ab):
-                    a_i, b2_i = ab
-                    q = a_i - x - b2_i / q
-                    q = jnp.where(q == 0, -1e-300, q)
-                    return q, q < 0
-                _, neg = jax.lax.scan(step, jnp.ones((K,)), (alpha, b2))
-                return jnp.sum(neg, axis=0)
-
-            def bis(_, lohi):
-                lo, hi = lohi
-                mid = 0.5 * (lo + hi)
-                allbelow = count_below(mid) >= m
-                return jnp.where(allbelow, lo, mid), jnp.where(allbelow, mid, hi)
-
-            lo, hi = jax.lax.fori_loop(0, 56, bis, (jnp.zeros((K,)), hi0))
-            return 0.5 * (lo + hi)
-
-        def cond(state):
-            j, _, _, _, _, theta_old, theta, _ = state
-            conv = jnp.abs(theta - theta_old) <= tol * jnp.abs(theta)
-            return (j < m) & ~jnp.all(conv)
-
-        def body(state):
-            j, Vb, alpha, beta, w2n1, theta_old, theta, _ = state
-            v = Vb[j]
-            w = w2n1 / scale
-            a = jnp.real(jnp.sum(v.conj() * w, axis=0))
-            # full re-orthogonalization (classical Gram-Schmidt twice) against V_0..V_j
-            mask = (jnp.arange(m) <= j)[:, None, None]
-            for _ in range(2):
-                coef = jnp.einsum("mnk,nk->mk", (Vb * mask).conj(), w)
-                w = w - jnp.einsum("mnk,mk->nk", Vb * mask, coef)
-            b = nrm(w)
-            alpha = alpha.at[j].set(a)
-            beta = beta.at[j].set(b)
-            check = (j % 4 == 3) | (j == m - 1)
-            th = jax.lax.cond(check, lambda: ritz(alpha, beta), lambda: theta)
-            th_old = jnp.where(check, theta, theta_old)
-            vnext = w / jnp.where(b > 0, b, 1.0)
-            Vb = jnp.where(j + 1 < m, Vb.at[jnp.minimum(j + 1, m - 1)].set(vnext), Vb)
-            w2, n1 = apply_M(T, d, vnext)
-            return j + 1, Vb, alpha, beta, w2 * n1, th_old, th, b
-
-        state = (0, Vb, alpha, beta, w2 * n1, jnp.full((K,), -1.0), jnp.full((K,), 1.0), jnp.zeros((K,)))
-        j, Vb, alpha, beta, _, _, theta, _ = jax.lax.while_loop(cond, body, state)
-        lam = theta * scale
-        sig = 1.0 / jnp.sqrt(lam)
-        sig = jnp.where(jnp.isfinite(sig), sig, 0.0)
-        return sig, j
-
-    return jax.jit(run)
-
-
-def _sigma_lanczos(T, z, chunk, tol, max_iter):
-    import jax
-
-    N = T.shape[0]
-    m = int(min(N, max_iter))
-    K = int(min(chunk, 1 << max(z.size - 1, 1).bit_length()))
-    fn = _lanczos_fn(N, K, m)
-    rng = np.random.default_rng(12345)
-    v0 = rng.normal(size=(N, 1)) + 1j * rng.normal(size=(N, 1))
-    v0 = np.broadcast_to(v0, (N, K)).copy()
-    ctx = jax.enable_x64(True) if hasattr(jax, "enable_x64") and not jax.config.jax_enable_x64 else _nullctx()
-    with ctx:
-        Tj = jax.numpy.asarray(T, jax.numpy.complex128)
-        out = np.empty(z.size)
-        zf = z.ravel()
-        for s in range(0, z.size, K):
-            zz = zf[s : s + K]
-            n = zz.size
-            if n < K:
-                zz = np.concatenate([zz, np.full(K - n, zz[-1] if n else 0.0)])
-            sig, _ = fn(Tj, jax.numpy.asarray(zz, jax.numpy.complex128), jax.numpy.asarray(v0), tol)
-            out[s : s + n] = np.asarray(sig)[:n]
     return out
 
 
@@ -470,56 +326,53 @@ def _single_thread_blas():
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover
-        return _nullctx()
+        return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
 
-class _nullctx:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
+METHODS = ("auto", "normal", "svd", "lanczos_grid")
 
 
-def sigma_min(A, z, method: str = "auto", normal: bool | None = None, chunk: int = 512, tol: float = 1e-14,
-              max_iter: int = 40, svd_max_n: int = 512, grid_tol: float = 1e-9, grid_max_iter: int = 100,
-              grid_min_points: int = 64):
+def _finite_square(A):
+    """``check_square`` with the historical message ``"A must be finite"`` for NaN/inf entries."""
+    a = np.asarray(A) if A is not None else A
+    if a is not None and a.dtype.kind in "biufc" and not np.all(np.isfinite(a)):
+        raise ValueError("A must be finite (NaN or inf entries)")
+    return check_square(a, "A")
+
+
+def sigma_min(A, z, method: str = "auto", normal: bool | None = None, svd_max_n: int = 512, grid_tol: float = 1e-9,
+              grid_max_iter: int = 100, grid_min_points: int = 64):
     """``sigma_min(z_i I - A)`` for every complex point of ``z``: float64 array of ``z``'s shape.
 
     ``method``: ``"auto"`` (normal fast path if ``A`` is normal; else the grid-vectorized inverse Lanczos
     ``"lanczos_grid"`` for triangular ``A`` or at least ``grid_min_points`` points; for fewer points of a dense ``A``
-    the SVD of its Schur factor if ``N <= svd_max_n``), ``"normal"``, ``"svd"``, ``"lanczos"`` (jitted per-chunk JAX
-    Lanczos), ``"lanczos_grid"``.  ``normal=True/False`` overrides the normality test.  ``"lanczos"``: ``chunk``
-    points per jitted call, at most ``max_iter`` steps, stopping when every point's largest Ritz value changed
-    by less than ``tol`` (relative); needs ``jax_enable_x64`` for float64 accuracy (enabled locally if
-    possible).  ``"lanczos_grid"`` (NumPy, all points at once): at most ``grid_max_iter`` steps per point, each point
-    stopping when the Kato-Temple bound ``min(r, r^2 / gap)`` on the error of its largest Ritz value ``theta`` (``r``
-    the Ritz residual) is at most ``grid_tol * theta``; ``grid_tol = 1e-9`` gives ``sigma`` to about ``5e-10`` relative
-    above the round-off floor (plain three-term Lanczos).
+    the SVD of its Schur factor if ``N <= svd_max_n``), ``"normal"``, ``"svd"``, ``"lanczos_grid"``.
+    ``normal=True/False`` overrides the normality test.  ``"lanczos_grid"`` (NumPy, all points at once): at most
+    ``grid_max_iter`` steps per point, each point stopping when the Kato-Temple bound ``min(r, r^2 / gap)`` on the
+    error of its largest Ritz value ``theta`` (``r`` the Ritz residual) is at most ``grid_tol * theta``;
+    ``grid_tol = 1e-9`` gives ``sigma`` to about ``5e-10`` relative above the round-off floor (plain three-term Lanczos).
 
-    Raises ``ValueError`` if ``A`` or any point of ``z`` is not finite (a NaN point must not be reported as a
-    point on the spectrum).
+    Raises ``ValueError`` naming the argument for a non-square or non-finite ``A``, any non-finite point of ``z`` (a
+    NaN point must not be reported as a point on the spectrum), an unknown ``method`` or a bad size/tolerance.
     """
-    A = np.asarray(A)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be square, got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError("A must be finite")
-    z = np.asarray(z, np.complex128)
-    if not np.all(np.isfinite(z)):
+    A = _finite_square(A)
+    z = np.asarray(z) if z is not None else z
+    if z is not None and z.dtype.kind in "biufc" and not np.all(np.isfinite(z)):
         raise ValueError(f"z must be finite: {int(np.sum(~np.isfinite(z)))} non-finite point(s)")
+    z = np.asarray(as_array(z, "z"), np.complex128)
+    if method not in METHODS:
+        hint = " (the JAX 'lanczos' path was removed: use 'lanczos_grid')" if method == "lanczos" else ""
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}{hint}")
+    if normal is not None and not isinstance(normal, (bool, np.bool_)):
+        raise ValueError(f"normal must be None, True or False, got {normal!r}")
+    svd_max_n, grid_max_iter = check_int(svd_max_n, "svd_max_n"), check_int(grid_max_iter, "grid_max_iter")
+    grid_min_points = check_int(grid_min_points, "grid_min_points")
+    grid_tol = check_scalar(grid_tol, "grid_tol", positive=True)
     shape = z.shape
     N = A.shape[0]
-    if method not in ("auto", "normal", "svd", "lanczos", "lanczos_grid"):
-        raise ValueError(f"unknown method {method!r}")
     if method == "normal" or (method == "auto" and (normal if normal is not None else is_normal(A))):
-        lam = np.linalg.eigvals(A.astype(np.complex128))
-        zf = z.reshape(-1)
-        out = np.empty(zf.size)
-        for s in range(0, zf.size, 4096):
-            out[s : s + 4096] = np.abs(zf[s : s + 4096, None] - lam[None, :]).min(1)
-        return out.reshape(shape)
+        return _sigma_normal(A, z).reshape(shape)
     T = schur_triangular(A)
     if method == "auto":
         # triangular input (no Schur factor): inverse Lanczos keeps full relative accuracy even below the round-off
@@ -528,21 +381,37 @@ def sigma_min(A, z, method: str = "auto", normal: bool | None = None, chunk: int
         method = "svd" if (z.size < grid_min_points and N <= svd_max_n and not tri) else "lanczos_grid"
     if method == "lanczos_grid":
         return _sigma_lanczos_grid(T, z, tol=grid_tol, max_iter=grid_max_iter).reshape(shape)
-    if method == "svd":
-        zf = z.reshape(-1)
-        out = np.empty(zf.size)
-        eye = np.eye(N)
-        step = max(1, 2**22 // (N * N))
-        for s in range(0, zf.size, step):
-            M = zf[s : s + step, None, None] * eye - T[None]
-            out[s : s + step] = np.linalg.svd(M, compute_uv=False)[:, -1]
-        return out.reshape(shape)
-    return _sigma_lanczos(T, z, chunk, tol, max_iter).reshape(shape)
+    return _sigma_svd(T, z).reshape(shape)
+
+
+def _sigma_normal(A, z):
+    """The normal fast path ``dist(z, Lambda(A))`` for the flattened points (4096 at a time)."""
+    lam = np.linalg.eigvals(A.astype(np.complex128))
+    zf = z.reshape(-1)
+    out = np.empty(zf.size)
+    for s in range(0, zf.size, 4096):
+        out[s : s + 4096] = np.abs(zf[s : s + 4096, None] - lam[None, :]).min(1)
+    return out
+
+
+def _sigma_svd(T, z):
+    """Smallest singular value of the stacked ``zI - T`` (batched LAPACK, ~32 MiB of matrices per batch)."""
+    N = T.shape[0]
+    zf = z.reshape(-1)
+    out = np.empty(zf.size)
+    eye = np.eye(N)
+    step = max(1, 2**22 // (N * N))
+    for s in range(0, zf.size, step):
+        M = zf[s : s + step, None, None] * eye - T[None]
+        out[s : s + step] = np.linalg.svd(M, compute_uv=False)[:, -1]
+    return out
 
 
 def pseudospectrum(A, x, y, **kw):
     """``sigma_min`` on the grid ``x + i y`` (``meshgrid``): returns ``(X, Y, S)``; contour ``S`` at levels eps."""
-    X, Y = np.meshgrid(np.asarray(x, float), np.asarray(y, float))
+    x = np.asarray(as_array(x, "x", allow_complex=False), float)
+    y = np.asarray(as_array(y, "y", allow_complex=False), float)
+    X, Y = np.meshgrid(x, y)
     return X, Y, sigma_min(A, X + 1j * Y, **kw)
 
 
@@ -554,9 +423,11 @@ def eigvec_condition(A=None, V=None) -> float:
 
     Give ``A`` or the eigenvectors ``V`` themselves.  Saturates near ``1 / eps`` when the true value is larger.
     """
+    if (A is None) == (V is None):
+        raise ValueError("give exactly one of A (a square matrix) and V (its eigenvectors)")
     if V is None:
-        _, V = np.linalg.eig(np.asarray(A))
-    V = np.asarray(V)
+        _, V = np.linalg.eig(check_square(A, "A"))
+    V = check_square(V, "V")
     V = V / np.linalg.norm(V, axis=0, keepdims=True)
     s = np.linalg.svd(V, compute_uv=False)
     return float(s[0] / s[-1]) if s[-1] > 0 else math.inf
@@ -596,10 +467,11 @@ def hippo_eigvec_condition_exact(N: int, dps: int | None = None, max_n: int = HI
 
     if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
         raise ValueError(f"N must be a positive integer, got {N!r}")
+    max_n = check_int(max_n, "max_n")
     if N > max_n:
         raise ValueError(f"N = {N} is too large for the mpmath computation (O(N^3) operations at N + 40 digits: "
                          f"about 1 s at N = 48, hours at N = 2000); N must be <= max_n = {max_n} (raise max_n deliberately)")
-    dps = int(dps if dps is not None else N + 40)
+    dps = int(check_int(dps, "dps") if dps is not None else N + 40)
     with mp.workdps(dps):
         V = _hippo_eigvecs_mp(int(N), dps)
         s = mp.svd_r(V, compute_uv=False)
@@ -609,9 +481,15 @@ def hippo_eigvec_condition_exact(N: int, dps: int | None = None, max_n: int = HI
 
 def hippo_eig_error(A, exact) -> float:
     """Max relative eigenvalue error of ``numpy.linalg.eig(A)`` against the known ``exact`` spectrum (sorted by real part)."""
-    lam = np.linalg.eigvals(np.asarray(A))
+    A = check_square(A, "A")
+    ex = np.asarray(as_array(exact, "exact", ndim=1))
+    if ex.size != A.shape[0]:
+        raise ValueError(f"exact must hold one eigenvalue per row of A ({A.shape[0]}), got {ex.size}")
+    if np.any(ex == 0):
+        raise ValueError("exact must be non-zero (the error is relative)")
+    lam = np.linalg.eigvals(A)
     lam = lam[np.argsort(lam.real)]
-    ex = np.sort(np.asarray(exact, complex).real)
+    ex = np.sort(ex.astype(complex).real)
     return float(np.max(np.abs(lam - ex) / np.abs(ex)))
 
 
@@ -620,7 +498,8 @@ def hippo_eig_error(A, exact) -> float:
 # ---------------------------------------------------------------------------------------------------
 def resolvent_norm_imag(A, omega, **kw):
     """``||(i omega I - A)^{-1}||_2 = 1 / sigma_min(i omega I - A)`` for real frequencies ``omega``."""
-    return 1.0 / sigma_min(A, 1j * np.asarray(omega, float), **kw)
+    omega = np.asarray(as_array(omega, "omega", allow_complex=False), float)
+    return 1.0 / sigma_min(A, 1j * omega, **kw)
 
 
 def _hamiltonian_imag_eigs(A, gamma, tol):
@@ -649,13 +528,13 @@ def stability_radius(A, method: str = "bb", tol: float = 1e-10, max_iter: int = 
     relative accuracy ``2 tol``.  ``method="grid"``: a grid on ``[-omega_max, omega_max]`` (default ``2 ||A||_2``; only
     ``omega >= 0`` for real ``A``) refined by bounded scalar minimization (the check).
     """
-    A = np.asarray(A)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be square, got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError("A must be finite")
+    A = check_square(A, "A")
     if method not in ("bb", "grid"):
         raise ValueError(f"method must be 'bb' or 'grid', got {method!r}")
+    tol = check_scalar(tol, "tol", positive=True)
+    max_iter, n_grid = check_int(max_iter, "max_iter"), check_int(n_grid, "n_grid")
+    if omega_max is not None:
+        omega_max = check_scalar(omega_max, "omega_max", positive=True)
     lam = np.linalg.eigvals(A)
     if lam.real.max() >= 0:
         return 0.0, float(lam[np.argmax(lam.real)].imag)

@@ -81,15 +81,35 @@ def public_functions(modname):
     return [n for n in names if inspect.isfunction(getattr(mod, n))]
 
 
+def all_covered():
+    """Every name in VALID or EXEMPT of any tests/test_bad_inputs*.py (a module's functions may be split between the
+    core file and an area file, e.g. new train functions covered by the engine's file)."""
+    from pathlib import Path
+
+    out = set()
+    for f in sorted(Path(__file__).resolve().parent.glob("test_bad_inputs*.py")):
+        mod = importlib.import_module(f.stem)
+        out |= set(getattr(mod, "VALID", {})) | set(getattr(mod, "EXEMPT", {}))
+    return out
+
+
 def names_argument(arg, message, also=()):
     return re.search(rf"\b({'|'.join(re.escape(a) for a in (arg, *also))})\b", message) is not None
 
 
-def make_bad_input_tests(modules, valid, exempt=None, allowed=None, extra=(), extra_names=()):
+def call(qual, kw, setup=None):
+    """Run ``setup[qual]()`` (state a stateful function needs, e.g. a started claims registry), then the function."""
+    if setup and qual in setup:
+        setup[qual]()
+    return resolve(qual)(**kw)
+
+
+def make_bad_input_tests(modules, valid, exempt=None, allowed=None, extra=(), extra_names=(), setup=None):
     """Build the four pytest functions of the suite for ``modules`` from the tables.
 
     ``extra_names``: further words an EXTRA case's message may name instead of the argument
-    (e.g. "X" for a ``data=(X, Y)`` tuple).
+    (e.g. "X" for a ``data=(X, Y)`` tuple).  ``setup``: ``{qual: zero-argument callable}`` run before
+    every call of that function (export it as ``SETUP`` so benchmarks/fuzz_tally.py uses it too).
     """
     exempt = dict(exempt or {})
     allowed = dict(allowed or {})
@@ -105,20 +125,20 @@ def make_bad_input_tests(modules, valid, exempt=None, allowed=None, extra=(), ex
     ]
 
     def test_every_public_function_is_covered():
-        missing = [f"{m}.{n}" for m in modules for n in public_functions(m)
-                   if f"{m}.{n}" not in valid and f"{m}.{n}" not in exempt]
+        covered = set(valid) | set(exempt) | all_covered()
+        missing = [f"{m}.{n}" for m in modules for n in public_functions(m) if f"{m}.{n}" not in covered]
         assert not missing, f"public functions without a bad-input entry: {missing}"
 
     @pytest.mark.parametrize("qual", sorted(valid))
     def test_valid_call_succeeds(qual):
         kw, _ = valid[qual]
-        resolve(qual)(**kw)
+        call(qual, kw, setup)
 
     @pytest.mark.parametrize("qual, arg, label, bad, exc", cases)
     def test_bad_argument_is_refused_by_name(qual, arg, label, bad, exc):
         kw, _ = valid[qual]
         with pytest.raises(exc) as ei:
-            resolve(qual)(**dict(kw, **{arg: bad}))
+            call(qual, dict(kw, **{arg: bad}), setup)
         if ei.type is ValueError:
             assert names_argument(arg, str(ei.value)), f"message does not name {arg!r}: {ei.value}"
 
@@ -127,7 +147,7 @@ def make_bad_input_tests(modules, valid, exempt=None, allowed=None, extra=(), ex
     def test_bad_value_is_refused(qual, arg, label, bad):
         kw, _ = valid[qual]
         with pytest.raises((ValueError, TypeError)) as ei:
-            resolve(qual)(**dict(kw, **{arg: bad}))
+            call(qual, dict(kw, **{arg: bad}), setup)
         assert ei.type is TypeError or names_argument(arg, str(ei.value), extra_names), str(ei.value)
 
     return (test_every_public_function_is_covered, test_valid_call_succeeds,

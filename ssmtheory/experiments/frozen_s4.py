@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from ssmtheory import init as _init
-from ssmtheory._validate import check_int, check_positive
+from ssmtheory._validate import as_array, check_int, check_scalar, check_square, check_stable_continuous
 
 __all__ = ["spectrum_s4d", "spectrum_ptd", "init_params", "kernel", "apply", "noise_gain", "train_and_eval"]
 
@@ -43,9 +43,7 @@ def spectrum_s4d(N: int):
 
 def spectrum_ptd(A_pert):
     """``(lambda, V)`` of a perturbed HiPPO matrix ``A_H + E`` (``numpy.linalg.eig``; meant for small ``kappa(V)``)."""
-    A_pert = np.asarray(A_pert, float)
-    if A_pert.ndim != 2 or A_pert.shape[0] != A_pert.shape[1]:
-        raise ValueError(f"A_pert must be square, got shape {A_pert.shape}")
+    A_pert = check_square(A_pert, "A_pert", allow_complex=False).astype(float)
     lam, V = np.linalg.eig(A_pert)
     if lam.real.max() >= 0:
         raise ValueError(f"A_pert must be stable (max Re lambda = {lam.real.max():.3g})")
@@ -54,10 +52,13 @@ def spectrum_ptd(A_pert):
 
 def _frozen_B(lam, V):
     """``(lam, V, B_tilde = V^{-1} B_H)`` in complex128 (the full HiPPO ``B``, frozen)."""
-    lam = np.asarray(lam, np.complex128)
-    V = np.asarray(V, np.complex128)
-    if lam.ndim != 1 or V.shape != (lam.size, lam.size):
+    lam = np.asarray(as_array(lam, "lam", ndim=1), np.complex128)
+    V = np.asarray(as_array(V, "V", ndim=2), np.complex128)
+    if V.shape != (lam.size, lam.size):
         raise ValueError(f"lam must be (N,) and V (N, N), got {lam.shape} and {V.shape}")
+    check_stable_continuous(lam, "lam")
+    if np.linalg.cond(V) > 1e14:
+        raise ValueError(f"V must be invertible (eigenvectors), got condition number {np.linalg.cond(V):.3g}")
     _, B = _init.hippo_legs(lam.size)
     return lam, V, np.linalg.solve(V, B.astype(complex))
 
@@ -70,8 +71,11 @@ def init_params(seed: int, lam, V, H: int = 32, n_layers: int = 2, d_input: int 
     change of basis), ``Delta``, encoder, decoder and mixing weights.
     """
     lam, V, Bt = _frozen_B(lam, V)
+    H, n_layers = check_int(H, "H"), check_int(n_layers, "n_layers")
+    d_input, d_output = check_int(d_input, "d_input"), check_int(d_output, "d_output")
+    dt_min, dt_max = _check_dt(dt_min, dt_max)
     N = lam.size
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     train, frozen = {"layers": []}, {"lam": lam.astype(np.complex64), "Bt": Bt.astype(np.complex64), "log_dt": []}
     train["enc_W"] = (rng.uniform(-1, 1, (d_input, H)) / math.sqrt(d_input)).astype(np.float32)
     train["enc_b"] = np.zeros(H, np.float32)
@@ -89,9 +93,27 @@ def init_params(seed: int, lam, V, H: int = 32, n_layers: int = 2, d_input: int 
     return train, frozen
 
 
+def _check_dt(dt_min, dt_max):
+    dt_min = check_scalar(dt_min, "dt_min", positive=True)
+    dt_max = check_scalar(dt_max, "dt_max", positive=True)
+    if dt_max < dt_min:
+        raise ValueError(f"dt_max must be >= dt_min, got dt_min={dt_min}, dt_max={dt_max}")
+    return dt_min, dt_max
+
+
 def kernel(C, lam, Bt, log_dt, L: int):
-    """ZOH kernel ``(H, L)``: ``2 Re sum_n C_hn Bt_n (e^{dt_h lam_n} - 1)/lam_n e^{dt_h lam_n k}`` (the authors' form)."""
+    """ZOH kernel ``(H, L)``: ``2 Re sum_n C_hn Bt_n (e^{dt_h lam_n} - 1)/lam_n e^{dt_h lam_n k}`` (the authors' form).
+
+    Validated when called with concrete arrays (shapes ``C (H, N)``, ``lam (N,)``, ``Bt (N,)``, ``log_dt (H,)``,
+    finiteness, ``L >= 1``); inside ``jit`` only the shapes are checked."""
     import jax.numpy as jnp
+
+    C, lam, Bt = as_array(C, "C", ndim=2), as_array(lam, "lam", ndim=1), as_array(Bt, "Bt", ndim=1)
+    log_dt = as_array(log_dt, "log_dt", ndim=1, allow_complex=False)
+    L = check_int(L, "L")
+    if C.shape != (log_dt.shape[0], lam.shape[0]) or Bt.shape != lam.shape:
+        raise ValueError(f"need C (H, N), lam (N,), Bt (N,), log_dt (H,); got C {C.shape}, lam {lam.shape}, "
+                         f"Bt {Bt.shape}, log_dt {log_dt.shape}")
 
     dt = jnp.exp(log_dt)[:, None]
     dtA = lam[None, :] * dt
@@ -117,6 +139,9 @@ def apply(train, frozen, x, noise=None):
     import jax
     import jax.numpy as jnp
 
+    x = as_array(x, "x", ndim=3, allow_complex=False)
+    if x.shape[-1] != train["enc_W"].shape[0]:
+        raise ValueError(f"x must be (B, L, d_input = {train['enc_W'].shape[0]}), got {x.shape}")
     h = x @ train["enc_W"] + train["enc_b"]
     L = x.shape[1]
     for i, lp in enumerate(train["layers"]):
@@ -137,8 +162,11 @@ def noise_gain(lam, V, omega: float, L: int, H: int = 256, seed: int = 0, dt_min
     """Mean over ``H`` channels of the RMS over ``k < L`` of the SSM output driven by ``cos(omega Delta_h k)`` alone,
     at initialization (``C ~ N(0,1) V``, ``Delta_h`` log-uniform; the draws depend on ``seed`` only).  float64, host."""
     lam, V, Bt = _frozen_B(lam, V)
+    omega = check_scalar(omega, "omega")
+    L, H = check_int(L, "L"), check_int(H, "H")
+    dt_min, dt_max = _check_dt(dt_min, dt_max)
     N = lam.size
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     C = rng.normal(size=(H, N)) @ V
     dt = np.exp(rng.uniform(math.log(dt_min), math.log(dt_max), H))[:, None]
     dtA = lam[None, :] * dt
@@ -214,7 +242,14 @@ def train_and_eval(spectra: dict, seeds, data, H: int = 32, n_layers: int = 2, e
     if not seeds:
         raise ValueError("seeds must be non-empty")
     H, n_layers, epochs, batch = (check_int(v, k) for v, k in ((H, "H"), (n_layers, "n_layers"), (epochs, "epochs"), (batch, "batch")))
-    check_positive(noise_amp, "noise_amp")
+    noise_amp = check_scalar(noise_amp, "noise_amp", positive=True)
+    lr, lr_C = check_scalar(lr, "lr", positive=True), check_scalar(lr_C, "lr_C", positive=True)
+    weight_decay = check_scalar(weight_decay, "weight_decay", nonnegative=True)
+    omegas = [check_scalar(o, "omegas") for o in omegas]
+    if not isinstance(spectra, dict) or not spectra:
+        raise ValueError("spectra must be a non-empty dict {name: (lambda, V)}")
+    if batch > data.x_train.shape[0]:
+        raise ValueError(f"batch = {batch} exceeds n_train = {data.x_train.shape[0]} (no full batch to draw)")
     names = list(spectra)
     trs, frs = [], []
     for nm in names:

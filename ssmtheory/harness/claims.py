@@ -593,6 +593,8 @@ def load_all(results_dir: str | Path | None = None) -> list[dict]:
     existed get ``kind="sanity"`` only if they say so; otherwise they are kept as they are.
     """
     root = Path(results_dir) if results_dir is not None else paths.results_dir()
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"results_dir must be a folder, got the file {root}")
     merged: list[dict] = []
     for f in sorted((root / "claims").glob("*.json")):
         data = json.loads(f.read_text(encoding="utf-8"))

@@ -51,6 +51,9 @@ PROFILES = ("quick", "full")
 class SelectorError(ValueError):
     """An ``ssmtheory run`` selector matched no notebook."""
 
+    def __str__(self) -> str:  # args[0] stays the bare selector (the CLI quotes it in its own message)
+        return f"selectors: no notebook matches {self.args[0]!r}" if self.args else "selectors: no match"
+
 
 class UsageError(ValueError):
     """A bad command line, reported with exit status 2 before anything runs."""
@@ -187,6 +190,10 @@ def coerce_parameter(text: str, type_name: str | None):
     strictly, anything else is read like YAML.  Raises ``ValueError`` when the value does not
     fit the annotation.
     """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    if type_name is not None and not isinstance(type_name, str):
+        raise ValueError(f"type_name must be a str or None, got {type(type_name).__name__}")
     alts = _alternatives(type_name or "") or []
     if "str" in alts and not (text.strip() in ("null", "~", "None") and "None" in alts):
         return text

@@ -75,9 +75,12 @@ def expectation_from_records(records, previous: dict | None = None, rtol: float 
     Raises ``ValueError`` for records of more than one notebook, of a profile other than
     ``quick``, or with duplicate claim names.
     """
-    records = list(records)
+    records = _records(records)
     if not records:
         raise ValueError("records must hold at least one claim")
+    for v, nm in ((rtol, "rtol"), (atol_frac, "atol_frac")):
+        if isinstance(v, (bool, str)) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise ValueError(f"{nm} must be a finite number >= 0, got {v!r}")
     nbs = {r.get("notebook") for r in records}
     if len(nbs) != 1:
         raise ValueError(f"records must come from one notebook, got {sorted(map(str, nbs))}")
@@ -122,7 +125,9 @@ def _close(new, old, rtol: float, atol: float) -> bool:
 
 def compare(records, expected: dict) -> list[str]:
     """Differences between claim ``records`` and an ``expected`` document (empty list: they agree)."""
-    got = {r.get("claim"): r for r in records}
+    if not isinstance(expected, dict) or not isinstance(expected.get("claims", {}), dict):
+        raise ValueError(f"expected must be an expectation document (a dict with 'claims'), got {type(expected).__name__}")
+    got = {r.get("claim"): r for r in _records(records)}
     want = expected.get("claims", {})
     problems = []
     for name in want:
@@ -149,6 +154,13 @@ def compare(records, expected: dict) -> list[str]:
     return problems
 
 
+def _records(records) -> list:
+    records = list(records)
+    if not all(isinstance(r, dict) for r in records):
+        raise ValueError("records must be a list of claim records (dicts)")
+    return records
+
+
 def load(path) -> dict:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not isinstance(data.get("claims"), dict):
@@ -157,6 +169,8 @@ def load(path) -> dict:
 
 
 def save(path, doc: dict) -> Path:
+    if not isinstance(doc, dict) or not isinstance(doc.get("claims"), dict):
+        raise ValueError(f"doc must be an expectation document (a dict with 'claims'), got {type(doc).__name__}")
     return paths.atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n")
 
 

@@ -165,6 +165,8 @@ def atomic_path(path, suffix: str | None = None):
 
 def atomic_write_bytes(path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file + rename); return ``path``."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ValueError(f"data must be bytes, got {type(data).__name__}")
     path = Path(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
@@ -176,4 +178,6 @@ def atomic_write_bytes(path, data: bytes) -> Path:
 
 def atomic_write_text(path, text: str, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically (temporary file + rename); return ``path``."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
     return atomic_write_bytes(path, text.encode(encoding))

@@ -67,6 +67,8 @@ def save_figure(fig, notebook: str, name: str, formats=("png",)) -> Path:
     """
     import matplotlib as mpl
 
+    if not hasattr(fig, "savefig"):
+        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     for val, arg in ((notebook, "notebook"), (name, "name")):
         if not isinstance(val, str) or not _NAME_RE.fullmatch(val):
             raise ValueError(f"{arg} must match [A-Za-z0-9_.-]+, got {val!r}")
@@ -104,6 +106,10 @@ def mark_roundoff_floor(ax, level: float, axis: str = "y", label: str = "round-o
 
     if axis not in ("x", "y"):
         raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    if not all(hasattr(ax, m) for m in ("get_ylim", "axhspan", "get_yscale")):
+        raise ValueError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    if isinstance(level, (str, bytes, bool)):
+        raise ValueError(f"level must be a real number, got {level!r}")
     level = float(level)
     if not math.isfinite(level):
         raise ValueError(f"level must be finite, got {level!r}")

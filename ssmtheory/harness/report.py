@@ -73,6 +73,17 @@ def _group(records) -> dict[str, dict[str, list[dict]]]:
     return {p: {k: by_paper[p][k] for k in KIND_ORDER if k in by_paper[p]} for p in sorted(by_paper, key=_paper_key)}
 
 
+def _records(records) -> list[dict]:
+    """``records`` as a list, refused (ValueError naming it) unless every item is a claim record (a dict)."""
+    if isinstance(records, (str, bytes, dict)) or not hasattr(records, "__iter__"):
+        raise ValueError(f"records must be a list of claim records (dicts), got {type(records).__name__}")
+    records = list(records)
+    bad = [type(r).__name__ for r in records if not isinstance(r, dict)]
+    if bad:
+        raise ValueError(f"records must be a list of claim records (dicts), got items of type {sorted(set(bad))}")
+    return records
+
+
 def _counts(recs) -> dict[str, int]:
     c = {v: 0 for v in VERDICTS}
     for r in recs:
@@ -83,7 +94,7 @@ def _counts(recs) -> dict[str, int]:
 
 def headline(records) -> str:
     """One sentence: theorem/experiment verdict counts, then sanity checks apart."""
-    records = list(records)
+    records = _records(records)
     ev = [r for r in records if _kind(r) != "sanity"]
     sa = [r for r in records if _kind(r) == "sanity"]
     c = _counts(ev)
@@ -199,7 +210,7 @@ def _runtime_section(timings: dict) -> list:
 
 def render_report(records, figures_rel: str = "figures", timings=None, failures=None, title: str = "ssmtheory: reproduction report") -> str:
     """The Markdown text of :func:`write_report` (same arguments, no file)."""
-    records = list(records)
+    records = _records(records)
     figures_rel = str(figures_rel).replace("\\", "/").rstrip("/")
     lines = [f"# {title}", "", headline(records), "", _INTRO, ""]
     if failures:
@@ -248,7 +259,7 @@ def summary_table(records) -> str:
     failed | sanity (passed/total)``; an ``unexpectedly reproduced`` column is added only when such
     claims exist.
     """
-    records = list(records)
+    records = _records(records)
     groups = _group(records)
     extra = any(r.get("verdict") == "unexpectedly reproduced" for r in records)
     head = ("| paper | theorem | experiment | reproduced | not reproduced | cannot discriminate | failed |"
@@ -282,7 +293,7 @@ def render_findings(records) -> str:
     quoted when present.  Nothing is hand-written.
     """
     out = []
-    for paper, kinds in _group(records).items():
+    for paper, kinds in _group(_records(records)).items():
         ev = [r for k, recs in kinds.items() if k != "sanity" for r in recs]
         if not ev:
             continue
@@ -310,7 +321,7 @@ def update_readme(path, records) -> bool:
     """
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    records = list(records)
+    records = _records(records)
     bodies = {"claims-table": headline(records) + "\n\n" + summary_table(records), "findings": render_findings(records)}
     new = text
     for name in README_BLOCKS:
@@ -352,7 +363,7 @@ def render_html(records, fig_dir, timings=None, failures=None, title: str = "ssm
     """
     import base64
 
-    records = list(records)
+    records = _records(records)
     fig_dir = Path(fig_dir)
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
            f"<h1>{_esc(title)}</h1>",

@@ -102,6 +102,11 @@ def thread_env(parallel: int, cpus: int | None = None) -> dict:
     (``XLA_PYTHON_CLIENT_PREALLOCATE=false``: N kernels would each grab 75 %).  Values already set
     in the environment win.
     """
+    from ssmtheory._validate import check_int
+
+    parallel = check_int(parallel, "parallel")
+    if cpus is not None:
+        cpus = check_int(cpus, "cpus")
     if parallel <= 1:
         return {}
     cpus = cpus or os.cpu_count() or 1
@@ -521,6 +526,18 @@ def run_notebooks(notebooks, *, results: Path, figs: Path, parameters: dict, cwd
     ``results_by_stem`` maps each notebook stem to a :class:`NotebookResult` (``status`` is
     ``not run`` for notebooks an interruption kept from starting).
     """
+    from ssmtheory._validate import check_int
+
+    jobs = check_int(jobs, "jobs")
+    if timeout is not None and (isinstance(timeout, (bool, str)) or not isinstance(timeout, (int, float))
+                                or not timeout > 0):
+        raise ValueError(f"timeout must be None (no limit) or a number of seconds > 0, got {timeout!r}")
+    notebooks = [Path(nb) for nb in notebooks]
+    missing = [str(nb) for nb in notebooks if not nb.is_file()]
+    if missing:
+        raise ValueError(f"notebooks: no such notebook file(s): {', '.join(missing)}")
+    if not isinstance(parameters, dict):
+        raise ValueError(f"parameters must be a dict, got {type(parameters).__name__}")
     results, figs = Path(results), Path(figs)
     (results / STAGING).mkdir(parents=True, exist_ok=True)
     (results / "logs").mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ssmtheory import ssm as _ssm
-from ssmtheory._validate import as_array, check_int, check_positive, check_stable_continuous
+from ssmtheory._validate import as_array, check_int, check_positive, check_scalar, check_stable_continuous
 
 __all__ = [
     "readout_basis",
@@ -111,9 +111,9 @@ def _trs_eig(ev, U, g, h, r):
 
 
 def _check_trs(H, g, h, r):
-    H = np.asarray(H, np.float64)
-    g = np.asarray(g, np.float64)
-    h = np.asarray(h, np.float64)
+    H = np.asarray(as_array(H, "H", allow_complex=False), np.float64)
+    g = np.asarray(as_array(g, "g", allow_complex=False), np.float64)
+    h = np.asarray(as_array(h, "h", allow_complex=False), np.float64)
     if H.ndim < 2 or H.shape[-1] != H.shape[-2] or g.shape != H.shape[:-1] or h.shape != H.shape[:-2]:
         raise ValueError(f"need H (..., d, d), g (..., d), h (...); got {H.shape}, {g.shape}, {h.shape}")
     for a, nm in ((H, "H"), (g, "g"), (h, "h")):
@@ -164,11 +164,38 @@ def gap_from_data(X, y, bases, pops, r: float, label_std: float, ns=None):
     """``sup_{theta in Theta} |R(theta) - R_n(theta)|`` on one data set ``X (n, L)``, ``y (n,)`` (labels independent of
     ``x`` with ``E y = 0``, ``E y^2 = label_std^2``), for the first ``m`` examples for each ``m`` in ``ns`` (default: all).
     ``pops[g] = G_g^T E[x x^T] G_g``.  Exact (trust-region subproblems).  Returns ``(len(ns),)``."""
-    X = np.asarray(X, np.float64)
-    y = np.asarray(y, np.float64)
-    ns = [X.shape[0]] if ns is None else list(ns)
+    X = np.asarray(as_array(X, "X", ndim=2, allow_complex=False), np.float64)
+    y = np.asarray(as_array(y, "y", ndim=1, allow_complex=False), np.float64)
+    if y.size != X.shape[0]:
+        raise ValueError(f"y must hold one label per row of X ({X.shape[0]}), got {y.size}")
+    check_positive(r, "r")
+    label_std = check_scalar(label_std, "label_std", positive=True)
+    ns = [X.shape[0]] if ns is None else [check_int(n, "ns") for n in ns]
+    if not ns or max(ns) > X.shape[0]:
+        raise ValueError(f"ns must be non-empty sizes <= len(X) = {X.shape[0]}, got {ns}")
+    bases, pops = _check_bases(bases, X.shape[1]), list(pops)
+    if len(pops) != len(bases):
+        raise ValueError(f"pops must hold one (d, d) matrix per basis ({len(bases)}), got {len(pops)}")
     H, g, h = _quadratics(X, y, bases, pops, label_std, ns)
     return sup_abs_quadratic(H, g, h, r).max(axis=0)
+
+
+def _check_bases(bases, L):
+    """A non-empty list of finite real ``(L, d)`` read-out bases."""
+    Gs = [np.asarray(as_array(G, "bases", ndim=2, allow_complex=False), np.float64) for G in bases]
+    if not Gs:
+        raise ValueError("bases must hold at least one (L, d) basis")
+    for G in Gs:
+        if G.shape[0] != L:
+            raise ValueError(f"every basis must be (L={L}, d), got {G.shape}")
+    return Gs
+
+
+def _check_boot(level, n_boot, seed):
+    level = check_scalar(level, "level")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    return level, check_int(n_boot, "n_boot"), check_int(seed, "seed", minimum=0)
 
 
 def uniform_gaps(process, bases, r: float, ns, reps: int, L: int, label_std: float = 1.0, seed=0,
@@ -192,12 +219,7 @@ def uniform_gaps(process, bases, r: float, ns, reps: int, L: int, label_std: flo
     check_positive(label_std, "label_std")
     rng = np.random.default_rng(seed) if isinstance(seed, np.random.Generator) else np.random.default_rng(
         check_int(seed, "seed", minimum=0))
-    Gs = [np.asarray(G, np.float64) for G in bases]
-    if not Gs:
-        raise ValueError("bases must hold at least one (L, d) basis")
-    for G in Gs:
-        if G.ndim != 2 or G.shape[0] != L:
-            raise ValueError(f"every basis must be (L={L}, d), got {G.shape}")
+    Gs = _check_bases(bases, L)
     M = process.second_moment(L)
     pop = [G.T @ M @ G for G in Gs]
     nmax = max(ns)
@@ -245,10 +267,14 @@ def psi_ball(bases, mu, sigma, r: float, restarts: int = 8, seed: int = 0):
     plus the top singular vector: a lower estimate) and ``m_sup = r max_g ||G_g^T mu||_2`` (exact).
     ``mu, sigma (L,)`` are the per-time input mean and standard deviation in time order."""
     check_positive(r, "r")
-    mu = np.asarray(as_array(mu, "mu", ndim=1), np.float64)
-    sigma = np.asarray(as_array(sigma, "sigma", ndim=1), np.float64)
+    mu = np.asarray(as_array(mu, "mu", ndim=1, allow_complex=False), np.float64)
+    sigma = np.asarray(as_array(sigma, "sigma", ndim=1, allow_complex=False), np.float64)
     if np.any(sigma < 0):
         raise ValueError("sigma must be non-negative")
+    restarts = check_int(restarts, "restarts", minimum=0)
+    bases = _check_bases(bases, mu.size)
+    if sigma.size != mu.size:
+        raise ValueError(f"sigma must have the length of mu ({mu.size}), got {sigma.size}")
     rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     a = max(_l1_ball_max(sigma[:, None] * np.asarray(G), restarts, rng) for G in bases)
     m = max(float(np.linalg.norm(np.asarray(G).T @ mu)) for G in bases)
@@ -281,6 +307,7 @@ def study_process(process, N: int, T: float, r: float, ns, reps: int, L: int, L_
     ``gaps (reps, len(ns))`` uniform gaps and ``erm`` the unbounded least-squares control at ``L``;
     ``psi``, ``psi_flip`` (time index reversed, pitfall 3), ``phi`` (norm proxy) at ``L``;
     ``gap_at (reps,)`` at ``n_fine`` and ``L``, ``gap_fine (reps,)`` at ``n_fine`` and ``L_fine``, ``psi_fine``."""
+    L_fine, n_fine = check_int(L_fine, "L_fine"), check_int(n_fine, "n_fine")
     G, Gf = s4d_class(N, T, L, alphas), s4d_class(N, T, L_fine, alphas)
     gaps, erm = uniform_gaps(process, G, r, ns, reps, L, label_std, seed, erm=True)
     mu, sd = process.mean(L), process.std(L)
@@ -306,11 +333,21 @@ def slope_band_excess(ns, gaps: list, band, level: float = 0.95, n_boot: int = 2
     the band).  Returns ``(slopes, ci (P, 2), excess (P,))``."""
     from ssmtheory.stats import log_slope
 
-    lo_b, hi_b = band
-    x = np.asarray(ns, np.float64)
+    level, n_boot, seed = _check_boot(level, n_boot, seed)
+    x = np.asarray(as_array(ns, "ns", ndim=1, allow_complex=False), np.float64)
+    if x.size < 2 or np.any(x <= 0):
+        raise ValueError(f"ns must hold at least two positive sample sizes, got {x}")
+    try:
+        lo_b, hi_b = (check_scalar(b, "band") for b in band)
+    except TypeError:
+        raise ValueError(f"band must be a pair (lo, hi), got {band!r}") from None
+    if not lo_b <= hi_b:
+        raise ValueError(f"band must be (lo, hi) with lo <= hi, got {band!r}")
     slopes, cis, exc = [], [], []
     for g in gaps:
-        g = np.asarray(g)
+        g = np.asarray(as_array(g, "gaps", ndim=2, allow_complex=False))
+        if g.shape[1] != x.size or np.any(g <= 0):
+            raise ValueError(f"gaps must be positive arrays (reps, len(ns) = {x.size}), got shape {g.shape}")
         s = log_slope(x, g.mean(0))
         boot = [log_slope(x, g[i].mean(0)) for i in _boot_reps(g.shape[0], n_boot, seed)]
         a, b = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
@@ -326,8 +363,14 @@ def rank_tracking(gap_samples: list, measures, level: float = 0.95, n_boot: int 
     design).  Returns ``(rho, lower)``."""
     from ssmtheory.stats import spearman
 
-    G = np.stack([np.asarray(g, np.float64) for g in gap_samples])
-    m = np.asarray(measures, np.float64)
+    level, n_boot, seed = _check_boot(level, n_boot, seed)
+    G = [np.asarray(as_array(g, "gap_samples", ndim=1, allow_complex=False), np.float64) for g in gap_samples]
+    if len(G) < 2 or len({g.size for g in G}) != 1:
+        raise ValueError("gap_samples must hold at least two processes with the same number of training sets")
+    G = np.stack(G)
+    m = np.asarray(as_array(measures, "measures", ndim=1, allow_complex=False), np.float64)
+    if m.size != G.shape[0]:
+        raise ValueError(f"measures must hold one value per process ({G.shape[0]}), got {m.size}")
     rho = spearman(G.mean(1), m)
     boot = [spearman(G[:, i].mean(1), m) for i in _boot_reps(G.shape[1], n_boot, seed)]
     return rho, float(np.quantile(boot, 1 - level))
@@ -338,7 +381,14 @@ def refinement_excess(coarse, fine, psi_coarse: float, psi_fine: float, level: f
     """``|log r|`` with ``r = (gap_fine / gap_coarse) / ((psi_fine + 1)^2 / (psi_coarse + 1)^2)``: how much the gap
     and the bound's factor ``(psi + 1)^2`` drift apart when the grid is refined at a fixed horizon (0 when they
     move together).  Returns ``(|log r|, upper one-sided level bound)`` by resampling training sets."""
-    c, f = np.asarray(coarse, np.float64), np.asarray(fine, np.float64)
+    level, n_boot, seed = _check_boot(level, n_boot, seed)
+    c = np.asarray(as_array(coarse, "coarse", ndim=1, allow_complex=False), np.float64)
+    f = np.asarray(as_array(fine, "fine", ndim=1, allow_complex=False), np.float64)
+    for a, nm in ((c, "coarse"), (f, "fine")):
+        if a.size == 0 or np.any(a <= 0):
+            raise ValueError(f"{nm} must be non-empty positive gaps")
+    psi_coarse = check_scalar(psi_coarse, "psi_coarse", nonnegative=True)
+    psi_fine = check_scalar(psi_fine, "psi_fine", nonnegative=True)
     fac = 2 * np.log((psi_fine + 1) / (psi_coarse + 1))
     val = abs(np.log(f.mean() / c.mean()) - fac)
     rng = np.random.default_rng(seed)
