@@ -110,7 +110,7 @@ if diag_seeds is None:
 if diag_steps is None:
     diag_steps = 1000 if profile == "quick" else 2000
 if sweep_seeds is None:
-    sweep_seeds = 3 if profile == "quick" else 5
+    sweep_seeds = 2 if profile == "quick" else 5
 if sweep_steps is None:
     sweep_steps = 200 if profile == "quick" else 300
 if sweep_width is None:

@@ -318,7 +318,7 @@ def train_groups(groups, m: int, rho, seeds, *, lr: float = 1e-2, epoch_steps: i
     n, G = len(seeds), len(groups)
     codes, thr, mx = [], [], []
     for panel, th, me in groups:
-        check_choice(panel, "panel", PANELS)
+        check_choice(panel, "groups panel", PANELS)
         codes += [PANELS.index(panel)] * n
         thr.append(np.full(n, -np.inf) if th is None else np.asarray(th, np.float64).reshape(n))
         mx += [check_int(me, "max_epochs")] * n
@@ -348,8 +348,8 @@ def train_protocols(runs, sizes, rho, seeds, **kw) -> dict:
     "reached": (S, n_seeds)}}``; ``reached``: the size beat its stopping threshold (always True for ``"equal"``).
     """
     for panel, prot, _ in runs:
-        check_choice(panel, "panel", PANELS)
-        check_choice(prot, "protocol", ("sequential", "equal"))
+        check_choice(panel, "runs panel", PANELS)
+        check_choice(prot, "runs protocol", ("sequential", "equal"))
     if not sizes:
         raise ValueError("sizes must be a non-empty sequence")
     thr = {(pa, pr): np.full(len(seeds), 100.0) for pa, pr, _ in runs}  # [C] metric_value=("100") for the first size
@@ -482,10 +482,23 @@ def perturbation_curve(params, panel: str, rho, betas, n_repeats: int = 30, mode
     return E, np.asarray(R, np.float64)
 
 
+def _real_or_inf(x, name):
+    """A real array that may hold +-inf (blow-up, censoring) but no NaN."""
+    if x is None:
+        raise ValueError(f"{name} must be an array, got None")
+    v = np.asarray(x)
+    if v.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a real numeric array, got dtype {v.dtype}")
+    v = v.astype(np.float64)
+    if np.any(np.isnan(v)):
+        raise ValueError(f"{name} contains NaN")
+    return v
+
+
 def first_crossing(betas, values, level: float, strict: bool = False) -> np.ndarray:
     """First ``beta`` with ``values >= level`` (``> level`` if ``strict``) along the last axis; ``inf`` if never (censored)."""
     betas = np.asarray(as_array(betas, "betas", ndim=1, allow_complex=False), np.float64)
-    v = np.asarray(values, np.float64)
+    v = _real_or_inf(values, "values")
     if v.ndim < 1 or v.shape[-1] != betas.size or np.any(np.isnan(v)):
         raise ValueError(f"values must be (..., {betas.size}) without NaN, got shape {v.shape}")
     check_finite(level, "level")
@@ -541,6 +554,17 @@ def figure1_study(rho, sizes, seeds, betas, n_repeats: int, long_rho=None, level
     if betas.size == 0 or betas[0] != 0:
         raise ValueError("betas must start at 0 (the unperturbed loss E0)")
     check_positive(level, "level")
+    n_repeats, budget_epochs = check_int(n_repeats, "n_repeats"), check_int(budget_epochs, "budget_epochs")
+    max_epochs, perturb_seed = check_int(max_epochs, "max_epochs"), check_int(perturb_seed, "perturb_seed", minimum=0)
+    if long_repeats is not None:
+        long_repeats = check_int(long_repeats, "long_repeats")
+    rho = as_array(rho, "rho", ndim=1, allow_complex=False)
+    if long_rho is not None:
+        long_rho = as_array(long_rho, "long_rho", ndim=1, allow_complex=False)
+    if isinstance(protocols, str) or not protocols:
+        raise ValueError("protocols must be a non-empty tuple of 'sequential'/'equal'")
+    for prot in protocols:
+        check_choice(prot, "protocols", ("sequential", "equal"))
     for mode in modes:
         check_choice(mode, "modes", MODES)
     runs = [(pa, pr, max_epochs if pr == "sequential" else budget_epochs) for pa in PANELS for pr in protocols]
@@ -578,7 +602,8 @@ def log_ratio_ci(num, den, alternative: str, level: float = 0.95, *, seed: int):
     from ssmtheory import stats as _stats
 
     check_choice(alternative, "alternative", ("less", "greater"))
-    num, den = np.asarray(num, np.float64), np.asarray(den, np.float64)
+    seed = check_int(seed, "seed", minimum=0)
+    num, den = _real_or_inf(num, "num"), _real_or_inf(den, "den")
     if num.ndim != 1 or num.shape != den.shape or num.size < 2:
         raise ValueError(f"num and den must be 1-D of equal length >= 2, got {num.shape} and {den.shape}")
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -125,7 +125,7 @@ def train_students(reparam: str, rho, sizes, n_seeds: int = 1, steps: int = 1500
     out = {k: np.asarray(v) for k, v in p.items()}
     out.update(mask=np.asarray(mask), target=np.array([r[0] for r in rows]), size=np.array([r[1] for r in rows]),
                seed=np.array([r[2] for r in rows]), loss_history=np.asarray(hist), final_loss=np.asarray(final),
-               grad_ratio=np.asarray(acc), reparam=reparam, dt=float(dt), weighted=bool(weighted))
+               grad_ratio=np.asarray(acc), reparam=reparam, dt=float(dt), weighted=bool(weighted), T=T)
     return out
 
 
@@ -177,6 +177,8 @@ def perturbation_curve(students: dict, rho, betas, n_repeats: int = 10, *, seed:
     seed = check_int(seed, "seed", minimum=0)
     _check_students(students)
     rho = np.atleast_2d(np.asarray(as_array(rho, "rho", ndim=(1, 2), allow_complex=False), np.float64))
+    if rho.shape[-1] != students.get("T", rho.shape[-1]):
+        raise ValueError(f"rho must have the students' horizon T = {students['T']}, got {rho.shape[-1]}")
     if rho.shape[0] <= int(np.max(students["target"])):
         raise ValueError(f"rho must hold every target the students were trained on ({int(np.max(students['target'])) + 1})")
     dtype = jnp.result_type(float)
@@ -194,6 +196,8 @@ def perturbation_curve(students: dict, rho, betas, n_repeats: int = 10, *, seed:
 def stability_threshold(betas, E, level: float) -> np.ndarray:
     """``beta*``: the first ``beta`` with ``E(beta) >= level`` (absolute level); ``inf`` where never reached."""
     betas = np.asarray(as_array(betas, "betas", ndim=1, allow_complex=False), np.float64)
+    if E is None or np.asarray(E).dtype.kind not in "biuf":
+        raise ValueError("E must be a real numeric array")
     E = np.asarray(E, np.float64)
     if E.ndim not in (1, 2) or E.shape[-1] != betas.size or np.any(np.isnan(E)):
         raise ValueError(f"E must be (..., {betas.size}) without NaN, got shape {E.shape}")

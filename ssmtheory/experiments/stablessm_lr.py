@@ -180,7 +180,7 @@ def lr_sweep(x, y, x_test, y_test, configs, lrs, seeds, steps: int = 200, batch_
     y, y_test = np.asarray(y), np.asarray(y_test)
     if y.shape != x.shape[:1] or y_test.shape != x_test.shape[:1] or y.dtype.kind not in "iu" or y_test.dtype.kind not in "iu":
         raise ValueError("y and y_test must be integer labels, one per example of x and x_test")
-    lrs = np.asarray(lrs, np.float64)
+    lrs = np.asarray(as_array(lrs, "lrs", ndim=1, allow_complex=False), np.float64)
     if lrs.ndim != 1 or np.any(~np.isfinite(lrs)) or np.any(lrs <= 0):
         raise ValueError("lrs must be a 1-D array of positive learning rates")
     steps, batch_size = check_int(steps, "steps"), check_int(batch_size, "batch_size")
