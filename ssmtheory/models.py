@@ -39,7 +39,8 @@ pairs so that optax treats them as ordinary reals).  SSM blocks (``H = d_model``
 Reparameterization at init: ``w = param.inverse_reparam(cfg.reparam, Re(lambda))`` (``direct``: ``w = Re(lambda)``).
 For ``"best"`` (range ``[-1/b, 0) = [-2, 0)``) real parts below ``-2`` (e.g. ``s4d_real``) are clipped to
 ``-2`` (``w = 0``).  With ``reparam="direct"`` eigenvalues can leave the stable half plane during training;
-``method="auto"`` inside ``jit`` cannot see that, so use ``method="scan"`` for such experiments.
+``method="auto"`` inside ``jit`` cannot see that, so :func:`apply` states it (``_stable_by_construction``) and
+``auto`` then runs the scan.
 
 :func:`layer_systems` returns the discrete diagonal systems exactly as :func:`apply` uses them.
 """
@@ -324,6 +325,13 @@ def _cplx(re, im):
     return jax.lax.complex(re, im)
 
 
+def _stable_by_construction(cfg: DeepSSMConfig) -> bool:
+    """Whether every parameter value gives ``|Lambda_bar| < 1``: LRU (``|lambda| = exp(-exp(nu))``) and every
+    reparameterization except ``direct`` (``Re lambda = f(w) < 0``, then ZOH).  ``direct`` can leave the stable
+    half plane in training, so ``method="auto"`` then runs the scan."""
+    return cfg.block == "lru" or cfg.reparam != "direct"
+
+
 def _system(p, cfg):
     """The discrete diagonal system of one layer (jnp): (Lambda_bar, B_bar, C, D, kind)."""
     if cfg.block == "lru":
@@ -393,9 +401,11 @@ def apply(params: dict, u, cfg: DeepSSMConfig, ssm_input_hook=None, return_ssm_i
             ssm_inputs.append(v)
         Lam_bar, B_bar, C, D, kind = _system(lp["ssm"], cfg)
         if kind == "channels":
-            z = _ssm.apply_ssm_channels(Lam_bar, B_bar, C, D, v, method=cfg.method, conj_sym=cfg.conj_sym)
+            z = _ssm.apply_ssm_channels(Lam_bar, B_bar, C, D, v, method=cfg.method, conj_sym=cfg.conj_sym,
+                                        stable=_stable_by_construction(cfg))
         else:
-            z = _ssm.apply_ssm(Lam_bar, B_bar, C, D, v, method=cfg.method, conj_sym=cfg.conj_sym)
+            z = _ssm.apply_ssm(Lam_bar, B_bar, C, D, v, method=cfg.method, conj_sym=cfg.conj_sym,
+                               stable=_stable_by_construction(cfg))
         z = _act(z, lp, cfg)
         v = v + z if cfg.residual else z
         if cfg.norm == "layer":

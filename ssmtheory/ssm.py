@@ -498,13 +498,25 @@ def _check_u(u, H_in):
     return u
 
 
-def _resolve(method, layout, Lambda_bar, H, L):
+def _resolve(method, layout, Lambda_bar, H, L, stable):
+    """The method to run.  ``stable`` (``|Lambda_bar| <= 1``) is measured on concrete eigenvalues; under ``jit``
+    they are abstract, so a caller using ``"auto"`` or ``"fft"`` must state it (``stable=True/False``)."""
     check_choice(method, "method", METHODS)
-    stable = True
+    if stable is not None and not isinstance(stable, (bool, np.bool_)):
+        raise ValueError(f"stable must be True, False or None, got {stable!r}")
     if is_concrete(Lambda_bar):
-        stable = bool(np.all(np.abs(np.asarray(Lambda_bar)) <= 1.0 + 1e-6))
+        measured = bool(np.all(np.abs(np.asarray(Lambda_bar)) <= 1.0 + 1e-6))
+        if stable and not measured:
+            raise ValueError("stable=True but Lambda_bar has eigenvalues outside the unit disc")
+        stable = measured
+    elif stable is None and method in ("auto", "fft"):
+        raise ValueError(
+            f"stable must be stated when Lambda_bar is traced (inside jit/grad) and method={method!r}: pass "
+            "stable=True when the parameterization guarantees |Lambda_bar| <= 1, stable=False otherwise "
+            "(then 'auto' runs the scan)"
+        )
     if method == "auto":
-        return choose_method(layout, H=H, L=L, stable=stable)
+        return choose_method(layout, H=H, L=L, stable=bool(stable))
     if method == "fft" and not stable:
         raise ValueError(
             "Lambda_bar has eigenvalues outside the unit disc: method='fft' needs |Lambda_bar| <= 1 "
@@ -513,12 +525,14 @@ def _resolve(method, layout, Lambda_bar, H, L):
     return method
 
 
-def apply_ssm(Lambda_bar, B_bar, C, D, u, method: str = "auto", conj_sym: bool = False):
+def apply_ssm(Lambda_bar, B_bar, C, D, u, method: str = "auto", conj_sym: bool = False, stable: bool | None = None):
     """Apply a diagonal MIMO SSM (S5 layout) to ``u (..., L, H_in)``; returns ``y (..., L, H_out)``.
 
     ``x_k = Lambda_bar * x_{k-1} + B_bar u_k`` (``x_{-1} = 0``), ``y_k = Re(C x_k) + D u_k``
     (``2 Re`` when ``conj_sym``).  ``D=None`` means no feedthrough.  ``method`` is one of
     ``"auto" | "scan" | "associative" | "fft"`` (see module docstring); all give the same numbers.
+    ``stable`` states ``|Lambda_bar| <= 1``: measured when ``Lambda_bar`` is concrete (``True`` is then checked),
+    required with ``"auto"``/``"fft"`` inside ``jit``, where it cannot be measured (``False`` makes ``auto`` scan).
     """
     Lambda_bar = as_array(Lambda_bar, "Lambda_bar", ndim=1)
     _check_conj(Lambda_bar, conj_sym)
@@ -526,15 +540,17 @@ def apply_ssm(Lambda_bar, B_bar, C, D, u, method: str = "auto", conj_sym: bool =
     u = _check_u(u, B_bar.shape[1])
     rdt = jnp.real(jnp.zeros((), jnp.result_type(Lambda_bar, B_bar, C, u))).dtype
     D = jnp.zeros((C.shape[0], B_bar.shape[1]), rdt) if D is None else jnp.asarray(D)
-    m = _resolve(method, "mimo", Lambda_bar, C.shape[0], u.shape[-2])
+    m = _resolve(method, "mimo", Lambda_bar, C.shape[0], u.shape[-2], stable)
     return _apply_mimo(jnp.asarray(Lambda_bar), jnp.asarray(B_bar), jnp.asarray(C), D, jnp.asarray(u), m, bool(conj_sym))
 
 
-def apply_ssm_channels(Lambda_bar, B_bar, C, D, u, method: str = "auto", conj_sym: bool = False):
+def apply_ssm_channels(Lambda_bar, B_bar, C, D, u, method: str = "auto", conj_sym: bool = False,
+                       stable: bool | None = None):
     """Apply H independent SISO diagonal SSMs (S4D layout) to ``u (..., L, H)``; returns ``y (..., L, H)``.
 
     Channel ``h``: ``x^h_k = Lambda_bar[h] * x^h_{k-1} + B_bar[h] u^h_k``,
     ``y^h_k = Re(sum_n C[h, n] x^h_{k, n}) + D[h] u^h_k`` (``2 Re`` when ``conj_sym``).
+    ``stable``: as in :func:`apply_ssm`.
     """
     Lambda_bar = as_array(Lambda_bar, "Lambda_bar", ndim=2)
     _check_conj(Lambda_bar, conj_sym)
@@ -542,5 +558,5 @@ def apply_ssm_channels(Lambda_bar, B_bar, C, D, u, method: str = "auto", conj_sy
     u = _check_u(u, Lambda_bar.shape[0])
     rdt = jnp.real(jnp.zeros((), jnp.result_type(Lambda_bar, B_bar, C, u))).dtype
     D = jnp.zeros((Lambda_bar.shape[0],), rdt) if D is None else jnp.asarray(D)
-    m = _resolve(method, "channels", Lambda_bar, Lambda_bar.shape[0], u.shape[-2])
+    m = _resolve(method, "channels", Lambda_bar, Lambda_bar.shape[0], u.shape[-2], stable)
     return _apply_channels(jnp.asarray(Lambda_bar), jnp.asarray(B_bar), jnp.asarray(C), D, jnp.asarray(u), m, bool(conj_sym))

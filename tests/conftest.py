@@ -7,4 +7,6 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import jax  # noqa: E402
 
-jax.config.update("jax_enable_x64", True)
+# SSMTHEORY_TEST_X64=0 keeps x64 off (tests/test_core_dtypes.py re-runs itself that way, as a user who never
+# touches x64 would run the package)
+jax.config.update("jax_enable_x64", os.environ.get("SSMTHEORY_TEST_X64", "1") != "0")

@@ -159,7 +159,7 @@ def test_gradients_agree_across_methods():
 
     def loss(lam_re, method):
         l = jnp.asarray(lam) * jnp.exp(lam_re)
-        y = ssm.apply_ssm_channels(l, B, C, D, u, method=method, conj_sym=True)
+        y = ssm.apply_ssm_channels(l, B, C, D, u, method=method, conj_sym=True, stable=True)
         return jnp.sum(y**2)
 
     x0 = jnp.full(lam.shape, -0.01)
@@ -195,6 +195,27 @@ def test_unstable_system_uses_scan_and_rejects_fft():
     np.testing.assert_allclose(np.asarray(y)[:, 0], loop_mimo(lam, B, C, np.zeros((1, 1)), u)[:, 0])
     with pytest.raises(ValueError, match="Lambda_bar"):
         ssm.apply_ssm(lam, B, C, None, u, method="fft")
+
+
+def test_stability_must_be_stated_under_jit():
+    """Inside jit the eigenvalues are abstract: ``auto``/``fft`` need ``stable=``; ``stable=False`` runs the scan."""
+    rng = np.random.default_rng(3)
+    lam = np.exp(-0.05 + 1j * rng.uniform(0, np.pi, 4))[None].repeat(4, 0)  # (H=4, N=4): auto -> fft on CPU
+    B = rng.standard_normal((4, 4)) + 0j
+    C = rng.standard_normal((4, 4)) + 0j
+    u = rng.standard_normal((32, 4))
+    ref = ssm.apply_ssm_channels(lam, B, C, None, u, method="scan")
+    with pytest.raises(ValueError, match="stable must be stated"):
+        jax.jit(lambda l: ssm.apply_ssm_channels(l, B, C, None, u))(lam)
+    for stable in (True, False):
+        y = jax.jit(lambda l, s=stable: ssm.apply_ssm_channels(l, B, C, None, u, stable=s))(lam)
+        np.testing.assert_allclose(np.asarray(y), np.asarray(ref), rtol=1e-9, atol=1e-9)
+    # an explicit "scan" needs no statement; a false claim on concrete eigenvalues is refused
+    jax.jit(lambda l: ssm.apply_ssm_channels(l, B, C, None, u, method="scan"))(lam)
+    with pytest.raises(ValueError, match="stable=True"):
+        ssm.apply_ssm(np.array([1.01 + 0j]), np.ones((1, 1)), np.ones((1, 1)), None, np.ones((5, 1)), stable=True)
+    with pytest.raises(ValueError, match="stable must be"):
+        ssm.apply_ssm(lam[0], B, C[:1], None, u, stable="yes")
 
 
 # ---------------------------------------------------------------- bad input: clear errors naming the argument
