@@ -101,11 +101,12 @@ t2_t: list = None  # horizons t (and dimension n) of Table 2 (paper: 32..256)
 t2_steps: int = None  # full-batch steps of Table 2
 t3_combos: list = None  # selectivity combinations (B, C, Delta) run for Table 3 (pre-registered subset in quick)
 t3_seeds: int = None  # seeds per Table 3 cell (paper: 3)
-t3_steps: int = None  # Adam steps per Table 3 / copy model (paper: up to 1000 epochs of 1024 steps)
+t3_steps: int = None  # Adam steps per Table 3 and copy model (paper: up to 1000 epochs of 1024 steps)
 t3_d_model: int = None  # Mamba width (paper: 64)
-t3_length: int = None  # tokens per sequence, shared by both tasks (induction: context plus recall)
-t3_recall: int = None  # induction-head tokens to recall (paper: 128 after a context of 256)
-copy_steps: int = None  # Adam steps per copy-task model
+t3_context: int = None  # induction-head context (paper: 256); every sequence has t3_context + t3_recall tokens
+t3_recall: int = None  # induction-head tokens to recall (paper: 128)
+t3_batch: int = None  # sequences per Adam step (paper: 8, with 128 scored tokens each)
+t3_lr: float = None  # Adam learning rate (paper: 1e-3)
 copy_seeds: int = None  # seeds of the copy task (at least 5 in full)
 copy_lag: int = None  # copy lag beyond the conv's reach (2 layers times kernel 4 minus 1: 6 positions)
 copy_ctrl_lag: int = None  # copy lag within the conv's reach (the control)
@@ -139,26 +140,28 @@ if t1_lrs is None:
 if t1_steps is None:
     t1_steps = 1000 if quick else 2000
 if t2_t is None:
-    t2_t = [32, 64] if quick else [32, 64, 128, 256]
+    t2_t = [32] if quick else [32, 64, 128, 256]
 if t2_steps is None:
     t2_steps = 1000 if quick else 2000
 if t3_combos is None:
-    t3_combos = [[1, 1, 1], [1, 1, 0], [0, 0, 1], [0, 0, 0]] if quick else [
+    t3_combos = [[1, 1, 1], [0, 0, 1]] if quick else [
         [0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1], [1, 0, 0], [1, 0, 1], [1, 1, 0], [1, 1, 1]]
 if t3_seeds is None:
-    t3_seeds = 3
+    t3_seeds = 2 if quick else 3
 if t3_steps is None:
-    t3_steps = 100 if quick else 200
-if copy_steps is None:
-    copy_steps = 100 if quick else 1000
+    t3_steps = 60 if quick else 600
 if copy_seeds is None:
-    copy_seeds = 3 if quick else 5
+    copy_seeds = 2 if quick else 5
 if t3_d_model is None:
     t3_d_model = 16
-if t3_length is None:
-    t3_length = 24
+if t3_context is None:
+    t3_context = 16
 if t3_recall is None:
-    t3_recall = 4
+    t3_recall = 2
+if t3_batch is None:
+    t3_batch = 16
+if t3_lr is None:
+    t3_lr = 3e-3
 if copy_lag is None:
     copy_lag = 8
 if copy_ctrl_lag is None:
@@ -201,23 +204,32 @@ claims.expect("complexssm.table2_complex_approximates", kind="experiment", op="<
               description=f"Table 2 (complex n = t in {t2_t}, Adam, {t2_steps} steps): max over t, targets and "
                           f"{gd_seeds} seeds (worst seed) of the normalized l_inf error",
               control="the real SSM runs of Table 1 (t=32): the same maximum over targets, optimizers and seeds")
-claims.expect("complexssm.table3_selective_BC_closes_gap", kind="experiment", op=">", threshold=0.0,
-              expected="not reproduced",
-              reason="trial run before this declaration (one seed, d_model 16, context 20, recall 4, 1500 Adam steps): "
-                     "neither model learned the induction head beyond its first steps (held-out accuracy with B, C, "
-                     "Delta selective: real 0.111, complex 0.105; with only Delta selective: 0.068 and 0.068; chance "
-                     "1/15 = 0.067); the paper trains up to 1000 epochs of 1024 steps, three orders of magnitude "
-                     "beyond this notebook's 100-200 steps, so no gap exists for selective B, C to close",
-              description=f"Table 3 (induction head, {len(t3_combos)} gate combos x {t3_seeds} seeds, {t3_steps} steps): "
-                          "lower 95% one-sided t bound (over seeds) of [mean gap without B,C both selective - mean gap "
-                          "with B,C selective], gap = complex - real held-out accuracy",
-              control="placebo split by Delta's selectivity (which the caption says does not decide it): mean gap with "
-                      "Delta fixed - mean gap with Delta selective, same bound")
+claims.expect("complexssm.table3_complex_superior_without_selective_BC", kind="experiment", op=">", threshold=0.0,
+              expected="not reproduced" if quick else "pass",
+              reason="quick budget: a trial (context 16, recall 2, batch 32, lr 3e-3) learned the induction head only "
+                     "after several hundred Adam steps (real, all selective: training accuracy 0.07 over steps 1-150, "
+                     "0.46 over 301-450, 1.0 after 750), so the quick profile's steps leave every model at chance",
+              description=f"Table 3 (induction head, context {t3_context}, recall {t3_recall}, {t3_steps} steps, "
+                          f"{t3_seeds} seeds): lower 95% one-sided t bound over seeds of the mean, over the gate "
+                          "combinations without B and C both selective, of complex - real held-out accuracy",
+              control="the same bound over the combinations with B and C both selective (the caption: real compares "
+                      "favorably there)")
+claims.expect("complexssm.table3_real_comparable_with_selective_BC", kind="experiment", op="<=", threshold=0.05,
+              expected="not reproduced" if quick else "pass",
+              reason="as table3_complex_superior_without_selective_BC: no model learns within the quick budget, and a "
+                     "comparison of unlearned models is counted as failed (pre-registered rule below)",
+              description="Table 3: upper 95% one-sided t bound over seeds of the mean, over the combinations with B "
+                          "and C both selective, of complex - real held-out accuracy (non-inferiority margin 0.05, fixed "
+                          "in advance); +inf when neither kind learned there (best mean accuracy of the group < 0.3, "
+                          "chance 1/15)",
+              control="the same statistic over the combinations without B and C both selective (the caption: complex "
+                      "is superior there, so the margin must be exceeded)")
 claims.expect("complexssm.copy_complex_beats_real", kind="experiment", op=">", threshold=0.0,
               expected="not reproduced" if quick else "pass",
               reason="quick budget: in the trial run (1500 steps, lag 8) the complex S6 reached held-out accuracy "
                      "0.925 against the real S6's 0.124, but its training accuracy was still at chance (0.07) after "
-                     "300 steps, so the quick profile's 100 steps cannot separate the two; the full profile runs 1000",
+                     "300 steps, so the quick profile's steps cannot separate the two; the full profile runs t3_steps (600) at "
+                     "batch 16 and lr 3e-3",
               description=f"copy task (not Table 3; the authors' delay.yaml with S6-Real vs S6-Complex, all of B, C, "
                           f"Delta selective, scaled): lag {copy_lag} > 6 = the two convs' reach; lower 95% paired-"
                           f"t bound of complex - real held-out accuracy over {copy_seeds} seeds",
@@ -232,6 +244,7 @@ claims.expect("complexssm.realworld_complex_beats_real", kind="experiment", op="
 import time
 
 import jax
+import jax.numpy as jnp
 
 jax.config.update("jax_enable_x64", True)  # Vandermonde powers, LP optima ~1e6 and 1e-12 exactness checks need float64
 
@@ -239,6 +252,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ssmtheory.theory import expressivity as ex
+from ssmtheory.experiments import complex_real as cr
 from ssmtheory.experiments import mamba as mb
 from ssmtheory.harness import plotting
 from ssmtheory import stats, tasks
@@ -317,12 +331,12 @@ for name in ex.TARGETS:
         lp[(name, t)] = ex.min_l1_real_fit(phi, eps, lp_poles)
         bound[(name, t)] = ex.forward_difference_bound(phi, eps)
         a, b, c = ex.dft_complex_ssm(phi)
-        dft[(name, t)] = dict(err=float(np.abs(np.asarray(ex.impulse_complex(a, b, c, t)) - phi).max()),
+        dft[(name, t)] = dict(err=float(np.abs(ex.recurrence_impulse(a, b, c, t, complex_output=True) - phi).max()),
                               l1=float(np.abs(b * c).sum()), bcmax=float(np.abs(b * c).max()))
 slope_real = {n: stats.log_slope(np.exp(lp_t), [lp[(n, t)]["objective"] for t in lp_t]) for n in ex.TARGETS}
 slope_dft = {n: stats.log_slope(np.exp(lp_t), [dft[(n, t)]["l1"] for t in lp_t]) for n in ex.TARGETS}
-mc_real = ex.t2_margin_monte_carlo(mc_draws, seed=seed, poles="real")
-mc_cplx = ex.t2_margin_monte_carlo(mc_draws, seed=seed, poles="complex")
+mc_real = cr.t2_margin_monte_carlo(mc_draws, seed=seed, poles="real")
+mc_cplx = cr.t2_margin_monte_carlo(mc_draws, seed=seed, poles="complex")
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharey=True)
 tt = np.array(lp_t)
@@ -360,7 +374,7 @@ claims.sanity("complexssm.lp_above_t2_bound", min(lp[k]["objective"] / bound[k] 
               ">=", figure=fig_size.name,
               description="min over targets and t of LP minimum / T2 bound (T2 holds on our LP solutions)")
 claims.sanity("complexssm.dft_complex_exact", max(d["err"] for d in dft.values()), 1e-12, "<=", figure=fig_size.name,
-              description="P2: the DFT complex SSM reproduces each target exactly (float64)")
+              description="P2: the DFT complex SSM reproduces each target exactly (float64, NumPy recurrence)")
 
 # %% [markdown]
 # ## 3 · Tables 1–2: gradient descent, in the tables' metric
@@ -380,29 +394,29 @@ claims.sanity("complexssm.dft_complex_exact", max(d["err"] for d in dft.values()
 
 # %%
 t_gd = 32
-runs1 = [(nm, s, lr, opt) for nm in ex.TARGETS for opt in ex.OPTIMIZERS for s in range(seed, seed + gd_seeds)
+runs1 = [(nm, s, lr, opt) for nm in ex.TARGETS for opt in cr.OPTIMIZERS for s in range(seed, seed + gd_seeds)
          for lr in t1_lrs]
-res1 = {}
-for opt in ex.OPTIMIZERS:
-    sel = [r for r in runs1 if r[3] == opt]
-    res1[opt] = (sel, ex.train_ssm(np.stack([ex.target(r[0], t_gd, seed=seed) for r in sel]).astype(np.float32),
-                                   t1_n, "real", t1_steps, [r[2] for r in sel], [r[1] for r in sel], 0.0,
-                                   record_every=10, optimizer=opt))
+r1 = cr.train_ssm(np.stack([ex.target(r[0], t_gd, seed=seed) for r in runs1]).astype(np.float32), t1_n, "real",
+                  t1_steps, [r[2] for r in runs1], [r[1] for r in runs1], 0.0, record_every=10,
+                  optimizer=[r[3] for r in runs1])  # one compiled call for the three optimizers
+res1 = {opt: ([r for r in runs1 if r[3] == opt], {k: v[[i for i, r in enumerate(runs1) if r[3] == opt]]
+                                                  if k != "steps" else v for k, v in r1.items()})
+        for opt in cr.OPTIMIZERS}
 tab1 = {(nm, opt): min(r["linf"][i] for i, x in enumerate(sel) if x[0] == nm)
         for opt, (sel, r) in res1.items() for nm in ex.TARGETS}
-real_max = max(max(r["linf"]) for sel, r in res1.values())
+real_max = float(r1["linf"].max())
 res2 = {}
 for t in t2_t:
     sel = [(nm, s) for nm in ex.TARGETS for s in range(seed, seed + gd_seeds)]
-    res2[t] = (sel, ex.train_ssm(np.stack([ex.target(nm, t, seed=seed) for nm, _ in sel]).astype(np.float32), t,
+    res2[t] = (sel, cr.train_ssm(np.stack([ex.target(nm, t, seed=seed) for nm, _ in sel]).astype(np.float32), t,
                                  "complex", t2_steps, 1e-3, [s for _, s in sel], 0.99, record_every=10))
 tab2 = {(nm, t): (min(r["linf"][i] for i, x in enumerate(sel) if x[0] == nm),
                   max(r["linf"][i] for i, x in enumerate(sel) if x[0] == nm)) for t, (sel, r) in res2.items()
         for nm in ex.TARGETS}
 print(f"Table 1 (real, n={t1_n}, t={t_gd}; normalized l_inf, min over {gd_seeds} seeds x lr {t1_lrs}):")
-print("  " + "".join(f"{o:>10s}" for o in ex.OPTIMIZERS))
+print("  " + "".join(f"{o:>10s}" for o in cr.OPTIMIZERS))
 for nm in ex.TARGETS:
-    print(f"  {nm:12s}" + "".join(f"{tab1[(nm, o)]:10.3f}" for o in ex.OPTIMIZERS))
+    print(f"  {nm:12s}" + "".join(f"{tab1[(nm, o)]:10.3f}" for o in cr.OPTIMIZERS))
 print(f"Table 2 (complex, n=t, Adam; normalized l_inf, min / max over {gd_seeds} seeds):")
 for nm in ex.TARGETS:
     print(f"  {nm:12s}" + "".join(f"  t={t}: {tab2[(nm, t)][0]:.1e}/{tab2[(nm, t)][1]:.1e}" for t in t2_t))
@@ -410,7 +424,7 @@ for nm in ex.TARGETS:
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharey=True)
 for ax, nm in zip(axes, ex.TARGETS):
-    for j, opt in enumerate(ex.OPTIMIZERS):
+    for j, opt in enumerate(cr.OPTIMIZERS):
         sel, r = res1[opt]
         i = min((i for i, x in enumerate(sel) if x[0] == nm), key=lambda i: r["best"][i])
         ax.loglog(r["steps"], r["history"][i], color=f"C{3 + j}", lw=1.2, label=f"real n={t1_n}, {opt} (best run)")
@@ -418,7 +432,7 @@ for ax, nm in zip(axes, ex.TARGETS):
         sel, r = res2[t]
         i = max((i for i, x in enumerate(sel) if x[0] == nm), key=lambda i: r["best"][i])
         ax.loglog(r["steps"], r["history"][i], color=("C0", "C2", "C9", "C8")[j], lw=1.2, label=f"complex n=t={t} (worst seed)")
-    ax.set(xlabel="step", title=f"{nm}: l_inf real {min(tab1[(nm, o)] for o in ex.OPTIMIZERS):.2f}, "
+    ax.set(xlabel="step", title=f"{nm}: l_inf real {min(tab1[(nm, o)] for o in cr.OPTIMIZERS):.2f}, "
                                 f"complex(t={t2_t[-1]}) {tab2[(nm, t2_t[-1])][1]:.1e}")
 axes[0].set_ylabel("normalized squared loss (running min; zero map = 1)")
 axes[0].legend(fontsize=7, loc="lower left")
@@ -445,30 +459,40 @@ claims.check("complexssm.table2_complex_approximates", float(max(v[1] for v in t
 #
 # **Task** (`datasets.InductionHead`): random tokens $1..15$ over a context, one trigger position set to 0, then a
 # copy token 0 and, autoregressively, the tokens that followed the trigger; loss and accuracy on the recall positions.
-# Adam, lr $10^{-3}$, batch 8, a fresh batch per step (the authors' settings).
+# The authors train with Adam, lr $10^{-3}$, batch 8, a fresh batch per step.
 #
-# **Scale (honest).** Paper: context 256, recall 128, $d_{model}=64$, up to $10^6$ steps on a GPU. Here (defaults):
-# context 20, recall 4, $d_{model}=16$, 100 (quick) or 200 (full) steps per model; the copy task gets 1000 steps in full. A trial run
-# before the declaration showed that nothing is learned at this budget, so the claim is pre-registered as "not
-# reproduced" with that evidence; the table below is what the CPU can say.
+# **Scale (honest).** Paper: context 256, recall 128 (1024 scored tokens per batch), $d_{model}=64$, up to $10^6$
+# steps on a GPU. Here, full profile: context 16, recall 2, $d_{model}=16$, 600 Adam steps at lr $3\cdot10^{-3}$ and
+# batch 16 (32 scored tokens per step). The task definition is theirs, only smaller; the larger learning rate and batch
+# are ours, chosen in a trial before the declarations because at the authors' settings nothing was learned within a CPU
+# budget (trial: real, all selective, batch 32, lr $3\cdot10^{-3}$: training accuracy 0.07 over steps 1–150, 0.46
+# over 301–450, 1.0 after 750). The quick profile (a pre-registered subset: all selective and only $\Delta$ selective,
+# 2 seeds, 60 steps) learns nothing; its Table 3 claims are declared "not reproduced" for that reason.
 #
 # **Copy task (a separate experiment, not Table 3).** The authors' `delay.yaml` (not autoregressive: the label at
 # position $t\ge$ lag is the token at $t-$lag), S6-Real vs S6-Complex with $B, C, \Delta$ all selective (their
 # `--compare_real_complex`), lag 8: beyond the two convolutions' reach of $2\times(4-1)=6$ positions, so the SSM itself
 # must carry the token. Control: lag 2, which the convolutions alone can copy.
 #
-# **Claim.** The caption's contrast: selective $B$ and $C$ close the complex–real gap. Per seed, gap = complex − real
-# held-out accuracy; statistic = mean gap over combinations without $B,C$ both selective − mean gap over those with
-# both; its lower one-sided 95% Student-t bound must be $>0$ (with 3 seeds a percentile bootstrap's bound is positive
-# whenever all three share a sign, 1 time in 8 under the null, so every seed comparison here uses t intervals). **Control:** the same contrast split by $\Delta$'s selectivity,
-# which the caption says does not decide the outcome.
+# **Claims** (the caption, split in its two halves; per seed, gap = complex − real held-out accuracy, averaged over
+# the combinations of a group; Student-t bounds over seeds, since with 3 seeds a percentile bootstrap's bound is
+# positive whenever all three share a sign):
+# * *otherwise complex is superior*: lower one-sided 95% bound of the gap over the 6 combinations without $B, C$ both
+#   selective $> 0$. **Control:** the same bound over the 2 combinations with both selective.
+# * *with $B, C$ selective real compares favorably*: upper one-sided 95% bound of the gap over those 2 combinations
+#   $\le 0.05$ (a non-inferiority margin fixed in advance). A comparison of models that learned nothing says
+#   nothing, so the statistic is $+\infty$ when neither kind's mean accuracy in the group reaches 0.3 (chance 1/15).
+#   **Control:** the same statistic over the 6 other combinations, which the caption says complex wins.
+# * *sanity (full profile):* the best cell's mean accuracy must reach 0.3, else the table is not evidence.
 
 # %%
 cfg_chk = {k: mb.MambaConfig(vocab=7, d_model=8, n_layers=2, d_state=4, kind=k) for k in mb.KINDS}
 tok_chk = np.random.default_rng(seed).integers(0, 7, 12)
-loop_err = max(float(np.abs(np.asarray(mb.apply(p, tok_chk, cfg, tuple(float(v) for v in g)))
+apply_jit = jax.jit(mb.apply, static_argnames="cfg")  # one compilation per kind (gates traced), not per op
+loop_err = max(float(np.abs(np.asarray(apply_jit(p, tok_chk, cfg, tuple(jnp.float32(v) for v in g)))
                             - mb.reference_forward(p, tok_chk, cfg, g)).max())
-               for cfg in cfg_chk.values() for p in [mb.init_params(jax.random.PRNGKey(seed), cfg)]
+               for cfg in cfg_chk.values() for p in [jax.jit(mb.init_params, static_argnames="cfg")(
+                   jax.random.PRNGKey(seed), cfg=cfg)]
                for g in [(1, 1, 1), (0, 0, 0), (1, 0, 1)])
 claims.sanity("complexssm.mamba_block_matches_loop", loop_err, 1e-4, "<=",
               description="our Mamba (linear_scan, traced gates) vs a NumPy loop of the authors' selective_scan_seq: max "
@@ -478,54 +502,65 @@ combos = [tuple(c) for c in t3_combos]
 seeds3, seeds_cp = list(range(seed, seed + t3_seeds)), list(range(seed, seed + copy_seeds))
 runs3 = [("induction", c, s, 0) for c in combos for s in seeds3]
 runs_cp = [("copy", (1, 1, 1), s, lag) for lag in (copy_lag, copy_ctrl_lag) for s in seeds_cp]
-calls = [(runs3 + runs_cp, t3_steps)] if t3_steps == copy_steps else [(runs3, t3_steps), (runs_cp, copy_steps)]
+runs = runs3 + runs_cp  # one vmapped, compiled call per kind trains every Table 3 and copy model
+t3_length = t3_context + t3_recall
 res3, acc3 = {}, {}
 for kind in mb.KINDS:
     cfg = mb.MambaConfig(vocab=16, d_model=t3_d_model, n_layers=2, d_state=16, kind=kind)
-    for runs, steps in calls:
-        r = mb.train_selective(cfg, [x[2] for x in runs], [x[1] for x in runs], steps, tasks=[x[0] for x in runs],
-                               lags=[x[3] for x in runs], length=t3_length, recall=t3_recall, record_every=steps // 10)
-        for i, x in enumerate(runs):
-            acc3[(kind, x)] = float(r["test_acc"][i])
-            res3[(kind, x)] = (np.arange(1, 11) * steps // 10, r["acc"][i])
+    r = mb.train_selective(cfg, [x[2] for x in runs], [x[1] for x in runs], t3_steps, tasks=[x[0] for x in runs],
+                           lags=[x[3] for x in runs], length=t3_length, recall=t3_recall, batch=t3_batch, lr=t3_lr,
+                           record_every=t3_steps // 10)
+    for i, x in enumerate(runs):
+        acc3[(kind, x)] = float(r["test_acc"][i])
+        res3[(kind, x)] = (np.arange(1, 11) * t3_steps // 10, r["acc"][i])
+cell = {(k, c): np.array([acc3[(k, ("induction", c, s, 0))] for s in seeds3]) for k in mb.KINDS for c in combos}
 print(f"Table 3 at CPU scale: held-out accuracy, highest / lowest over {t3_seeds} seeds (chance {1 / 15:.3f})")
 print(f"  {'B C Delta':10s}{'real':>16s}{'complex':>16s}")
 for c in combos:
-    cells = {k: [acc3[(k, ("induction", c, s, 0))] for s in seeds3] for k in mb.KINDS}
-    print(f"  {str(c):10s}" + "".join(f"{max(v):8.3f}/{min(v):.3f}" for v in cells.values()))
+    print(f"  {str(c):10s}" + "".join(f"{cell[(k, c)].max():8.3f}/{cell[(k, c)].min():.3f}" for k in mb.KINDS))
 
 # %%
-def gap(c, s):  # complex - real held-out accuracy of one induction-head cell
-    return acc3[("complex", ("induction", c, s, 0))] - acc3[("real", ("induction", c, s, 0))]
+def group_gap(bc_selective):  # per seed: mean over the group's combinations of complex - real held-out accuracy
+    grp = [c for c in combos if (c[0] == 1 and c[1] == 1) == bc_selective]
+    return np.mean([cell[("complex", c)] - cell[("real", c)] for c in grp], axis=0), grp
 
 
-def contrast(split):  # per seed: mean gap where split(c) is False minus mean gap where it is True
-    return np.array([np.mean([gap(c, s) for c in combos if not split(c)]) - np.mean([gap(c, s) for c in combos if split(c)])
-                     for s in seeds3])
+def noninferiority(bc_selective):  # upper t bound of the group's gap; +inf when neither kind learned in the group
+    g, grp = group_gap(bc_selective)
+    learned = max(np.mean([cell[(k, c)].mean() for c in grp]) for k in mb.KINDS) >= 0.3
+    inf = stats.t_mean(g, alternative="less")
+    return (inf.hi if learned else np.inf), inf
 
 
-inf_t3 = stats.t_mean(contrast(lambda c: c[0] == 1 and c[1] == 1), alternative="greater")
-inf_t3_ctrl = stats.t_mean(contrast(lambda c: c[2] == 0), alternative="greater")
+inf_sup = stats.t_mean(group_gap(False)[0], alternative="greater")
+inf_sup_ctrl = stats.t_mean(group_gap(True)[0], alternative="greater")
+ni_obs, inf_ni = noninferiority(True)
+ni_ctrl, inf_ni_ctrl = noninferiority(False)
+best_cell = max(cell.values(), key=np.mean)
+
+
 def copy_acc(kind, lag):
     return [acc3[(kind, ("copy", (1, 1, 1), s, lag))] for s in seeds_cp]
 
 
 inf_copy = stats.paired_t(copy_acc("complex", copy_lag), copy_acc("real", copy_lag))
 inf_copy_ctrl = stats.paired_t(copy_acc("complex", copy_ctrl_lag), copy_acc("real", copy_ctrl_lag))
-print("Table 3 contrast:", inf_t3.record(), "\n  placebo (Delta):", inf_t3_ctrl.record())
+print("complex - real without B,C selective:", inf_sup.record(), "\n  with B,C selective:", inf_sup_ctrl.record())
+print(f"non-inferiority (B,C selective) upper bound {ni_obs:.3f}; without B,C selective {ni_ctrl:.3f}")
+print(f"best cell mean accuracy {best_cell.mean():.3f}, lowest seed {best_cell.min():.3f}")
 print(f"copy lag {copy_lag}:", inf_copy.record(), f"\n  lag {copy_ctrl_lag}:", inf_copy_ctrl.record())
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(15, 4.6), gridspec_kw=dict(width_ratios=[1.6, 1]))
 xs = np.arange(len(combos))
 for j, (k, col) in enumerate((("real", "C3"), ("complex", "C0"))):
-    v = np.array([[acc3[(k, ("induction", c, s, 0))] for s in seeds3] for c in combos])
+    v = np.array([cell[(k, c)] for c in combos])
     axes[0].bar(xs + (j - 0.5) * 0.38, v.max(1) - v.min(1), 0.36, bottom=v.min(1), color=col, alpha=0.6,
                 label=f"{k}: lowest to highest over seeds")
     axes[0].plot(xs + (j - 0.5) * 0.38, v.mean(1), "_", color=col, ms=14)
 axes[0].axhline(1 / 15, color="grey", ls=":", label="chance 1/15")
 axes[0].set(xticks=xs, xticklabels=[f"B{c[0]} C{c[1]} Δ{c[2]}" for c in combos], ylabel="held-out accuracy",
-            title=f"Table 3 at CPU scale: induction head (context {t3_length - t3_recall}, recall {t3_recall}), {t3_steps} steps")
+            title=f"Table 3 at CPU scale: induction head (context {t3_context}, recall {t3_recall}), {t3_steps} steps")
 axes[0].legend(fontsize=8)
 for k, col in (("real", "C3"), ("complex", "C0")):
     for x in runs_cp:
@@ -539,8 +574,14 @@ fig.tight_layout()
 fig_t3 = plotting.save_figure(fig, NB, "table3")
 plt.show()
 
-claims.check("complexssm.table3_selective_BC_closes_gap", inf_t3.lo, control_observed=inf_t3_ctrl.lo,
-             figure=fig_t3.name, evidence=dict(main=inf_t3.record(), control=inf_t3_ctrl.record()))
+if not quick:  # the quick budget learns nothing (see the declarations); there it is only printed above
+    claims.sanity("complexssm.table3_best_cell_learned", float(best_cell.mean()), 0.3, ">=", figure=fig_t3.name,
+                  description="learned-ness: highest mean held-out accuracy over the Table 3 cells (chance 1/15; "
+                              "pre-registered >= 0.3)")
+claims.check("complexssm.table3_complex_superior_without_selective_BC", inf_sup.lo, control_observed=inf_sup_ctrl.lo,
+             figure=fig_t3.name, evidence=dict(main=inf_sup.record(), control=inf_sup_ctrl.record()))
+claims.check("complexssm.table3_real_comparable_with_selective_BC", ni_obs, control_observed=ni_ctrl,
+             figure=fig_t3.name, evidence=dict(main=inf_ni.record(), control=inf_ni_ctrl.record()))
 claims.check("complexssm.copy_complex_beats_real", inf_copy.lo, control_observed=inf_copy_ctrl.lo,
              figure=fig_t3.name, evidence=dict(main=inf_copy.record(), control=inf_copy_ctrl.record()))
 
@@ -557,7 +598,7 @@ claims.check("complexssm.copy_complex_beats_real", inf_copy.lo, control_observed
 
 # %%
 digits = tasks.sequential_digits(seed=seed)
-rw = ex.s4d_real_vs_complex(digits, list(range(seed, seed + rw_seeds)), steps=rw_steps)
+rw = cr.s4d_real_vs_complex(digits, list(range(seed, seed + rw_seeds)), steps=rw_steps)
 inf_rw = stats.paired_t(rw["complex"], rw["real"])
 inf_rw_ctrl = stats.paired_t(rw["shuffled"]["complex"], rw["shuffled"]["real"])
 print("test accuracy real:", np.round(rw["real"], 3), " complex:", np.round(rw["complex"], 3))

@@ -1,4 +1,5 @@
-"""Tests for ssmtheory.theory.expressivity (notebook 04): impulse responses, targets, T1/T2/P1/P2, LP, training."""
+"""Tests for ssmtheory.theory.expressivity and ssmtheory.experiments.complex_real (notebook 04): impulse responses,
+targets, T1/T2/P1/P2, LP, Tables 1-2 training, the T2 Monte Carlo check, the real-world S4D comparison."""
 
 import itertools
 import math
@@ -7,6 +8,7 @@ import jax
 import numpy as np
 import pytest
 
+from ssmtheory.experiments import complex_real as cr
 from ssmtheory.theory import expressivity as ex
 
 jax.config.update("jax_enable_x64", True)
@@ -151,8 +153,8 @@ def test_random_real_ssms_respect_t1():
 def test_training_closed_form_and_learning():
     key = jax.random.PRNGKey(0)
     for kind in ("real", "complex"):
-        p, sign = ex.init_ssm_params(key, 6, kind, dtype=np.float64)
-        phi = np.asarray(ex.ssm_impulse_from_params(p, sign, 20))
+        p, sign = cr.init_ssm_params(key, 6, kind, dtype=np.float64)
+        phi = np.asarray(cr.ssm_impulse_from_params(p, sign, 20))
         a = np.exp(-np.exp(np.asarray(p["nu"])))
         if kind == "real":
             ref = ex.recurrence_impulse(np.asarray(sign) * a, np.asarray(p["b"]), np.asarray(p["c"]), 20)
@@ -162,19 +164,11 @@ def test_training_closed_form_and_learning():
                                         np.asarray(p["cr"]) + 1j * np.asarray(p["ci"]), 20, complex_output=True)
         np.testing.assert_allclose(phi, ref, rtol=1e-10, atol=1e-16)
     phis = np.stack([ex.target("oscillation", 8), ex.target("oscillation", 8)]).astype(np.float32)
-    r = ex.train_ssm(phis, 8, "complex", 200, 1e-2, [0, 1], 0.9, record_every=10)
+    r = cr.train_ssm(phis, 8, "complex", 200, 1e-2, [0, 1], 0.9, record_every=10)
     assert r["history"].shape == (2, 20) and np.all(np.diff(r["history"], axis=1) <= 0)
     assert r["best"].max() < 0.1  # learns from 1 (zero map) quickly
-    r2 = ex.train_ssm(phis, 8, "complex", 200, 1e-2, [0, 1], 0.9, record_every=10)
+    r2 = cr.train_ssm(phis, 8, "complex", 200, 1e-2, [0, 1], 0.9, record_every=10)
     np.testing.assert_array_equal(r["best"], r2["best"])  # deterministic
-
-
-def test_copy_task_reexport_and_validation():
-    x, y = ex.copy_task(jax.random.PRNGKey(0), 3, 10, 4, 16)
-    assert x.shape == y.shape == (3, 10) and int(x.min()) >= 1 and int(x.max()) <= 15
-    np.testing.assert_array_equal(np.asarray(y[:, 4:]), np.asarray(x[:, :6]))
-    with pytest.raises(ValueError, match="lag"):
-        ex.copy_task(jax.random.PRNGKey(0), 2, length=8, lag=12, vocab=16)
 
 
 def test_best_linf_refuses_astronomical_subset_counts():
@@ -190,12 +184,48 @@ def test_linf_normalized_metric():
     assert float(ex.linf_normalized(phi_star + np.array([0, 0.1, 0, -0.3]), phi_star)) == pytest.approx(0.3)
 
 
-@pytest.mark.parametrize("optimizer", ex.OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", cr.OPTIMIZERS)
 def test_train_ssm_optimizers_and_linf(optimizer):
     phis = np.stack([ex.target("oscillation", 8)] * 2).astype(np.float32)
-    r = ex.train_ssm(phis, 8, "complex", 100, 1e-2, [0, 1], 0.9, record_every=10, optimizer=optimizer)
+    r = cr.train_ssm(phis, 8, "complex", 100, 1e-2, [0, 1], 0.9, record_every=10, optimizer=optimizer)
     assert r["linf"].shape == r["bc"].shape == (2,) and np.all(r["linf"] <= 1.0 + 1e-3)  # init b, c ~ 1e-3
     # the normalized l_inf error is at least the normalized l2 error / sqrt(t) * ||phi*||_2 / max|phi*|
     assert np.all(r["linf"] >= np.sqrt(r["best"]) / np.sqrt(8) / np.abs(phis[0]).max() - 1e-6)
     with pytest.raises(ValueError, match="optimizer"):
-        ex.train_ssm(phis, 8, "complex", 10, 1e-2, [0, 1], optimizer="sgd")
+        cr.train_ssm(phis, 8, "complex", 10, 1e-2, [0, 1], optimizer="sgd")
+
+
+def test_train_ssm_mixed_optimizers_match_single_runs():
+    """One compiled function serves the three optimizers: a mixed batch equals each optimizer run alone."""
+    phis = np.stack([ex.target("random", 8, seed=1)] * 3).astype(np.float32)
+    mixed = cr.train_ssm(phis, 6, "real", 40, 1e-2, [0, 1, 2], record_every=10, optimizer=list(cr.OPTIMIZERS))
+    for i, opt in enumerate(cr.OPTIMIZERS):
+        alone = cr.train_ssm(phis[i:i + 1], 6, "real", 40, 1e-2, [i], record_every=10, optimizer=opt)
+        np.testing.assert_allclose(mixed["linf"][i], alone["linf"][0], rtol=1e-5)
+        np.testing.assert_allclose(mixed["history"][i], alone["history"][0], rtol=1e-5)
+    assert len(set(np.round(mixed["best"], 8))) == 3  # the optimizers really differ
+    with pytest.raises(ValueError, match="optimizer"):
+        cr.train_ssm(phis, 6, "real", 10, 1e-2, [0, 1, 2], optimizer=["adam"])
+
+
+def test_t2_monte_carlo_inside_and_outside_the_class():
+    real = cr.t2_margin_monte_carlo(60, seed=0, poles="real")
+    cplx = cr.t2_margin_monte_carlo(60, seed=0, poles="complex")
+    assert real.min() >= -1e-12  # T2 holds in its class
+    assert cplx.min() < 0  # and fails outside it
+    np.testing.assert_array_equal(real, cr.t2_margin_monte_carlo(60, seed=0, poles="real"))
+
+
+def test_s4d_real_vs_complex_vmapped_seeds_equal_single_runs():
+    from ssmtheory import tasks
+
+    split = tasks.sequential_digits(seed=0, n_train=200)
+    kw = dict(d_model=4, n_layers=1, n_complex=2, steps=6, batch_size=20)
+    both = cr.s4d_real_vs_complex(split, [0, 1], **kw)
+    one = cr.s4d_real_vs_complex(split, [1], **kw)
+    for arm in ("real", "complex"):
+        assert both[arm].shape == (2,) and np.all((both[arm] >= 0) & (both[arm] <= 1))
+        np.testing.assert_allclose(both[arm][1], one[arm][0], atol=1.5 / len(split.y_test))
+        np.testing.assert_allclose(both["loss"][arm][1], one["loss"][arm][0], rtol=1e-4)
+    with pytest.raises(ValueError, match="batch_size"):
+        cr.s4d_real_vs_complex(split, [0], batch_size=10_000)

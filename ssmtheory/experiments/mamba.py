@@ -50,7 +50,7 @@ import numpy as np
 import optax
 
 from ssmtheory import ssm
-from ssmtheory._validate import check_choice, check_int
+from ssmtheory._validate import check_choice, check_int, is_concrete
 
 __all__ = [
     "MambaConfig",
@@ -114,6 +114,44 @@ class MambaConfig:
 
 
 # ----------------------------------------------------------------------------------------------
+# input checks
+# ----------------------------------------------------------------------------------------------
+def _check_cfg(cfg):
+    if not isinstance(cfg, MambaConfig):
+        raise ValueError(f"cfg must be a MambaConfig, got {type(cfg).__name__}")
+    return cfg
+
+
+def _check_params(params, cfg):
+    if not isinstance(params, dict) or not {"embed", "norm_f", "layers"} <= set(params):
+        raise ValueError("params must be the dict returned by init_params (embed, norm_f, layers)")
+    if len(params["layers"]) != cfg.n_layers or tuple(params["embed"].shape) != (cfg.vocab, cfg.d_model):
+        raise ValueError(f"params do not match cfg (n_layers={cfg.n_layers}, vocab={cfg.vocab}, d_model={cfg.d_model})")
+    if ("A_im" in params["layers"][0]) != (cfg.kind == "complex"):
+        raise ValueError(f"params were initialized for the other kind than cfg.kind={cfg.kind!r}")
+
+
+def _check_tokens(tokens, vocab):
+    if tokens is None or not hasattr(tokens, "shape") and not isinstance(tokens, (list, tuple)):
+        raise ValueError(f"tokens must be a 1-D integer array, got {tokens!r}")
+    t = tokens if hasattr(tokens, "dtype") else np.asarray(tokens)
+    if t.ndim != 1 or t.shape[0] == 0 or np.dtype(t.dtype).kind not in "iu":
+        raise ValueError(f"tokens must be a non-empty 1-D integer array, got shape {tuple(t.shape)}, dtype {t.dtype}")
+    if is_concrete(t) and (int(np.min(t)) < 0 or int(np.max(t)) >= vocab):
+        raise ValueError(f"tokens must lie in [0, vocab={vocab}), got range [{int(np.min(t))}, {int(np.max(t))}]")
+    return t
+
+
+def _check_gates(gates):
+    if not isinstance(gates, (tuple, list)) or len(gates) != 3:
+        raise ValueError(f"gates must be a 3-tuple (g_B, g_C, g_Delta), got {gates!r}")
+    for g in gates:
+        if is_concrete(g) and float(g) not in (0.0, 1.0):
+            raise ValueError(f"gates must hold 0 or 1 (fixed or selective), got {gates!r}")
+    return tuple(gates)
+
+
+# ----------------------------------------------------------------------------------------------
 # parameters
 # ----------------------------------------------------------------------------------------------
 def _unif(key, shape, bound):
@@ -156,6 +194,7 @@ def _init_layer(key, cfg: MambaConfig) -> dict:
 def init_params(key, cfg: MambaConfig) -> dict:
     """Parameters of :func:`apply` (float32 pytree): ``embed`` (frozen: :func:`apply` stops its gradient),
     ``norm_f`` and one dict per layer."""
+    _check_cfg(cfg)
     ks = jax.random.split(key, cfg.n_layers + 1)
     return dict(embed=jax.random.normal(ks[0], (cfg.vocab, cfg.d_model), jnp.float32),
                 norm_f=jnp.ones(cfg.d_model, jnp.float32),
@@ -209,6 +248,10 @@ def apply(params, tokens, cfg: MambaConfig, gates=(1.0, 1.0, 1.0)):
     ``gates = (g_B, g_C, g_Delta)``: 1 selective, 0 fixed (may be traced).  The embedding is frozen (its gradient is
     stopped) and tied to the output head, as in ``MambaLM``.
     """
+    _check_cfg(cfg)
+    _check_params(params, cfg)
+    tokens = _check_tokens(tokens, cfg.vocab)
+    gates = _check_gates(gates)
     E = jax.lax.stop_gradient(params["embed"])
     x = E[tokens]
     for p in params["layers"]:
@@ -219,8 +262,11 @@ def apply(params, tokens, cfg: MambaConfig, gates=(1.0, 1.0, 1.0)):
 def reference_forward(params, tokens, cfg: MambaConfig, gates=(1, 1, 1)) -> np.ndarray:
     """Oracle for :func:`apply`: the authors' ``selective_scan_seq`` written as plain NumPy loops (float64/complex128),
     with an explicit ``if`` per gate instead of the traced blend.  Logits ``(L, vocab)``."""
+    _check_cfg(cfg)
+    _check_params(params, cfg)
+    tokens = np.asarray(_check_tokens(tokens, cfg.vocab))
+    gates = _check_gates(gates)
     P = jax.tree_util.tree_map(lambda v: np.asarray(v, np.float64), params)
-    tokens = np.asarray(tokens)
     L = tokens.shape[0]
     cplx = cfg.kind == "complex"
     x = P["embed"][tokens]
@@ -365,8 +411,12 @@ def train_selective(cfg: MambaConfig, seeds, gates, steps: int, *, tasks=None, l
     ``record_every`` steps) and held-out ``test_loss``, ``test_acc`` ``(R,)`` on ``n_test`` fresh sequences
     (token accuracy on the scored positions; chance ``1/(vocab-1)``).
     """
+    _check_cfg(cfg)
     steps = check_int(steps, "steps")
     record_every = check_int(record_every, "record_every")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not (
+            np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be positive and finite, got {lr!r}")
     if steps % record_every:
         raise ValueError(f"steps must be a multiple of record_every={record_every}, got {steps}")
     seeds = np.asarray(seeds, np.int64).reshape(-1)
