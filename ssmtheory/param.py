@@ -15,8 +15,8 @@ best        ``-1 / (a w^2 + b)``              ``2 a w / (a w^2 + b)^2``        `
 
 ``best`` takes keyword arguments ``a`` (default 1) and ``b`` (default 0.5); its range is
 ``[-1/b, 0)``, so its inverse needs ``-1/b <= v < 0`` and returns the non-negative root.
-The maps are stored in the table :data:`_TABLE`; a new reparameterization (or a new derived
-quantity per map) is added by extending that table.
+Each map is one :class:`Reparam` record (map, derivative, inverse, NumPy form, defaults); a new
+reparameterization is one new record, :func:`get` returns it.
 
 **Discrete time** (:func:`discrete_reparam`, names :data:`DISCRETE_REPARAMS`): the weight is mapped to a
 real discrete eigenvalue ``Lambda = f(w)``, stable iff ``|f(w)| < 1`` (StableSSM notebook
@@ -56,6 +56,8 @@ import numpy as np
 from ssmtheory._validate import check_choice
 
 __all__ = [
+    "Reparam",
+    "get",
     "REPARAMS",
     "DISCRETE_REPARAMS",
     "reparam",
@@ -70,47 +72,96 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class _Reparam:
-    forward: Callable  # (w, **kw) -> f(w), jnp
-    inverse: Callable  # (v, **kw) -> w, jnp (v < 0)
+class Reparam:
+    """One reparameterization, whole: the map, its derivative, its inverse, a NumPy float64 form, defaults.
+
+    ``forward(w, **kw)``, ``derivative(w, **kw)`` and ``inverse(v, **kw)`` are jnp (jittable, differentiable);
+    ``numpy_forward`` is the same map in NumPy float64 (used where results must not depend on the JAX x64 flag);
+    ``defaults`` are its keyword arguments (each must be positive and finite); ``time`` is ``"continuous"``
+    (``f(w) = Re(lambda)``) or ``"discrete"`` (``f(w) = Lambda``).  ``inverse`` may be ``None`` (discrete maps).
+    """
+
+    name: str
+    forward: Callable
+    derivative: Callable
+    numpy_forward: Callable
+    inverse: Callable | None = None
     defaults: dict = field(default_factory=dict)
     description: str = ""
+    time: str = "continuous"
 
 
 def _best_fwd(w, a=1.0, b=0.5):
     return -1.0 / (a * w**2 + b)
 
 
+def _best_der(w, a=1.0, b=0.5):
+    return 2.0 * a * w / (a * w**2 + b) ** 2
+
+
 def _best_inv(v, a=1.0, b=0.5):
     return jnp.sqrt((-1.0 / v - b) / a)
 
 
-_TABLE: dict[str, _Reparam] = {
-    "direct": _Reparam(lambda w: w, lambda v: v, {}, "f(w) = w (unconstrained, can be unstable)"),
-    "exp": _Reparam(lambda w: -jnp.exp(w), lambda v: jnp.log(-v), {}, "f(w) = -exp(w)"),
-    "softplus": _Reparam(
-        lambda w: -jax.nn.softplus(w), lambda v: jnp.log(jnp.expm1(-v)), {}, "f(w) = -log(1 + exp(w))"
-    ),
-    "best": _Reparam(_best_fwd, _best_inv, {"a": 1.0, "b": 0.5}, "f(w) = -1 / (a w^2 + b)"),
-}
+def _best_np(w, a=1.0, b=0.5):
+    return -1.0 / (a * np.asarray(w, np.float64) ** 2 + b)
 
-#: Names of the available reparameterizations.
+
+def _dbest(w, a=1.0, b=0.5):
+    return 1.0 - 1.0 / (a * w**2 + b)
+
+
+_BEST_KW = {"a": 1.0, "b": 0.5}
+
+_TABLE: dict[str, Reparam] = {r.name: r for r in (
+    Reparam("direct", lambda w: w, lambda w: jnp.ones_like(w), lambda w: np.asarray(w, np.float64), lambda v: v,
+            description="f(w) = w (unconstrained, can be unstable)"),
+    Reparam("exp", lambda w: -jnp.exp(w), lambda w: -jnp.exp(w), lambda w: -np.exp(w), lambda v: jnp.log(-v),
+            description="f(w) = -exp(w)"),
+    Reparam("softplus", lambda w: -jax.nn.softplus(w), lambda w: -jax.nn.sigmoid(w), lambda w: -np.logaddexp(0.0, w),
+            lambda v: jnp.log(jnp.expm1(-v)), description="f(w) = -log(1 + exp(w))"),
+    Reparam("best", _best_fwd, _best_der, _best_np, _best_inv, dict(_BEST_KW), "f(w) = -1 / (a w^2 + b)"),
+)}
+
+_DISCRETE: dict[str, Reparam] = {r.name: r for r in (
+    Reparam("vanilla", lambda w: 1.0 - w, lambda w: -jnp.ones_like(w), lambda w: 1.0 - np.asarray(w, np.float64),
+            description="Lambda = 1 - w (can be unstable)", time="discrete"),
+    Reparam("lru", lambda w: jnp.exp(-jnp.exp(w)), lambda w: -jnp.exp(w) * jnp.exp(-jnp.exp(w)),
+            lambda w: np.exp(-np.exp(w)), description="Lambda = exp(-exp(w)) (LRU)", time="discrete"),
+    Reparam("sigmoid", jax.nn.sigmoid, lambda w: jax.nn.sigmoid(w) * (1.0 - jax.nn.sigmoid(w)),
+            lambda w: 1.0 / (1.0 + np.exp(-np.asarray(w, np.float64))), description="Lambda = sigmoid(w)",
+            time="discrete"),
+    Reparam("best", _dbest, _best_der, lambda w, a=1.0, b=0.5: 1.0 + _best_np(w, a, b), None, dict(_BEST_KW),
+            "Lambda = 1 - 1 / (a w^2 + b)", time="discrete"),
+)}
+
+#: Names of the available (continuous-time) reparameterizations.
 REPARAMS: tuple[str, ...] = tuple(_TABLE)
+#: Names of the discrete-time reparameterizations ``Lambda = f(w)``.
+DISCRETE_REPARAMS: tuple[str, ...] = tuple(_DISCRETE)
 
 
-def _lookup(name: str, kw: dict) -> tuple[_Reparam, dict]:
-    check_choice(name, "name", REPARAMS)
-    spec = _TABLE[name]
+def _resolve_record(table: dict, names: tuple, name: str, kw: dict) -> tuple[Reparam, dict]:
+    check_choice(name, "name", names)
+    spec = table[name]
     unknown = set(kw) - set(spec.defaults)
     if unknown:
-        raise ValueError(f"reparameterization {name!r} takes keyword arguments {sorted(spec.defaults)}, got {sorted(unknown)}")
+        which = "discrete reparameterization" if spec.time == "discrete" else "reparameterization"
+        raise ValueError(f"{which} {name!r} takes keyword arguments {sorted(spec.defaults)}, got {sorted(unknown)}")
     full = {**spec.defaults, **kw}
-    if name == "best":
-        if not (np.isfinite(full["a"]) and full["a"] > 0):
-            raise ValueError(f"a must be positive and finite, got {full['a']!r}")
-        if not (np.isfinite(full["b"]) and full["b"] > 0):
-            raise ValueError(f"b must be positive and finite, got {full['b']!r}")
+    for k, v in full.items():
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"{k} must be positive and finite, got {v!r}")
     return spec, full
+
+
+def _lookup(name: str, kw: dict) -> tuple[Reparam, dict]:
+    return _resolve_record(_TABLE, REPARAMS, name, kw)
+
+
+def get(name: str, discrete: bool = False) -> Reparam:
+    """The :class:`Reparam` record of ``name`` (continuous-time, or discrete-time with ``discrete=True``)."""
+    return (_resolve_record(_DISCRETE, DISCRETE_REPARAMS, name, {}) if discrete else _lookup(name, {}))[0]
 
 
 def reparam_kwargs(name: str, **kw) -> dict:
@@ -146,47 +197,15 @@ def inverse_reparam(name: str, value, **kw):
 # ---------------------------------------------------------------------------------------------
 # derivatives, discrete-time forms, gradient scale, stability function
 # ---------------------------------------------------------------------------------------------
-_DERIV = {
-    "direct": lambda w: jnp.ones_like(w),
-    "exp": lambda w: -jnp.exp(w),
-    "softplus": lambda w: -jax.nn.sigmoid(w),
-    "best": lambda w, a=1.0, b=0.5: 2.0 * a * w / (a * w**2 + b) ** 2,
-}
-
-
 def reparam_derivative(name: str, w, **kw):
     """``f'(w)`` in closed form (see the module table); jittable."""
-    _, full = _lookup(name, kw)
-    return _DERIV[name](jnp.asarray(w), **full)
-
-
-def _dbest(w, a=1.0, b=0.5):
-    return 1.0 - 1.0 / (a * w**2 + b)
-
-
-_DISCRETE: dict[str, tuple[Callable, Callable, dict]] = {
-    "vanilla": (lambda w: 1.0 - w, lambda w: -jnp.ones_like(w), {}),
-    "lru": (lambda w: jnp.exp(-jnp.exp(w)), lambda w: -jnp.exp(w) * jnp.exp(-jnp.exp(w)), {}),
-    "sigmoid": (jax.nn.sigmoid, lambda w: jax.nn.sigmoid(w) * (1.0 - jax.nn.sigmoid(w)), {}),
-    "best": (_dbest, lambda w, a=1.0, b=0.5: 2.0 * a * w / (a * w**2 + b) ** 2, {"a": 1.0, "b": 0.5}),
-}
-
-#: Names of the discrete-time reparameterizations ``Lambda = f(w)``.
-DISCRETE_REPARAMS: tuple[str, ...] = tuple(_DISCRETE)
+    spec, full = _lookup(name, kw)
+    return spec.derivative(jnp.asarray(w), **full)
 
 
 def _dlookup(name: str, kw: dict):
-    check_choice(name, "name", DISCRETE_REPARAMS)
-    fwd, der, defaults = _DISCRETE[name]
-    unknown = set(kw) - set(defaults)
-    if unknown:
-        raise ValueError(f"discrete reparameterization {name!r} takes keyword arguments {sorted(defaults)}, got {sorted(unknown)}")
-    full = {**defaults, **kw}
-    if name == "best":
-        for k in ("a", "b"):
-            if not (np.isfinite(full[k]) and full[k] > 0):
-                raise ValueError(f"{k} must be positive and finite, got {full[k]!r}")
-    return fwd, der, full
+    spec, full = _resolve_record(_DISCRETE, DISCRETE_REPARAMS, name, kw)
+    return spec.forward, spec.derivative, full
 
 
 def discrete_reparam(name: str, w, **kw):
@@ -226,20 +245,16 @@ def stability_function(name: str, beta, w_range=(-30.0, 30.0), n_w: int = 6001, 
     ``eps -> 0^-``).  A ``w~`` with ``f(w~) >= 0`` makes the integral of Definition 3.4 diverge and gives
     ``inf``.  Returns NumPy float64 of the shape of ``beta``.  Continuous-time maps only.
     """
-    _lookup(name, kw)
     beta = np.asarray(beta, np.float64)
     if np.any(~np.isfinite(beta)) or np.any(beta < 0):
         raise ValueError("beta must be finite and non-negative")
     lo, hi = (float(v) for v in w_range)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(f"w_range must be a finite increasing pair, got {w_range!r}")
-    full = reparam_kwargs(name, **kw)
-    f = {  # NumPy float64 closed forms (independent of the jax x64 flag)
-        "direct": lambda x: np.asarray(x, np.float64),
-        "exp": lambda x: -np.exp(x),
-        "softplus": lambda x: -np.logaddexp(0.0, x),
-        "best": lambda x: -1.0 / (full["a"] * x**2 + full["b"]),
-    }[name]
+    spec, full = _lookup(name, kw)
+
+    def f(x):  # NumPy float64 closed form (independent of the jax x64 flag)
+        return spec.numpy_forward(x, **full)
     w = np.linspace(lo, hi, n_w)
     fw = f(w)
     w, fw = w[fw < 0], fw[fw < 0]

@@ -158,3 +158,29 @@ def test_stability_function_closed_forms():
         param.stability_function("exp", -0.1)
     with pytest.raises(ValueError, match="w_range"):
         param.stability_function("exp", 0.1, w_range=(1.0, 0.0))
+
+
+def test_a_reparameterization_is_one_record():
+    """Map, derivative, inverse and NumPy form of each record agree (autodiff, round trip, float64 form)."""
+    import jax
+
+    w = np.linspace(-2.0, 2.0, 9)
+    for name in param.REPARAMS:
+        r = param.get(name)
+        assert r.name == name and r.time == "continuous"
+        kw = param.reparam_kwargs(name)
+        ad = np.array([jax.grad(lambda x: r.forward(x, **kw))(float(x)) for x in w])
+        np.testing.assert_allclose(np.asarray(r.derivative(w, **kw)), ad, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(r.numpy_forward(w, **kw), np.asarray(r.forward(w, **kw)), rtol=1e-12)
+        if name != "direct":
+            v = np.asarray(r.forward(np.abs(w) + 0.1, **kw))
+            np.testing.assert_allclose(np.asarray(r.inverse(v, **kw)), np.abs(w) + 0.1, rtol=1e-8)
+    for name in param.DISCRETE_REPARAMS:
+        r = param.get(name, discrete=True)
+        assert r.time == "discrete"
+        kw = {k: v for k, v in r.defaults.items()}
+        ad = np.array([jax.grad(lambda x: r.forward(x, **kw))(float(x)) for x in w])
+        np.testing.assert_allclose(np.asarray(r.derivative(w, **kw)), ad, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(r.numpy_forward(w, **kw), np.asarray(r.forward(w, **kw)), rtol=1e-12)
+    with pytest.raises(ValueError, match="name"):
+        param.get("bogus")
