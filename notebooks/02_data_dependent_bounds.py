@@ -511,12 +511,9 @@ plan = [(task, dict(none=[0.0], **grids, wd2=grids["wd"])), (task_w, {"tau": gri
         (task_b, dict(none=[0.0], none2=[0.0], tau=[lam_fig], every=[lam_fig])),
         (task_w, dict(none=[0.0], none2=[0.0], tau=[lam_fig], every=[lam_fig]))]
 t_sec = time.perf_counter()
-runs = []
-for tk, which in plan:
-    mem = [m for s in seeds_r for m in designs(tk, s, which)]
-    kern, losses, res = siso.train_population(tk, mem, reg_steps, lr=1e-2,
-                                              project_every=epoch_steps if "every" in which else None)
-    runs.append((mem, losses, res))
+groups = [(tk, [m for s in seeds_r for m in designs(tk, s, which)]) for tk, which in plan]
+runs = [(mem, losses, res) for (_, mem), (kern, losses, res) in  # one population, one compile
+        zip(groups, siso.train_groups(groups, reg_steps, lr=1e-2, project_every=epoch_steps))]
 print(f"section 4-5 training: {time.perf_counter() - t_sec:.1f} s ({sum(len(r[0]) for r in runs)} models)")
 
 
@@ -658,8 +655,10 @@ trained = train.fit_population(measure.make_regularized_loss(cfg, "ce"), jax.tre
                                opt=train.OptimizerSpec("adam", lr=1e-2), aux=jnp.asarray(lam_m, jnp.float32),
                                batch_size=32, sampling="step", seed=seed).params
 fwd = jax.jit(jax.vmap(lambda p, x: models.apply(p, x, cfg), in_axes=(0, None)))
-acc = {sp: np.asarray((np.argmax(fwd(trained, jnp.asarray(x)), -1) == y).mean(-1)).reshape(deep_seeds, 5)
-       for sp, x, y in (("test", dtask.x_test, dtask.y_test), ("train", dtask.x_train, dtask.y_train))}
+pred = np.argmax(fwd(trained, jnp.asarray(np.concatenate([dtask.x_test, dtask.x_train]))), -1)  # one forward, one compile
+n_te = len(dtask.y_test)
+acc = {sp: np.asarray((pr == y).mean(-1)).reshape(deep_seeds, 5)
+       for sp, pr, y in (("test", pred[:, :n_te], dtask.y_test), ("train", pred[:, n_te:], dtask.y_train))}
 print(f"deep training: {time.perf_counter() - t_sec:.1f} s for {len(members)} models")
 V = {v: j for j, v in enumerate(variants)}
 

@@ -57,7 +57,7 @@ def energy_inputs(N: int, T: int, K: float = 1.0, dc: float = 1.0, seed: int = 0
     """
     N, T = check_int(N, "N"), check_int(T, "T")
     check_positive(K, "K")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     g = dc * rng.normal(size=(N, 1)) + rng.normal(size=(N, T))
     return K * g / np.linalg.norm(g, axis=1, keepdims=True)
 
@@ -66,7 +66,7 @@ def per_step_inputs(N: int, T: int, K_u: float = 1.0, seed: int = 0) -> np.ndarr
     """``(N, T)`` inputs ``u_t ~ U[-K_u, K_u]`` i.i.d.: bounded per step, energy ``~ K_u^2 T / 3`` (not finite in ``T``)."""
     N, T = check_int(N, "N"), check_int(T, "T")
     check_positive(K_u, "K_u")
-    return np.random.default_rng(seed).uniform(-K_u, K_u, (N, T))
+    return np.random.default_rng(check_int(seed, "seed", minimum=0)).uniform(-K_u, K_u, (N, T))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ def h2_ball_rademacher_mc(U, H: float = 1.0, n_sigma: int = 1000, seed: int = 0)
     U = _inputs(U)
     check_positive(H, "H")
     n_sigma = check_int(n_sigma, "n_sigma", minimum=2)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     N = U.shape[0]
     vals = np.empty(n_sigma)
     for s in range(0, n_sigma, 256):
@@ -126,6 +126,9 @@ def deep_class_chain_bound(gamma: float, beta: float, K: float, N: int, lipschit
     ``R_S <= w_max * H_2 * 2 L_phi E_1 * K / sqrt(N)`` (:func:`ssmtheory.theory.bounds.paper_form_complexity`).
     ``inf`` for ``gamma >= 1``.
     """
+    for v, nm in ((beta, "beta"), (K, "K"), (lipschitz, "lipschitz"), (w_max, "w_max")):
+        check_positive(v, nm)
+    check_int(N, "N")
     E1 = _bounds.class_envelope(gamma, beta, 0.0)
     H2 = _bounds.class_h2_envelope(gamma, beta, 0.0)
     return _bounds.paper_form_complexity(K, N, [E1], H2, lipschitz=lipschitz, w_l1=w_max, last_nonlinearity=False)
@@ -225,7 +228,7 @@ def deep_class_ascent(U, sigmas, gammas, beta: float, n_modes: int = 4, n_starts
     G = gam.size
     M = G * S * R
     dt = jnp.float32 if U.dtype == np.float32 else jnp.float64
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     slow = (np.arange(M) % R) < (R + 1) // 2  # half of the starts: slow, low-frequency modes
 
     def draw(lo, hi, lo_s, hi_s):
@@ -272,7 +275,8 @@ def seed_mean_log_slope(x, y, seeds, *, alternative="two-sided", level=0.95, n_b
             Y[i, j] = y[m][0]
     mean = Y.mean(axis=0)
     est = _stats.log_slope(xs, mean) if np.all(mean > 0) else math.nan
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
+    n_boot = check_int(n_boot, "n_boot")
     boot, dropped = [], 0
     for _ in range(int(n_boot)):
         m = Y[rng.integers(0, ss.size, ss.size)].mean(axis=0)
@@ -374,6 +378,9 @@ def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, st
     aux = {"r": jnp.asarray(r_maxes), "m": jnp.asarray([r >= 1.0 for r in r_maxes])}
     check_positive(lr, "lr")
     steps = check_int(steps, "steps")
+    n_test = check_int(n_test, "n_test")
+    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     out = []
     for T in Ts:
         ht = _kernel_np(lam_t, g_t, 0.0, T)

@@ -23,6 +23,7 @@ Large training sets are compressed without changing the gradient (:func:`compres
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -32,10 +33,10 @@ from ssmtheory import init as _init
 from ssmtheory.theory import measure as _measure
 from ssmtheory import ssm as _ssm
 from ssmtheory import train as _train
-from ssmtheory._validate import as_array, check_int, check_positive
+from ssmtheory._validate import as_array, check_finite, check_int, check_positive
 
 __all__ = ["init_params", "kernel", "compress", "loss", "rescale", "scale_to_unit_tau", "exact_risk", "Task",
-           "teacher_task", "draw", "Member", "train_population"]
+           "teacher_task", "draw", "Member", "train_groups", "train_population"]
 
 
 _ADAM = _train.OptimizerSpec("adam")
@@ -105,6 +106,16 @@ def scale_to_unit_tau(p: dict, X) -> dict:
 def exact_risk(k, k_star, mean, cov, noise_std: float):
     """Population risk ``E[((k - k_star) . x_rev)^2] + noise_std^2`` of the read-out ``k`` for Gaussian inputs
     with ``mean (L,)``, ``cov (L, L)`` and a teacher ``k_star`` plus independent label noise (exact)."""
+    k, k_star = (np.asarray(as_array(a, nm, ndim=1, allow_complex=False)) for a, nm in ((k, "k"), (k_star, "k_star")))
+    mean = np.asarray(as_array(mean, "mean", ndim=1, allow_complex=False))
+    cov = np.asarray(as_array(cov, "cov", ndim=2, allow_complex=False))
+    for a, nm in ((k, "k"), (k_star, "k_star"), (mean, "mean"), (cov, "cov")):
+        check_finite(a, nm)
+    if k_star.shape != k.shape or mean.shape != k.shape or cov.shape != 2 * k.shape:
+        raise ValueError(f"k_star, mean (L,) and cov (L, L) must match k (L={k.shape[0]},), got {k_star.shape}, "
+                         f"{mean.shape}, {cov.shape}")
+    if not (np.isfinite(noise_std) and noise_std >= 0):
+        raise ValueError(f"noise_std must be finite and >= 0, got {noise_std!r}")
     return float(_measure.second_moment(np.asarray(k) - np.asarray(k_star), mean, cov)) + float(noise_std) ** 2
 
 
@@ -131,6 +142,9 @@ def teacher_task(process, L: int, dt: float, noise_std: float = 0.5, decay: floa
     L = check_int(L, "L")
     check_positive(dt, "dt")
     check_positive(noise_std, "noise_std")
+    for v, nm in ((decay, "decay"), (freq, "freq")):
+        if not (isinstance(v, (int, float)) and np.isfinite(v)):
+            raise ValueError(f"{nm} must be a finite number, got {v!r}")
     t = np.arange(L) * dt
     k = dt * np.exp(-decay * t) * np.cos(freq * np.pi * t)
     k = k / np.sqrt(float(_measure.second_moment(k, process.mean(L), process.cov(L))))
@@ -165,41 +179,77 @@ class Member:
     tag: tuple = ()
 
 
-def train_population(task: Task, members: list, steps: int, lr: float = 1e-2, project_every: int | None = None):
-    """Train every member at once (full-batch Adam, one population of :func:`ssmtheory.train.fit_population`).
-
-    Returns ``(kernels (M, L), losses (steps, M), dict of (M,) arrays: test (exact), train, val, tau)``
-    with ``tau`` on the training statistics."""
-    if not members:
-        raise ValueError("members must not be empty")
+def _member_arrays(task: Task, m: Member):
+    if m.stats not in ("data", "flat"):
+        raise ValueError(f"stats must be 'data' or 'flat', got {m.stats!r}")
     L = task.L
-    Xs, Ys, Ps, aux = [], [], [], []
-    for m in members:
-        if m.stats not in ("data", "flat"):
-            raise ValueError(f"stats must be 'data' or 'flat', got {m.stats!r}")
-        mu, sd = (np.asarray(v) for v in _measure.input_stats(m.data["X"]))
-        if m.stats == "flat":
-            mu, sd = np.zeros(L), np.full(L, np.sqrt(np.mean(sd**2 + mu**2)))
-        Xe, ye = compress(m.data["X"], m.data["y"])
-        Xs.append(Xe)
-        Ys.append(ye)
-        Ps.append(m.p0)
-        aux.append({"lt": m.lt, "lw": m.lw, "mu": mu, "sd": sd, "proj": m.proj})
-    shapes = {x.shape for x in Xs}
-    if len(shapes) != 1:
-        raise ValueError(f"all members need training sets of one shape, got {sorted(shapes)}")
+    mu, sd = (np.asarray(v) for v in _measure.input_stats(m.data["X"]))
+    if m.stats == "flat":
+        mu, sd = np.zeros(L), np.full(L, np.sqrt(np.mean(sd**2 + mu**2)))
+    Xe, ye = compress(m.data["X"], m.data["y"])
+    return Xe, ye, {"lt": m.lt, "lw": m.lw, "mu": mu, "sd": sd, "proj": m.proj}
 
-    def stack(lst):
-        return {k: jnp.asarray(np.stack([np.asarray(d[k], np.float64) for d in lst])) for k in lst[0]}
 
-    kw = {} if project_every is None else {"project": rescale, "project_every": project_every}
-    check_positive(lr, "lr")
-    res = _train.fit_population(loss, stack(Ps), (jnp.asarray(np.stack(Xs)), jnp.asarray(np.stack(Ys))), steps=steps,
-                                opt=_ADAM, lr=lr, aux=stack(aux), member_data=True, **kw)
-    out, losses = res.params, res.losses
-    kern = np.asarray(jax.jit(jax.vmap(lambda p: kernel(p, L)))(out))
+def _stack(lst):
+    return {k: jnp.asarray(np.stack([np.asarray(d[k], np.float64) for d in lst])) for k in lst[0]}
+
+
+@partial(jax.jit, static_argnames="L")
+def _kernels(p, L):
+    return jax.vmap(lambda q: kernel(q, L))(p)
+
+
+def _results(task: Task, members: list, kern):
     res = {"test": np.array([task.risk(k) for k in kern])}
     res["train"] = np.array([np.mean((m.data["X"] @ k[::-1] - m.data["y"]) ** 2) for k, m in zip(kern, members)])
     res["val"] = np.array([np.mean((m.data["Xv"] @ k[::-1] - m.data["yv"]) ** 2) for k, m in zip(kern, members)])
     res["tau"] = np.array([float(_measure.tau(k, *_measure.input_stats(m.data["X"]))) for k, m in zip(kern, members)])
-    return kern, np.asarray(losses), res
+    return res
+
+
+def train_groups(groups: list, steps: int, lr: float = 1e-2, project_every: int | None = None) -> list:
+    """Train every member of every ``(task, members)`` group at once (full-batch Adam, ONE population of
+    :func:`ssmtheory.train.fit_population`, so one compiled program for all groups of one ``L``).
+
+    With ``project_every``, Algorithm 1's rescaling runs every ``project_every`` steps for members with
+    ``proj = 1`` (a member with ``proj = 0`` is left exactly unchanged: its factor is ``1 + 0 (f - 1) = 1``).
+    Returns one ``(kernels (M_g, L), losses (steps, M_g), dict of (M_g,) arrays: test (exact), train, val,
+    tau)`` per group (``tau`` on the training statistics)."""
+    if not groups or any(len(g) != 2 or not g[1] for g in groups):
+        raise ValueError("groups must be a non-empty list of (task, non-empty members list) pairs")
+    Ls = {g[0].L for g in groups}
+    if len(Ls) != 1:
+        raise ValueError(f"every group's task must have one length L, got {sorted(Ls)}")
+    L = Ls.pop()
+    steps = check_int(steps, "steps")
+    check_positive(lr, "lr")
+    if project_every is not None:
+        project_every = check_int(project_every, "project_every")
+    Xs, Ys, aux = [], [], []
+    for task, members in groups:
+        for m in members:
+            Xe, ye, a = _member_arrays(task, m)
+            Xs.append(Xe)
+            Ys.append(ye)
+            aux.append(a)
+    shapes = {x.shape for x in Xs}
+    if len(shapes) != 1:
+        raise ValueError(f"all members need training sets of one shape, got {sorted(shapes)}")
+    P0 = _stack([m.p0 for _, members in groups for m in members])
+    kw = {} if project_every is None else {"project": rescale, "project_every": project_every}
+    res = _train.fit_population(loss, P0, (jnp.asarray(np.stack(Xs)), jnp.asarray(np.stack(Ys))), steps=steps,
+                                opt=_ADAM, lr=lr, aux=_stack(aux), member_data=True, **kw)
+    kern = np.asarray(_kernels(res.params, L))
+    out, i = [], 0
+    for task, members in groups:
+        j = i + len(members)
+        out.append((kern[i:j], res.losses[:, i:j], _results(task, members, kern[i:j])))
+        i = j
+    return out
+
+
+def train_population(task: Task, members: list, steps: int, lr: float = 1e-2, project_every: int | None = None):
+    """:func:`train_groups` for one task: ``(kernels (M, L), losses (steps, M), dict of (M,) arrays)``."""
+    if not members:
+        raise ValueError("members must not be empty")
+    return train_groups([(task, members)], steps, lr=lr, project_every=project_every)[0]

@@ -70,6 +70,25 @@ __all__ = [
 ]
 
 
+# --------------------------------------------------------------------------------------------- validation
+def _real(x, name: str):
+    """``x`` as a real jnp array; concrete values must be finite (traced values pass: these run inside jit)."""
+    if x is None:
+        raise ValueError(f"{name} must be a real array, got None")
+    if jnp.iscomplexobj(x):
+        raise ValueError(f"{name} must be real, got dtype {jnp.asarray(x).dtype}")
+    if is_concrete(x) and not bool(np.all(np.isfinite(np.asarray(x)))):
+        raise ValueError(f"{name} contains NaN or inf")
+    return jnp.asarray(x)
+
+
+def _batch(x):
+    x = _real(x, "x")
+    if x.ndim != 3:
+        raise ValueError(f"x must be a batch (B, L, d_input), got shape {tuple(x.shape)}")
+    return x
+
+
 # --------------------------------------------------------------------------------------------- statistics
 def input_stats(x, channels: bool = False):
     """Per-time mean and standard deviation (``ddof=0``) over every batch axis: ``(mu, sigma)``.
@@ -77,8 +96,7 @@ def input_stats(x, channels: bool = False):
     ``channels=False``: ``x (..., L)`` -> ``(L,)`` each; ``channels=True``: ``x (..., L, H)`` -> ``(L, H)``.
     ``mu_t = mean_i x_{i,t}``, ``sigma_t^2 = mean_i (x_{i,t} - mu_t)^2`` (the note's estimator).
     """
-    if not hasattr(x, "shape"):
-        x = np.asarray(x)
+    x = _real(x, "x")
     need = 2 if channels else 1
     if x.ndim < need + 1:
         raise ValueError(f"x must have a batch axis and shape (..., L{', H' if channels else ''}), got {tuple(x.shape)}")
@@ -90,7 +108,7 @@ def input_stats(x, channels: bool = False):
 
 def output_at_T(k, x):
     """``y_T = sum_j k_j x_{..., L-1-j}`` for a SISO kernel ``k (L,)`` and inputs ``x (..., L)`` (no ``D``)."""
-    k = jnp.asarray(k)
+    k, x = _real(k, "k"), _real(x, "x")
     if k.ndim != 1 or x.shape[-1] != k.shape[0]:
         raise ValueError(f"k must be (L,) and x (..., L) with the same L, got {tuple(k.shape)} and {tuple(x.shape)}")
     return jnp.asarray(x) @ k[::-1]
@@ -123,7 +141,7 @@ def tau_parts(k, mu, sigma):
     ``k (L,)`` with ``mu, sigma (L,)`` -> scalars; channels ``k (L, H)`` with ``mu, sigma (L, H)`` -> ``(H,)``;
     MIMO ``k (L, H_out, H_in)`` with ``mu, sigma (L, H_in)`` -> ``(H_out,)`` (sums over lags and input channels).
     """
-    k, mu, sigma = jnp.asarray(k), jnp.asarray(mu), jnp.asarray(sigma)
+    k, mu, sigma = _real(k, "k"), _real(mu, "mu"), _real(sigma, "sigma")
     _check_stats(k, mu, sigma)
     mu_r, sig_r = mu[::-1], sigma[::-1]  # mu_r[j] = mu_{L-1-j}
     if k.ndim == 3:
@@ -144,8 +162,8 @@ def tau(k, mu, sigma):
 def second_moment(k, mu, cov):
     """Exact ``E[y_T^2] = (sum_j k_j mu_{L-1-j})^2 + sum_{i,j} k_i k_j K(L-1-i, L-1-j)`` for ``k (L,)``,
     ``mu (L,)``, ``cov (L, L)`` — valid for any distribution with that mean and covariance."""
-    k, mu, cov = jnp.asarray(k), jnp.asarray(mu), jnp.asarray(cov)
-    L = k.shape[0]
+    k, mu, cov = _real(k, "k"), _real(mu, "mu"), _real(cov, "cov")
+    L = k.shape[0] if k.ndim else 0
     if k.ndim != 1 or mu.shape != (L,) or cov.shape != (L, L):
         raise ValueError(f"need k (L,), mu (L,), cov (L, L); got {k.shape}, {mu.shape}, {cov.shape}")
     kr = k[::-1]
@@ -155,7 +173,7 @@ def second_moment(k, mu, cov):
 def psi(kernels, mu, sigma) -> float:
     """``psi(Theta) = sup_theta a(theta) + sup_theta m(theta)`` over a finite set ``Theta`` of SISO kernels
     ``kernels (M, L)`` ([S] first term, [R] second term).  Note ``psi^2 >= max_theta tau(theta)``."""
-    kernels = jnp.asarray(kernels)
+    kernels, mu, sigma = _real(kernels, "kernels"), _real(mu, "mu"), _real(sigma, "sigma")
     if kernels.ndim != 2:
         raise ValueError(f"kernels must be (M, L), got {tuple(kernels.shape)}")
     _check_sigma(sigma)
@@ -171,6 +189,11 @@ def bound(psi_value, n, T, delta: float = 0.05, const: float = 1.0):
     """
     n = np.asarray(n, np.float64)
     check_positive(n, "n")
+    check_positive(T, "T")
+    check_positive(const, "const")
+    pv = np.asarray(psi_value, np.float64)
+    if not np.all(np.isfinite(pv)) or np.any(pv < 0):
+        raise ValueError(f"psi_value must be finite and >= 0, got {psi_value!r}")
     if not 0 < delta < 1:
         raise ValueError(f"delta must lie in (0, 1), got {delta!r}")
     arg = T * n / delta
@@ -197,6 +220,7 @@ def _stats_of(ssm_inputs):
 
 def layer_input_stats(params, cfg: _models.DeepSSMConfig, x) -> list:
     """Per layer, ``(mu, sigma)`` of the input its SSM receives, ``(L, H)`` each, over the batch ``x (B, L, d_input)``."""
+    x = _batch(x)
     _, ins = _models.apply(params, x, cfg, return_ssm_inputs=True)
     return _stats_of(ins)
 
@@ -218,7 +242,7 @@ def tau_regularizer(params, cfg: _models.DeepSSMConfig, x=None, ssm_inputs=None)
     if ssm_inputs is None:
         if x is None:
             raise ValueError("pass x or ssm_inputs")
-        _, ssm_inputs = _models.apply(params, x, cfg, return_ssm_inputs=True)
+        _, ssm_inputs = _models.apply(params, _batch(x), cfg, return_ssm_inputs=True)
     stats = jax.lax.stop_gradient(_stats_of(ssm_inputs))
     return sum(jnp.sum(t) for t in tau_layers(params, cfg, stats))
 
@@ -275,7 +299,8 @@ def scale_rule(params, cfg: _models.DeepSSMConfig, x, eps: float = 1e-30):
     """
     params = jax.tree_util.tree_map(lambda a: a, params)
     params["layers"] = [dict(lp) for lp in params["layers"]]
-    x = jnp.asarray(x)
+    x = _batch(x)
+    check_positive(eps, "eps")
     before = []
     for i in range(len(params["layers"])):
         t = _taus_on_batch(params, cfg, x)[i]
