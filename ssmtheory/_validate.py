@@ -117,3 +117,12 @@ def check_square(A, name: str = "A", allow_complex: bool = True):
     if A.shape[0] != A.shape[1] or A.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty square matrix, got shape {A.shape}")
     return A
+
+
+MAX_BYTES = 4 << 30  # largest array a public function may allocate before it refuses the size
+
+
+def check_size(nbytes, name: str, what: str = "array", limit: int = MAX_BYTES) -> None:
+    """Refuse (ValueError naming ``name``) a request whose estimated allocation exceeds ``limit`` bytes."""
+    if nbytes > limit:
+        raise ValueError(f"{name} too large: the {what} would need {nbytes / 2**30:.3g} GiB (limit {limit / 2**30:.3g} GiB)")

@@ -30,14 +30,16 @@ import math
 import numpy as np
 
 from ssmtheory import init as _init
-from ssmtheory._validate import as_array, check_int, check_scalar, check_square, check_stable_continuous
+from ssmtheory._validate import as_array, check_int, check_scalar, check_size, check_square, check_stable_continuous
 
 __all__ = ["spectrum_s4d", "spectrum_ptd", "init_params", "kernel", "apply", "noise_gain", "train_and_eval"]
 
 
 def spectrum_s4d(N: int):
     """``(lambda, V)`` of the HiPPO-LegS normal part ``A_N`` (unitary ``V``): the S4D-LegS spectrum, all ``N`` modes."""
-    lam, V = _init.hippo_legs_normal_eig(check_int(N, "N"))
+    N = check_int(N, "N")
+    check_size(16 * N * N, "N", "(N, N) eigenvector matrix")
+    lam, V = _init.hippo_legs_normal_eig(N)
     return lam, V
 
 
@@ -75,6 +77,8 @@ def init_params(seed: int, lam, V, H: int = 32, n_layers: int = 2, d_input: int 
     d_input, d_output = check_int(d_input, "d_input"), check_int(d_output, "d_output")
     dt_min, dt_max = _check_dt(dt_min, dt_max)
     N = lam.size
+    check_size(8 * n_layers * H * max(N, 2 * H), "H", "per-layer weights")
+    check_size(8 * H * max(d_input, d_output), "d_input", "encoder/decoder weights")
     rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     train, frozen = {"layers": []}, {"lam": lam.astype(np.complex64), "Bt": Bt.astype(np.complex64), "log_dt": []}
     train["enc_W"] = (rng.uniform(-1, 1, (d_input, H)) / math.sqrt(d_input)).astype(np.float32)
@@ -114,6 +118,7 @@ def kernel(C, lam, Bt, log_dt, L: int):
     if C.shape != (log_dt.shape[0], lam.shape[0]) or Bt.shape != lam.shape:
         raise ValueError(f"need C (H, N), lam (N,), Bt (N,), log_dt (H,); got C {C.shape}, lam {lam.shape}, "
                          f"Bt {Bt.shape}, log_dt {log_dt.shape}")
+    check_size(16 * C.shape[0] * C.shape[1] * L, "L", "(H, N, L) kernel terms")
 
     dt = jnp.exp(log_dt)[:, None]
     dtA = lam[None, :] * dt
@@ -164,6 +169,7 @@ def noise_gain(lam, V, omega: float, L: int, H: int = 256, seed: int = 0, dt_min
     lam, V, Bt = _frozen_B(lam, V)
     omega = check_scalar(omega, "omega")
     L, H = check_int(L, "L"), check_int(H, "H")
+    check_size(16 * H * lam.size * L, "L" if L >= H else "H", "(H, N, L) kernel terms")
     dt_min, dt_max = _check_dt(dt_min, dt_max)
     N = lam.size
     rng = np.random.default_rng(check_int(seed, "seed", minimum=0))

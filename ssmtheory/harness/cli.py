@@ -61,6 +61,8 @@ class UsageError(ValueError):
 
 def discover_notebooks(notebooks_dir) -> list[Path]:
     """Every ``NN_*.ipynb`` directly in ``notebooks_dir``, sorted by name."""
+    if not isinstance(notebooks_dir, (str, Path)):
+        raise ValueError(f"notebooks_dir must be a path, got {type(notebooks_dir).__name__}")
     d = Path(notebooks_dir)
     if not d.is_dir():
         return []

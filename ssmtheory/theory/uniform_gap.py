@@ -38,7 +38,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ssmtheory import ssm as _ssm
-from ssmtheory._validate import as_array, check_int, check_positive, check_scalar, check_stable_continuous
+from ssmtheory._validate import as_array, check_int, check_positive, check_scalar, check_size, check_stable_continuous
 
 __all__ = [
     "readout_basis",
@@ -64,6 +64,7 @@ def readout_basis(Lambda, dt: float, L: int) -> np.ndarray:
     check_stable_continuous(Lambda, "Lambda")
     check_positive(dt, "dt")
     L = check_int(L, "L")
+    check_size(16 * L * max(1, np.size(Lambda)), "L", "(L, 2N) read-out basis")
     lb, bb = _ssm.discretize(Lambda, np.ones_like(Lambda), float(dt))
     lb, bb = np.asarray(lb, np.complex128), np.asarray(bb, np.complex128)
     V = lb[None, :] ** np.arange(L)[:, None] * bb[None, :]  # (L, N): lag j
@@ -187,7 +188,7 @@ def _check_bases(bases, L):
         raise ValueError("bases must hold at least one (L, d) basis")
     for G in Gs:
         if G.shape[0] != L:
-            raise ValueError(f"every basis must be (L={L}, d), got {G.shape}")
+            raise ValueError(f"bases: every basis must be (L={L}, d), got {G.shape}")
     return Gs
 
 
@@ -195,7 +196,13 @@ def _check_boot(level, n_boot, seed):
     level = check_scalar(level, "level")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    return level, check_int(n_boot, "n_boot"), check_int(seed, "seed", minimum=0)
+    n_boot = check_int(n_boot, "n_boot")
+    if n_boot > MAX_BOOT:
+        raise ValueError(f"n_boot must be <= {MAX_BOOT} (resampling loop in Python), got {n_boot}")
+    return level, n_boot, check_int(seed, "seed", minimum=0)
+
+
+MAX_BOOT = 10**6
 
 
 def uniform_gaps(process, bases, r: float, ns, reps: int, L: int, label_std: float = 1.0, seed=0,
@@ -219,6 +226,8 @@ def uniform_gaps(process, bases, r: float, ns, reps: int, L: int, label_std: flo
     check_positive(label_std, "label_std")
     rng = np.random.default_rng(seed) if isinstance(seed, np.random.Generator) else np.random.default_rng(
         check_int(seed, "seed", minimum=0))
+    check_size(8 * reps * len(ns), "reps", "(reps, len(ns)) result")
+    check_size(8 * max(ns) * L, "ns", "(max(ns), L) sample")
     Gs = _check_bases(bases, L)
     M = process.second_moment(L)
     pop = [G.T @ M @ G for G in Gs]
@@ -272,9 +281,12 @@ def psi_ball(bases, mu, sigma, r: float, restarts: int = 8, seed: int = 0):
     if np.any(sigma < 0):
         raise ValueError("sigma must be non-negative")
     restarts = check_int(restarts, "restarts", minimum=0)
-    bases = _check_bases(bases, mu.size)
     if sigma.size != mu.size:
         raise ValueError(f"sigma must have the length of mu ({mu.size}), got {sigma.size}")
+    rows = {np.shape(G)[0] for G in bases}
+    if rows != {mu.size}:
+        raise ValueError(f"mu and sigma must have one entry per basis row (L = {sorted(rows)}), got {mu.size}")
+    bases = _check_bases(bases, mu.size)
     rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     a = max(_l1_ball_max(sigma[:, None] * np.asarray(G), restarts, rng) for G in bases)
     m = max(float(np.linalg.norm(np.asarray(G).T @ mu)) for G in bases)
@@ -295,7 +307,10 @@ def s4d_class(N: int, T: float, L: int, alphas=(0.5, 1.0, 2.0)) -> list:
     every resolution ``L``."""
     from ssmtheory import init as _init
 
-    lin = np.asarray(_init.s4d_lin(check_int(N, "N")))
+    N, L = check_int(N, "N"), check_int(L, "L")
+    check_size(16 * N * L * max(1, len(alphas)), "N", "N x L read-out bases") if N > L else check_size(
+        16 * N * L * max(1, len(alphas)), "L", "N x L read-out bases")
+    lin = np.asarray(_init.s4d_lin(N))
     check_positive(T, "T")
     return [readout_basis(a * lin.real + 1j * lin.imag, T / check_int(L, "L"), L) for a in alphas]
 
@@ -308,6 +323,9 @@ def study_process(process, N: int, T: float, r: float, ns, reps: int, L: int, L_
     ``psi``, ``psi_flip`` (time index reversed, pitfall 3), ``phi`` (norm proxy) at ``L``;
     ``gap_at (reps,)`` at ``n_fine`` and ``L``, ``gap_fine (reps,)`` at ``n_fine`` and ``L_fine``, ``psi_fine``."""
     L_fine, n_fine = check_int(L_fine, "L_fine"), check_int(n_fine, "n_fine")
+    check_size(8 * n_fine * max(L_fine, check_int(L, "L")), "n_fine", "(n_fine, L_fine) sample")
+    check_size(8 * check_int(reps, "reps") * max(1, len(ns)), "reps", "(reps, len(ns)) result")
+    check_size(16 * check_int(N, "N") * L_fine * len(alphas), "L_fine", "N x L_fine read-out bases")
     G, Gf = s4d_class(N, T, L, alphas), s4d_class(N, T, L_fine, alphas)
     gaps, erm = uniform_gaps(process, G, r, ns, reps, L, label_std, seed, erm=True)
     mu, sd = process.mean(L), process.std(L)
