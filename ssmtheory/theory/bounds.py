@@ -77,7 +77,6 @@ __all__ = [
     "bound_for_model",
     "mc_rademacher_envelope_class",
     "envelope_class_complexity_bound",
-    "teacher_student",
     "l1_upper",
     "h2_row_upper",
     "class_h2_envelope",
@@ -690,100 +689,3 @@ def envelope_class_complexity_bound(K_u: float, eta, N: int, w_bound: float = 1.
 # ----------------------------------------------------------------------------------------------
 # teacher-student experiment (many small students trained at once)
 # ----------------------------------------------------------------------------------------------
-def teacher_student(student_cfg, teacher_cfg, Ns, T: int, seeds, steps: int = 300, batch_size: int = 32,
-                    lr: float = 3e-3, noise: float = 0.5, c_loss: float = 1.0, n_test: int = 2000,
-                    teacher_seed: int = 12345, eval_chunk: int = 128) -> dict:
-    """Train one student per ``(seed, N)`` on a noisy synthetic teacher; return clipped train/test losses.
-
-    Data for ``seed``: inputs ``u_t ~ U[-1, 1]^{d_input}`` i.i.d. (so ``||u_t||_2 <= sqrt(d_input) = K_u``),
-    length ``T``; labels ``y = teacher(u) + noise * N(0, 1)``, where the teacher (a fixed random deep SSM,
-    ``teacher_cfg``, key ``teacher_seed``) is rescaled to unit output standard deviation.  Student ``(seed, N)``
-    sees the first ``N`` of ``max(Ns)`` training examples of its seed and is trained with Adam (``lr``) on
-    the squared error, minibatches of ``batch_size`` drawn with replacement, ``steps`` steps; all students
-    are trained in one ``vmap``-ed, jitted ``lax.scan`` (one compilation per ``T``).
-
-    Returned losses are the clipped square loss ``min((yhat - y)^2, c_loss)`` (the bounded loss the bound
-    is about): ``train`` on the student's ``N`` examples, ``test`` on ``n_test`` fresh examples of its seed
-    (a Monte Carlo estimate of the risk, standard error ``<= c_loss / (2 sqrt(n_test))``).
-    Keys: ``N, seed, train, test, gap`` (arrays over students), ``params`` (list of per-student pytrees),
-    ``teacher`` (params), ``cfg`` (student config), ``T``.
-    """
-    import jax
-    import jax.numpy as jnp
-    import optax
-
-    from ssmtheory import models as _models
-
-    Ns, seeds = [int(n) for n in Ns], [int(s) for s in seeds]
-    Nmax = max(Ns)
-    ch = int(eval_chunk)
-    n_tot = -(-(Nmax + int(n_test)) // ch) * ch  # padded to whole chunks (one compiled shape); extra examples unused
-    dt = student_cfg.dtype
-    f_t = jax.jit(lambda p, u: _models.apply(p, u, teacher_cfg)[..., 0])
-
-    def teach(p, X):  # fixed chunk shape -> one compilation
-        return jnp.concatenate([f_t(p, X[i:i + ch]) for i in range(0, X.shape[0], ch)])
-
-    teacher = _models.init_params(jax.random.PRNGKey(teacher_seed), teacher_cfg)
-    ref = jax.random.uniform(jax.random.PRNGKey(teacher_seed + 1), (16 * ch, T, teacher_cfg.d_input), teacher_cfg.dtype, -1, 1)
-    yr = np.asarray(teach(teacher, ref))
-    scale = 1.0 / max(float(yr.std()), 1e-12)
-    teacher["decoder"] = {"W": teacher["decoder"]["W"] * scale, "b": (teacher["decoder"]["b"] - float(yr.mean())) * scale}
-
-    Xs, Ys = [], []
-    for s in seeds:
-        kx, kn = jax.random.split(jax.random.PRNGKey(s))
-        X = jax.random.uniform(kx, (n_tot, T, student_cfg.d_input), dt, -1, 1)
-        Y = teach(teacher, X)
-        Ys.append((Y + noise * jax.random.normal(kn, Y.shape, Y.dtype)).astype(dt))
-        Xs.append(X)
-    X, Y = jnp.stack(Xs), jnp.stack(Ys)  # (n_seeds, n_tot, T, d), (n_seeds, n_tot)
-
-    s_idx, n_arr, plist = [], [], []
-    for i, s in enumerate(seeds):
-        for n in Ns:
-            s_idx.append(i)
-            n_arr.append(n)
-            plist.append(_models.init_params(jax.random.fold_in(jax.random.PRNGKey(s), n), student_cfg))
-    P0 = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *plist)
-    s_idx, n_arr = jnp.asarray(s_idx), jnp.asarray(n_arr)
-    nS = len(plist)
-    opt = optax.adam(lr)
-
-    def loss(p, xb, yb):
-        return jnp.mean((_models.apply(p, xb, student_cfg)[:, 0] - yb) ** 2)
-
-    def per(p, st, k, si, n, X, Y):
-        idx = jnp.floor(jax.random.uniform(k, (batch_size,)) * n).astype(jnp.int32)
-        l, g = jax.value_and_grad(loss)(p, X[si, idx], Y[si, idx])
-        upd, st2 = opt.update(g, st, p)
-        return optax.apply_updates(p, upd), st2, l
-
-    @jax.jit
-    def train(P, X, Y, key):
-        S = jax.vmap(opt.init)(P)
-
-        def body(carry, k):
-            P, S = carry
-            P, S, l = jax.vmap(per, in_axes=(0, 0, 0, 0, 0, None, None))(P, S, jax.random.split(k, nS), s_idx, n_arr, X, Y)
-            return (P, S), l
-
-        (P, S), ls = jax.lax.scan(body, (P, S), jax.random.split(key, steps))
-        return P, ls
-
-    P, _ = train(P0, X, Y, jax.random.PRNGKey(seeds[0] + 777))
-
-    @jax.jit
-    def closs(P, xc, yc):  # xc (n_seeds, chunk, T, d) -> clipped losses (nS, chunk)
-        pred = jax.vmap(lambda p, si: _models.apply(p, xc[si], student_cfg)[:, 0])(P, s_idx)
-        return jnp.minimum((pred - yc[s_idx]) ** 2, c_loss)
-
-    Ls = np.concatenate([np.asarray(closs(P, X[:, i:i + ch], Y[:, i:i + ch])) for i in range(0, n_tot, ch)], axis=1)
-    n_np = np.asarray(n_arr)
-    mask = np.arange(Nmax)[None, :] < n_np[:, None]
-    train_l = (Ls[:, :Nmax] * mask).sum(1) / n_np
-    test_l = Ls[:, Nmax:Nmax + int(n_test)].mean(1)
-    Pn = jax.tree_util.tree_map(np.asarray, P)
-    params = [jax.tree_util.tree_map(lambda a, i=i: a[i], Pn) for i in range(nS)]
-    return dict(N=n_np, seed=np.asarray([seeds[i] for i in np.asarray(s_idx)]), train=train_l, test=test_l,
-                gap=test_l - train_l, params=params, teacher=teacher, cfg=student_cfg, T=int(T))
