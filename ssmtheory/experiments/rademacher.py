@@ -344,6 +344,29 @@ _CLOSS = None
 _ADAM = _train.OptimizerSpec("adam")
 
 
+def _student_bounds(pn, j, r, T, N, grid, c_loss, delta) -> dict:
+    """The data-chosen per-step bound of student ``j`` (norms rounded up on ``grid``; see
+    :func:`stability_length_study`): ``bound`` (finite horizon ``T``), ``bound_inf``, ``beta, d, b, radius``."""
+    mod_j = 1.0 if r >= 1 else r / (1 + np.exp(-pn["nu"][j]))
+    radius = float(np.max(mod_j))
+    beta = float(np.abs(pn["gr"][j] + 1j * pn["gi"][j]).sum())
+    d, b = float(abs(pn["d"][j])), float(abs(pn["b"][j]))
+    lv_beta, lv_d, lv_b = grid.round_up(beta), grid.round_up(d), grid.round_up(b)
+    margin = grid.round_margin_down(1.0 - radius)
+    gam = 1.0 - margin
+    E_T = _bounds.class_envelope(gam, lv_beta, lv_d, T=T) if np.isfinite(lv_beta * lv_d) else math.inf
+    E_inf = _bounds.class_envelope(gam, lv_beta, lv_d) if (margin > 0 and np.isfinite(lv_beta * lv_d)) else math.inf
+    size = grid.size(1)
+    Ll = _bounds.clipped_square_lipschitz(c_loss)
+
+    def bnd(E):
+        if not math.isfinite(E) or not math.isfinite(lv_b):
+            return math.inf
+        return _bounds.generalization_bound(_bounds.complexity_numerator(1.0, 1.0, [E], Ll, 1.0, lv_b), N, c_loss, delta / size)
+
+    return dict(bound=bnd(E_T), bound_inf=bnd(E_inf), beta=beta, d=d, b=b, radius=radius)
+
+
 def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, steps: int = 300, lr: float = 0.02,
                            noise: float = 0.5, n_test: int = 2000, c_loss: float = 1.0, delta: float = 0.05,
                            teacher_radius: float = 0.999, teacher_seed: int = 1234, grid=None) -> list[dict]:
@@ -407,23 +430,6 @@ def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, st
                                  * min(1000, n_test - i) for i in range(0, n_test, 1000)], axis=1).sum(1) / n_test
             pn = jax.tree_util.tree_map(np.asarray, p)
             for j, r in enumerate(r_maxes):
-                mod_j = 1.0 if r >= 1 else r / (1 + np.exp(-pn["nu"][j]))
-                radius = float(np.max(mod_j))
-                beta = float(np.abs(pn["gr"][j] + 1j * pn["gi"][j]).sum())
-                d, b = float(abs(pn["d"][j])), float(abs(pn["b"][j]))
-                lv_beta, lv_d, lv_b = grid.round_up(beta), grid.round_up(d), grid.round_up(b)
-                margin = grid.round_margin_down(1.0 - radius)
-                gam = 1.0 - margin
-                E_T = _bounds.class_envelope(gam, lv_beta, lv_d, T=T) if np.isfinite(lv_beta * lv_d) else math.inf
-                E_inf = _bounds.class_envelope(gam, lv_beta, lv_d) if (margin > 0 and np.isfinite(lv_beta * lv_d)) else math.inf
-                size = grid.size(1)
-                Ll = _bounds.clipped_square_lipschitz(c_loss)
-
-                def bnd(E):
-                    if not math.isfinite(E) or not math.isfinite(lv_b):
-                        return math.inf
-                    return _bounds.generalization_bound(_bounds.complexity_numerator(1.0, 1.0, [E], Ll, 1.0, lv_b), N, c_loss, delta / size)
-
                 out.append(dict(T=T, r_max=r, seed=s, train=float(tr[j]), test=float(te[j]), gap=float(te[j] - tr[j]),
-                                bound=bnd(E_T), bound_inf=bnd(E_inf), beta=beta, d=d, b=b, radius=radius))
+                                **_student_bounds(pn, j, r, T, N, grid, c_loss, delta)))
     return out
