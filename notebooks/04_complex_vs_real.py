@@ -149,7 +149,7 @@ if t3_combos is None:
 if t3_seeds is None:
     t3_seeds = 2 if quick else 3
 if t3_steps is None:
-    t3_steps = 60 if quick else 600
+    t3_steps = 60 if quick else 800
 if copy_seeds is None:
     copy_seeds = 2 if quick else 5
 if t3_d_model is None:
@@ -228,7 +228,7 @@ claims.expect("complexssm.copy_complex_beats_real", kind="experiment", op=">", t
               expected="not reproduced" if quick else "pass",
               reason="quick budget: in the trial run (1500 steps, lag 8) the complex S6 reached held-out accuracy "
                      "0.925 against the real S6's 0.124, but its training accuracy was still at chance (0.07) after "
-                     "300 steps, so the quick profile's steps cannot separate the two; the full profile runs t3_steps (600) at "
+                     "300 steps, so the quick profile's steps cannot separate the two; the full profile runs t3_steps (800) at "
                      "batch 16 and lr 3e-3",
               description=f"copy task (not Table 3; the authors' delay.yaml with S6-Real vs S6-Complex, all of B, C, "
                           f"Delta selective, scaled): lag {copy_lag} > 6 = the two convs' reach; lower 95% paired-"
@@ -462,7 +462,7 @@ claims.check("complexssm.table2_complex_approximates", float(max(v[1] for v in t
 # The authors train with Adam, lr $10^{-3}$, batch 8, a fresh batch per step.
 #
 # **Scale (honest).** Paper: context 256, recall 128 (1024 scored tokens per batch), $d_{model}=64$, up to $10^6$
-# steps on a GPU. Here, full profile: context 16, recall 2, $d_{model}=16$, 600 Adam steps at lr $3\cdot10^{-3}$ and
+# steps on a GPU. Here, full profile: context 16, recall 2, $d_{model}=16$, 800 Adam steps at lr $3\cdot10^{-3}$ and
 # batch 16 (32 scored tokens per step). The task definition is theirs, only smaller; the larger learning rate and batch
 # are ours, chosen in a trial before the declarations because at the authors' settings nothing was learned within a CPU
 # budget (trial: real, all selective, batch 32, lr $3\cdot10^{-3}$: training accuracy 0.07 over steps 1–150, 0.46
