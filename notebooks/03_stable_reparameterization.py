@@ -617,8 +617,9 @@ print(f"total {time.perf_counter() - t0:.0f} s")
 # %% [markdown]
 # ## What we found
 #
-# Numbers from the full profile (5 seeds per size, 10 repeats per $\beta$, the whole grid $k\le32$; run of this
-# commit); the quick profile prints its own above. $\beta^*$ = first $\beta$ with $E_m\ge10^3$, median [min, max]
+# Numbers from the full profile (5 seeds per size, 10 repeats per $\beta$, the whole grid $k\le32$; full runs of
+# commits 741ab3d and 462fd58, identical for Figure 1; the long horizon is $L=1000$ with 3 repeats since 462fd58);
+# the quick profile prints its own above. $\beta^*$ = first $\beta$ with $E_m\ge10^3$, median [min, max]
 # over seeds. (The Figure-1 init now draws from NumPy instead of JAX's PRNG, so the seeds differ from earlier runs.)
 #
 # * **The loss.** The authors' `twe_MSE` squares the time weight: Monte Carlo 18.95 ± 0.28 against the exact
@@ -635,6 +636,9 @@ print(f"total {time.perf_counter() - t0:.0f} s")
 #   Direct does **not** shrink (ratio 64/8: CI upper end 1.15 sequential, 1.0 equal budget); softplus **does**
 #   (CI lower end of the ratio .29 sequential, .17 equal budget). The paper's contrast is reversed here, with 5
 #   seeds where the paper's rests on one (its direct $\beta^*$ falls .045 → .008, driven by $m=64$).
+# * **S4 panel: not built.** The authors' S4 model applies `FFTConv`'s default GELU after the DPLR convolution, so it
+#   is not LTI and the exact loss does not apply (section 1; paper note). Their logged S4 $\beta^*$ (first
+#   $E\ge10^3$: .51 / 1.02 / 1.02 / none) is therefore not re-run here.
 # * **Mechanism** (sequential models, geometric-mean ratio $\beta^*(64)/\beta^*(8)$): direct — authors 1.0,
 #   recurrent shift only .93, noise only .31, operator-norm noise 1.0. Its $\beta^*\approx.045$ is set by the
 #   **integrator modes**: ReLU clipping leaves 5 · 8 · 16 · 33 modes (medians) with $\phi_i=0$ (eigenvalue exactly 1,
@@ -646,7 +650,7 @@ print(f"total {time.perf_counter() - t0:.0f} s")
 #   $\|\cdot\|_\infty$-normalized Gaussian noise on the $m\times m$ matrices ($P$, $g$, $f$) has an operator norm that
 #   grows like $\sqrt m$; measured in operator norm, $\beta^*$ grows with $m$.
 # * **The theorem's own quantity.** Figure-1 direct: $\beta^*_\infty$ is the first grid point $10^{-3}$ at every $m$
-#   (left-censored: the integrators make any $\beta>0$ unstable), and $\beta^*_L$ at $L=2000$ is .0014–.002: the
+#   (left-censored: the integrators make any $\beta>0$ unstable), and $\beta^*_L$ at $L=1000$ is .004–.0057: the
 #   curse is there at every size rather than growing with $m$. Softplus: $\beta^*_\infty$ .72 → .064 (Euler overshoot
 #   under the noise). Diagonal direct students (extra variant): median margin on $\rho_{pol}$ .012 · .013 · .011 · 0
 #   against .24 → .17 on $\rho_{exp}$; the medians show the shrink, but 5 of 20 students on $\rho_{pol}$ end with a
@@ -655,6 +659,8 @@ print(f"total {time.perf_counter() - t0:.0f} s")
 #   direct's 100 at $\varepsilon=10^{-3}$ (reproduced); $g=e^\beta-1$ for exp and softplus and $|f'|/f^2=2a|w|$ for best
 #   are identities (sanity). The spread of gradient-over-weight ratios across modes is lowest for best (.49 of the
 #   next lowest; exp in its role: 2.06).
+# * **Runtime** (462fd58, 2 cores shared with other jobs at load ~14–18; CPU = user + sys): quick 104.2 s CPU
+#   (6 min 23 s wall), full 293.7 s CPU (10 min 57 s wall).
 # * **Learning-rate sweep** (authors' model at H = N = 16, 2 layers, digits of length 64, 300 steps of batch 32,
 #   5 seeds; test loss, median; NaN = every seed diverged; in brackets seeds diverged). The models now learn
 #   (lowest median test loss at lr 5e-2: .32, chance 2.30):
