@@ -425,7 +425,8 @@ def common_cases(docs):
     """Restrict every run to the cases all runs reached (partial runs stop at different points of the same list)."""
     keys = [{(r["qual"], r["arg"], r["label"]) for r in d["results"]} for d in docs]
     reached = set.intersection(*keys)
-    valid_in_all = {k[0] for k in reached if k[2] == "__valid__"}
+    ok = [{r["qual"] for r in d["results"] if r["label"] == "__valid__" and r["outcome"] == "returned"} for d in docs]
+    valid_in_all = set.intersection(*ok)
     return [dict(d, results=[r for r in d["results"] if (r["qual"], r["arg"], r["label"]) in reached
                              and r["qual"] in valid_in_all]) for d in docs]
 
