@@ -21,14 +21,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssmtheory._validate import check_int, check_positive
+from ssmtheory._validate import check_int, check_positive, check_size
 
 __all__ = ["hippo_legs", "hippo_legs_nplr", "hippo_legs_normal_eig", "s4d_lin", "s4d_inv", "s4d_legs", "s4d_real", "s5_blocks", "lru_ring"]
 
 
+def _state_size(n: int, name: str, dense: bool) -> int:
+    """Refuse (ValueError naming ``name``) a state size whose complex128 vector, or dense matrix, exceeds the limit."""
+    check_size(16 * n * (n if dense else 1), name, "dense matrix" if dense else "eigenvalue vector")
+    return n
+
 def hippo_legs(N: int):
     """HiPPO-LegS ``(A, B)``: float64 arrays of shapes ``(N, N)`` and ``(N,)`` (lower triangular ``A``)."""
-    N = check_int(N, "N")
+    N = _state_size(check_int(N, "N"), "N", dense=True)
     q = np.sqrt(2.0 * np.arange(N) + 1.0)
     A = -np.tril(np.outer(q, q), -1) - np.diag(np.arange(N) + 1.0)
     return A, q.copy()
@@ -61,13 +66,13 @@ def hippo_legs_normal_eig(N: int):
 
 def s4d_lin(N: int):
     """S4D-Lin: ``Lambda_n = -1/2 + i pi n``, ``n = 0..N-1`` (stored half of a ``2N``-state real system)."""
-    N = check_int(N, "N")
+    N = _state_size(check_int(N, "N"), "N", dense=False)
     return -0.5 + 1j * np.pi * np.arange(N)
 
 
 def s4d_inv(N: int):
     """S4D-Inv: ``Lambda_n = -1/2 + i (2N/pi) (2N/(2n+1) - 1)`` (state-spaces/s4 ``dplr(init='inv')`` with 2N states)."""
-    N = check_int(N, "N")
+    N = _state_size(check_int(N, "N"), "N", dense=False)
     M = 2 * N
     n = np.arange(N)
     return -0.5 + 1j * (M / np.pi) * (M / (2 * n + 1.0) - 1.0)
@@ -79,7 +84,7 @@ def s4d_legs(N: int, return_B: bool = False):
     With ``return_B`` also returns ``B_tilde = (V^* B_H)`` restricted to those modes (``B_H`` the HiPPO ``B``);
     note S4D pairs the normal part with ``B_H / 2`` (see notebook 05), which the caller applies.
     """
-    N = check_int(N, "N")
+    N = _state_size(check_int(N, "N"), "N", dense=True)
     Lambda, V = hippo_legs_normal_eig(2 * N)
     keep = np.imag(Lambda) > 0
     if keep.sum() != N:  # pragma: no cover - guaranteed by the skew structure for even size
@@ -93,7 +98,7 @@ def s4d_legs(N: int, return_B: bool = False):
 
 def s4d_real(N: int):
     """S4D-Real: ``Lambda_n = -(n + 1)``, ``n = 0..N-1`` (real float64; ``N`` real states)."""
-    N = check_int(N, "N")
+    N = _state_size(check_int(N, "N"), "N", dense=False)
     return -(np.arange(N) + 1.0)
 
 
@@ -103,7 +108,7 @@ def s5_blocks(P: int, blocks: int = 1):
     Returns ``(Lambda (P,), V (P, P), Vinv (P, P))`` complex128 with ``A_blockdiag = V diag(Lambda) Vinv``;
     ``V`` is unitary, so ``Vinv = V^*``.  Use ``B_tilde = Vinv B`` and ``C_tilde = C V`` (Smith et al. 2023).
     """
-    P = check_int(P, "P")
+    P = _state_size(check_int(P, "P"), "P", dense=True)
     blocks = check_int(blocks, "blocks")
     if P % blocks:
         raise ValueError(f"blocks must divide P, got P={P}, blocks={blocks}")
@@ -126,7 +131,7 @@ def lru_ring(key, P: int, r_min: float = 0.0, r_max: float = 1.0, max_phase: flo
     """
     import jax
 
-    P = check_int(P, "P")
+    P = _state_size(check_int(P, "P"), "P", dense=False)
     if not (0.0 <= r_min < r_max <= 1.0):
         raise ValueError(f"r_min, r_max must satisfy 0 <= r_min < r_max <= 1, got r_min={r_min}, r_max={r_max}")
     check_positive(max_phase, "max_phase")

@@ -388,6 +388,8 @@ def apply(params: dict, u, cfg: DeepSSMConfig, ssm_input_hook=None, return_ssm_i
         u = np.asarray(u)
     if np.iscomplexobj(u):
         raise ValueError(f"u must be real, got dtype {u.dtype}")
+    if not (np.issubdtype(u.dtype, np.number) or np.issubdtype(u.dtype, np.bool_)):
+        raise ValueError(f"u must be a real numeric array, got dtype {u.dtype}")
     if u.ndim < 2 or u.shape[-1] != cfg.d_input or u.shape[-2] < 1:
         raise ValueError(f"u must have shape (..., L, d_input) with d_input={cfg.d_input}, got {tuple(u.shape)}")
     if len(params.get("layers", ())) != cfg.n_layers:

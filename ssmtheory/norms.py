@@ -38,7 +38,7 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-from ssmtheory._validate import as_array, check_choice, check_int, check_positive
+from ssmtheory._validate import as_array, check_choice, check_int, check_positive, check_size
 
 __all__ = [
     "L1Norm",
@@ -149,6 +149,7 @@ def impulse_response(A, B, C, D, n) -> np.ndarray:
     n = check_int(n, "n", minimum=1)
     dtype = np.result_type(A, B, C, D)
     H_out, H_in = D.shape
+    check_size(n * H_out * H_in * np.dtype(dtype).itemsize, "n", "impulse response")
     h = np.empty((n, H_out, H_in), dtype=dtype)
     h[0] = D
     if n == 1:
@@ -554,6 +555,7 @@ def hinf_norm(A, B, C, D=None, n_grid: int = 2048, refine: bool = True) -> float
     """
     A, B, C, D = _check_system(A, B, C, D)
     n_grid = check_int(n_grid, "n_grid", minimum=2)
+    check_size(16 * n_grid * (D.shape[0] * D.shape[1] + A.shape[0]), "n_grid", "frequency-response grid")
     if not isinstance(refine, (bool, np.bool_)):
         raise ValueError(f"refine must be a bool, got {refine!r}")
     _require_stable(A)

@@ -146,9 +146,20 @@ def _check_alt_level(alternative, level):
         raise ValueError(f"level must be in [0.5, 1), got {level!r}")
 
 
-def _check_count(n, name, minimum=1):
+def _check_count(n, name, minimum=1, maximum=None):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {n!r}")
+    if maximum is not None and n > maximum:
+        raise ValueError(f"{name} must be <= {maximum} (more resamples change no reported digit), got {n!r}")
+
+
+#: the most resamples (bootstrap draws, random permutations) a test accepts: beyond it the Monte Carlo error of a
+#: p-value or CI end is below 1e-3 and the request is a mistake (10**9 would need tens of GiB)
+MAX_RESAMPLES = 10**6
+
+
+def _check_resamples(n, name):
+    _check_count(n, name, 100, MAX_RESAMPLES)
 
 
 def _vec(x, name, min_len=2):
@@ -185,7 +196,7 @@ def bootstrap_mean(x, *, alternative="greater", level=0.95, n_boot=10_000, seed=
     """Percentile-bootstrap interval for the mean of ``x`` (i.i.d. replication units)."""
     x = _vec(x, "x")
     _check_alt_level(alternative, level)
-    _check_count(n_boot, "n_boot", 100)
+    _check_resamples(n_boot, "n_boot")
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, x.size, size=(n_boot, x.size))
     boot = x[idx].mean(axis=1)
@@ -249,7 +260,7 @@ def paired_permutation(a, b, *, alternative="greater", level=0.95, n_perm=None, 
         extra = 0
     else:
         n_perm = 20_000 if n_perm is None else n_perm
-        _check_count(n_perm, "n_perm", 100)
+        _check_resamples(n_perm, "n_perm")
         signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n_perm, n))
         test = f"sign-flip permutation test ({n_perm} random flips)"
         extra = 1
@@ -325,7 +336,7 @@ def cluster_bootstrap(x, y=None, *, clusters, statistic, alternative="two-sided"
     if not callable(statistic):
         raise ValueError("statistic must be callable")
     _check_alt_level(alternative, level)
-    _check_count(n_boot, "n_boot", 100)
+    _check_resamples(n_boot, "n_boot")
     labels = np.unique(cl)
     if labels.size < 2:
         raise ValueError(f"clusters must hold at least 2 distinct labels, got {labels.size}")
@@ -362,7 +373,8 @@ def permutation_spearman(x, y, *, alternative="two-sided", level=0.95, n_perm=10
     """
     x, y = _pair(x, y)
     _check_alt_level(alternative, level)
-    _check_count(n_perm, "n_perm", 100)
+    _check_resamples(n_perm, "n_perm")
+    _check_resamples(n_boot, "n_boot")
     rho = spearman(x, y)
     rng = np.random.default_rng(seed)
     rx, ry = _ranks(x), _ranks(y)
@@ -425,6 +437,8 @@ def partial_spearman_test(x, y, z, *, alternative="two-sided", level=0.95, n_per
     """:func:`partial_spearman` with a permutation p-value (residuals of x permuted) and a pairs-bootstrap interval."""
     x, y = _pair(x, y)
     z = _as_controls(z, x.size)
+    _check_resamples(n_perm, "n_perm")
+    _check_resamples(n_boot, "n_boot")
     _check_alt_level(alternative, level)
     rho = partial_spearman(x, y, z)
     ex, ey = _residual_ranks(x, z), _residual_ranks(y, z)
@@ -461,7 +475,7 @@ def bootstrap_log_slope(x, y, *, groups=None, alternative="two-sided", level=0.9
     check_positive(x, "x")
     check_positive(y, "y")
     _check_alt_level(alternative, level)
-    _check_count(n_boot, "n_boot", 100)
+    _check_resamples(n_boot, "n_boot")
     est = log_slope(x, y)
     g = np.arange(x.size) if groups is None else np.asarray(groups)
     if g.ndim != 1 or g.shape[0] != x.shape[0]:

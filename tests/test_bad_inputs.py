@@ -99,9 +99,6 @@ VALID = {
     "stats.bootstrap_log_slope": (dict(x=np.arange(1.0, 9), y=np.arange(1.0, 9) ** 0.5, n_boot=200, alternative="two-sided"),
                                   {"x": "real", "y": "real", "n_boot": "pint", "alternative": "option"}),
     "tasks.sequential_digits": (dict(seed=0, n_train=100), {"seed": "nnint", "n_train": "pint"}),
-    "tasks.noisy_sinusoids": (dict(seed=0, n_train=20, n_test=10, L=32, n_classes=2, noise=0.5),
-                              {"seed": "nnint", "n_train": "pint", "n_test": "pint", "L": "pint", "n_classes": "pint",
-                               "noise": "float"}),
 }
 
 def _model():

@@ -43,7 +43,9 @@ except ImportError:  # pragma: no cover - only on the base commit (see above)
 def _split():
     from ssmtheory import tasks
 
-    return tasks.noisy_sinusoids(seed=0, n_train=8, n_test=4, L=8, n_classes=2, noise=0.5)
+    rng = np.random.default_rng(0)
+    return tasks.Split(rng.normal(size=(8, 8, 1)).astype(np.float32), rng.integers(0, 2, 8).astype(np.int32),
+                       rng.normal(size=(4, 8, 1)).astype(np.float32), rng.integers(0, 2, 4).astype(np.int32), 2)
 
 
 VALID = {

@@ -17,15 +17,3 @@ def test_sequential_digits_shapes_and_determinism():
     assert sum(r.tobytes() in tr for r in s.x_test[:, :, 0]) < 5  # the digits set has a few exact duplicates
     with pytest.raises(ValueError, match="n_train"):
         tasks.sequential_digits(n_train=5000)
-
-
-def test_noisy_sinusoids_classes_are_their_frequencies():
-    s = tasks.noisy_sinusoids(seed=0, n_train=400, n_test=10, L=256, n_classes=4, noise=0.0)
-    spec = np.abs(np.fft.rfft(s.x_train[:, :, 0], axis=1))
-    peak = spec.argmax(1) / 256
-    for c in range(4):
-        assert np.ptp(peak[s.y_train == c]) <= 2 / 256  # one frequency per class
-    means = [peak[s.y_train == c].mean() for c in range(4)]
-    assert np.all(np.diff(means) > 0)
-    with pytest.raises(ValueError, match="f_min"):
-        tasks.noisy_sinusoids(f_min=0.3, f_max=0.6)
