@@ -56,3 +56,14 @@ def test_models_apply_names_u_for_a_non_numeric_array():
     p = models.init_params(0, cfg)
     with pytest.raises(ValueError, match="^u "):
         models.apply(p, np.array([[["a"]]]), cfg)
+
+
+def test_experiment_sizes_are_refused_by_name():
+    import jax
+
+    from ssmtheory.experiments import complex_real, mamba
+
+    with pytest.raises(ValueError, match="^length "):
+        mamba.copy_task(jax.random.PRNGKey(0), 2, HUGE, 3, 8)
+    with pytest.raises(ValueError, match="^n "):
+        complex_real.init_ssm_params(jax.random.PRNGKey(0), HUGE, "real")

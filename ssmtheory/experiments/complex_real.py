@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ssmtheory._validate import as_array, check_choice, check_int
+from ssmtheory._validate import as_array, check_choice, check_int, check_size
 from ssmtheory.theory.expressivity import forward_difference_bound, linf_normalized, vandermonde
 
 __all__ = [
@@ -68,6 +68,7 @@ def init_ssm_params(key, n: int, kind: str, r_min: float = 0.0, r_max: float = 0
     """
     check_choice(kind, "kind", ("real", "complex"))
     n = check_int(n, "n")
+    check_size(48 * n, "n", "state parameters")
     if not isinstance(r_min, jax.core.Tracer):
         r_min = _check_unit_interval(r_min, "r_min")
     r_max = _check_unit_interval(r_max, "r_max")

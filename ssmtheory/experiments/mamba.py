@@ -50,7 +50,7 @@ import numpy as np
 import optax
 
 from ssmtheory import ssm
-from ssmtheory._validate import check_choice, check_int, is_concrete
+from ssmtheory._validate import check_choice, check_int, check_size, is_concrete
 
 __all__ = [
     "MambaConfig",
@@ -345,6 +345,7 @@ def copy_task(key, batch: int, length: int, lag: int, vocab: int):
         raise ValueError(f"lag must be < length (the authors assert lag < seq_len), got lag={lag}, length={length}")
     if vocab < 2:
         raise ValueError(f"vocab must be >= 2, got {vocab}")
+    check_size(8 * batch * length, "length" if length >= batch else "batch", "token arrays")
     x = jax.random.randint(key, (batch, length), 1, vocab)
     y = jnp.concatenate([jnp.zeros((batch, lag), x.dtype), x[:, : length - lag]], axis=1)
     return x.astype(jnp.int32), y.astype(jnp.int32)
