@@ -53,7 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ssmtheory._validate import check_choice
+from ssmtheory._validate import as_array, check_choice, check_int
 
 __all__ = [
     "Reparam",
@@ -171,6 +171,7 @@ def reparam_kwargs(name: str, **kw) -> dict:
 
 def reparam(name: str, w, **kw):
     """``f(w)``: real part of the eigenvalue for raw weight ``w`` (jnp, jittable, differentiable)."""
+    as_array(w, "w", allow_complex=False)
     spec, full = _lookup(name, kw)
     return spec.forward(jnp.asarray(w), **full)
 
@@ -181,6 +182,7 @@ def inverse_reparam(name: str, value, **kw):
     Raises ``ValueError`` naming ``value`` for concrete non-negative entries (``direct`` accepts
     any finite value), or for ``best`` values below ``-1/b`` (outside the range of ``f``).
     """
+    as_array(value, "value", allow_complex=False)
     spec, full = _lookup(name, kw)
     v = jnp.asarray(value)
     if not isinstance(v, jax.core.Tracer):
@@ -199,6 +201,7 @@ def inverse_reparam(name: str, value, **kw):
 # ---------------------------------------------------------------------------------------------
 def reparam_derivative(name: str, w, **kw):
     """``f'(w)`` in closed form (see the module table); jittable."""
+    as_array(w, "w", allow_complex=False)
     spec, full = _lookup(name, kw)
     return spec.derivative(jnp.asarray(w), **full)
 
@@ -210,12 +213,14 @@ def _dlookup(name: str, kw: dict):
 
 def discrete_reparam(name: str, w, **kw):
     """Discrete eigenvalue ``Lambda = f(w)`` (module table; ``best``: ``1 - 1/(a w^2 + b)``, range ``[1 - 1/b, 1)``)."""
+    as_array(w, "w", allow_complex=False)
     fwd, _, full = _dlookup(name, kw)
     return fwd(jnp.asarray(w), **full)
 
 
 def discrete_reparam_derivative(name: str, w, **kw):
     """``f'(w)`` of the discrete reparameterization ``name`` in closed form."""
+    as_array(w, "w", allow_complex=False)
     _, der, full = _dlookup(name, kw)
     return der(jnp.asarray(w), **full)
 
@@ -225,6 +230,7 @@ def gradient_scale(name: str, w, discrete: bool = False, **kw):
 
     ``best`` gives ``2 a |w|`` exactly in both cases.  ``direct`` gives ``1/w^2``, ``exp`` ``e^{-w}``.
     """
+    as_array(w, "w", allow_complex=False)
     if discrete:
         f = discrete_reparam(name, w, **kw)
         return jnp.abs(discrete_reparam_derivative(name, w, **kw)) / (1.0 - f) ** 2
@@ -245,6 +251,9 @@ def stability_function(name: str, beta, w_range=(-30.0, 30.0), n_w: int = 6001, 
     ``eps -> 0^-``).  A ``w~`` with ``f(w~) >= 0`` makes the integral of Definition 3.4 diverge and gives
     ``inf``.  Returns NumPy float64 of the shape of ``beta``.  Continuous-time maps only.
     """
+    as_array(beta, "beta", allow_complex=False)
+    check_int(n_w, "n_w", minimum=2)
+    check_int(n_offsets, "n_offsets", minimum=2)
     beta = np.asarray(beta, np.float64)
     if np.any(~np.isfinite(beta)) or np.any(beta < 0):
         raise ValueError("beta must be finite and non-negative")

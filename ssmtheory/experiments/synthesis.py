@@ -59,7 +59,7 @@ from ssmtheory import norms as _norms
 from ssmtheory import stats as _stats
 from ssmtheory import tasks as _tasks
 from ssmtheory import train as _train
-from ssmtheory._validate import check_int, check_positive
+from ssmtheory._validate import as_array, check_int, check_positive, check_scalar
 
 __all__ = [
     "Design",
@@ -163,6 +163,9 @@ def binary_digits(seed: int = 0, n_train: int = 400, repeat: int = 4, n_test: in
 
 
 def clipped_square(pred, y, c: float = 1.0):
+    as_array(pred, "pred", allow_complex=False)
+    as_array(y, "y", allow_complex=False)
+    check_scalar(c, "c", positive=True)
     return np.minimum((np.asarray(pred, np.float64) - np.asarray(y, np.float64)) ** 2, c)
 
 
@@ -188,6 +191,7 @@ def init_member(design: Design, cfg: _models.DeepSSMConfig, seed: int, x_stats=N
     steps ``log_dt = log lo + u (log hi - log lo)`` (``u ~ U[0, 1)`` per channel from ``seed``, the same draws for
     every design), ``D = 0``, an ``im_mask`` leaf (0 for the real design) and, if asked, Liu–Li's scaling rule
     applied on ``x_stats``."""
+    check_int(seed, "seed", minimum=0)
     p = _models.init_params(jax.random.PRNGKey(int(seed)), cfg)
     H, N, dt = cfg.d_model, cfg.d_state, cfg.dtype
     lam = _eigs(design, N)
@@ -251,6 +255,13 @@ def train_population(designs, seeds, cfg, data, steps: int, lr: float = 3e-3, ba
     Members are ordered design-major (``designs[0]`` with every seed, then ``designs[1]`` ...).  Returns
     ``(population, member_design_index (M,), member_seed (M,), losses (steps, M))``.
     """
+    check_int(steps, "steps")
+    check_positive(lr, "lr")
+    check_int(batch_size, "batch_size")
+    check_int(stats_batch, "stats_batch")
+    check_int(seed, "seed", minimum=0)
+    if len(designs) == 0 or len(seeds) == 0:
+        raise ValueError("designs and seeds must be non-empty")
     steps = check_int(steps, "steps")
     x_tr, y_tr = data[0], data[1]
     members, d_idx, s_idx = [], [], []
@@ -289,6 +300,7 @@ def channel_response(system, theta) -> np.ndarray:
     ``h_k = c Re(C lambda^k B)``, so ``G_h(theta) = sum_n [c/2 C B / (1 - lambda e^{-i theta}) + conj part] + D``
     (``c = 2`` for ``conj_sym``).  A closed form: no truncation of the impulse response.  Refuses an unstable layer.
     """
+    as_array(theta, "theta", ndim=(0, 1), allow_complex=False)
     lam = _check_channels_system(system)
     th = np.atleast_1d(np.asarray(theta, np.float64))
     return _response_rows(system, np.broadcast_to(th, (lam.shape[0], th.size)))
@@ -303,6 +315,8 @@ def channel_gains(system, n_grid: int = 2048, refine: int = 4):
     bracket 16-fold).  Exact response (:func:`channel_response`), so no truncation; checked against
     :func:`ssmtheory.norms.hinf_norm` in the tests.  Refuses an unstable layer.
     """
+    check_int(n_grid, "n_grid", minimum=2)
+    check_int(refine, "refine", minimum=0)
     lam = _check_channels_system(system)
     n_grid = check_int(n_grid, "n_grid", minimum=8)
     H = lam.shape[0]
@@ -350,6 +364,7 @@ def worst_gain(systems, n_grid: int = 2048) -> float:
     Exact frequency responses (no truncated impulse response: a slowly decaying layer is handled exactly).
     Raises ``ValueError`` for an unstable layer (``max |lambda_bar| >= 1``), whose gain is infinite or undefined.
     """
+    check_int(n_grid, "n_grid", minimum=2)
     if not systems:
         raise ValueError("systems must hold at least one layer")
     g = 0.0
@@ -376,6 +391,7 @@ def channels_l1_upper(system, max_lags: int = 131072) -> float:
     unstable block.  Vectorized: milliseconds to a fraction of a second, where :func:`ssmtheory.norms.l1_norm` on
     the block's dense standard form takes seconds; the two agree in the tests.
     """
+    check_int(max_lags, "max_lags")
     lam = np.asarray(system["Lambda_bar"])
     if float(np.abs(lam).max()) >= 1.0:
         return math.inf
@@ -413,6 +429,10 @@ def racz_paper_bound(params, cfg, N: int, K: float, T: int, delta: float = 0.05,
     inner blocks' exact l1 upper end replaced by :func:`channels_l1_upper` (another certified upper end of the same
     l1 norm; equal to it when the tail is negligible, see the tests) and the last block's ``sqrt(q) ||Sigma||_H2``
     from :func:`ssmtheory.theory.bounds.h2_row_upper`.  Returns the bound (``inf`` for an unstable block)."""
+    check_int(N, "N")
+    check_scalar(K, "K", positive=True)
+    check_int(T, "T")
+    check_scalar(c_loss, "c_loss", positive=True)
     Lphi = _bounds.check_architecture(cfg)
     p = jax.tree_util.tree_map(np.asarray, params)
     We, be = np.asarray(p["encoder"]["W"], np.float64), np.asarray(p["encoder"]["b"], np.float64)
@@ -467,6 +487,11 @@ def evaluate(pop, cfg, data, d_state: int, amplitude: float, noise_seed: int = 0
     ``stability margin``, ``worst-frequency gain``, ``spike gain`` (max over layers and channels of ``|G_h|`` at
     ``omega_max Delta_h``), ``spike drop`` and ``argmax drop`` (accuracy clean - noisy), and the frequencies used.
     """
+    check_int(d_state, "d_state")
+    check_int(noise_seed, "noise_seed", minimum=0)
+    check_scalar(delta, "delta", positive=True, maximum=1.0)
+    if energy_bound is not None:
+        check_scalar(energy_bound, "energy_bound", positive=True)
     check_positive(amplitude, "amplitude")
     x_tr, y_tr, x_te, y_te = data
     L = x_tr.shape[1]
@@ -513,6 +538,12 @@ def evaluate(pop, cfg, data, d_state: int, amplitude: float, noise_seed: int = 0
 # ------------------------------------------------------------------------------------------------ statistics
 def design_medians(values, design_index, n_designs: int) -> np.ndarray:
     """Median over seeds of each design (``inf`` values count as +inf in the median)."""
+    check_int(n_designs, "n_designs")
+    _v = np.asarray(values) if values is not None else None
+    if _v is None or _v.ndim != 1 or _v.dtype.kind not in "biuf":
+        raise ValueError(f"values must be a 1-D real array, got {values!r}")
+    if np.shape(design_index) != _v.shape:
+        raise ValueError(f"design_index must have the shape of values {_v.shape}, got {np.shape(design_index)}")
     v = np.asarray(values, np.float64)
     d = np.asarray(design_index)
     return np.array([np.median(v[d == j]) for j in range(n_designs)])
@@ -553,6 +584,16 @@ def design_spearman(lens, target, design_index, *, level: float = 0.95, n_boot: 
 
     ``designs_perm``: a permutation of the designs applied to the lens blocks first (the shuffled-design control).
     """
+    for _x, _nm in ((lens, "lens"), (target, "target")) + (((control, "control"),) if control is not None else ()):
+        _a = np.asarray(_x) if _x is not None else None
+        if _a is None or _a.ndim != 1 or _a.dtype.kind not in "biuf":
+            raise ValueError(f"{_nm} must be a 1-D real array (non-finite values allowed: a diverged member)")
+        if _a.shape != np.shape(design_index):
+            raise ValueError(f"{_nm} must have the shape of design_index {np.shape(design_index)}, got {_a.shape}")
+    check_scalar(level, "level", positive=True, maximum=1.0 - 1e-12)
+    check_int(n_boot, "n_boot")
+    check_int(n_perm, "n_perm")
+    check_int(seed, "seed", minimum=0)
     lens, target = np.asarray(lens, np.float64), np.asarray(target, np.float64)
     d = np.asarray(design_index)
     labels = np.unique(d)
@@ -611,6 +652,12 @@ def lens_table(results: dict, design_index, lenses, targets, *, control_key: str
                n_perm: int = 10_000, seed: int = 0) -> dict:
     """:func:`design_spearman` for every (lens, target), plus the sensitivity analysis without non-finite values
     (designs with any non-finite lens value dropped: ``finite`` entry, ``n_dropped``)."""
+    for _k in [*lenses, *targets, control_key]:
+        if _k not in results:
+            raise ValueError(f"results has no key {_k!r} (lenses, targets, control_key)")
+    check_int(n_boot, "n_boot")
+    check_int(n_perm, "n_perm")
+    check_int(seed, "seed", minimum=0)
     d = np.asarray(design_index)
     table = {}
     for lens in lenses:

@@ -50,7 +50,9 @@ import numpy as np
 
 from ssmtheory import norms as _norms
 from ssmtheory._validate import as_array as _as_array
+from ssmtheory._validate import check_choice as _check_choice
 from ssmtheory._validate import check_int as _check_int
+from ssmtheory._validate import check_scalar as _check_scalar
 
 __all__ = [
     "LIPSCHITZ",
@@ -92,16 +94,37 @@ LIPSCHITZ = {"relu": 1.0, "tanh": 1.0, "identity": 1.0, "gelu": 1.129}
 # ----------------------------------------------------------------------------------------------
 # per-block norms
 # ----------------------------------------------------------------------------------------------
+def _num(v, name, *, positive=False, allow_inf=False) -> float:
+    """A real number >= 0 (> 0 with ``positive``), as float; ``+inf`` passes with ``allow_inf`` (an unstable block's norm)."""
+    if allow_inf and not isinstance(v, (bool, np.bool_, str, bytes)) and isinstance(v, (int, float, np.integer, np.floating)) \
+            and v == math.inf:
+        return math.inf
+    return _check_scalar(v, name, positive=positive, nonnegative=not positive)
+
+
+def _nums(x, name, *, allow_inf=False) -> np.ndarray:
+    """A 1-D real array of entries >= 0 (NaN refused; ``+inf`` passes with ``allow_inf``)."""
+    if x is None:
+        raise ValueError(f"{name} must be a 1-D array of numbers >= 0, got None")
+    a = np.asarray(x)
+    if a.ndim != 1 or a.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a 1-D real array, got shape {a.shape} dtype {a.dtype}")
+    a = a.astype(float)
+    if np.any(np.isnan(a)) or np.any(a < 0) or (not allow_inf and not np.all(np.isfinite(a))):
+        raise ValueError(f"{name} must hold {'' if allow_inf else 'finite '}numbers >= 0, got {a}")
+    return a
+
+
 def _diag_system(A, B, C, D):
     """Validate a diagonal standard-form system: NaN/inf anywhere raises ``ValueError`` naming the argument
     (a NaN mode must never silently drop out of an upper bound)."""
     A = np.asarray(_as_array(A, "A"))
     if A.ndim != 1:
         raise ValueError(f"A must be a 1-D eigenvalue vector (diagonal A), got shape {A.shape}")
-    B = np.atleast_2d(np.asarray(_as_array(B, "B")))
-    C = np.atleast_2d(np.asarray(_as_array(C, "C")))
+    B = np.atleast_2d(np.asarray(_as_array(B, "B", ndim=(1, 2))))
+    C = np.atleast_2d(np.asarray(_as_array(C, "C", ndim=(1, 2))))
     if D is not None:
-        D = _as_array(D, "D")
+        D = _as_array(D, "D", ndim=(0, 1, 2))
     if B.shape[0] != A.shape[0] or C.shape[1] != A.shape[0]:
         raise ValueError(f"B must be (P, H_in) and C (H_out, P) with P={A.shape[0]}, got {B.shape}, {C.shape}")
     D = np.zeros((C.shape[0], B.shape[1])) if D is None else np.atleast_2d(np.asarray(D))
@@ -143,6 +166,8 @@ def l1_envelope(A, B, C, D=None, T: int | None = None) -> float:
     ``beta_j`` from :func:`mode_coefficients`.  ``A`` is 1-D (control convention, as returned by
     :func:`ssmtheory.norms.layer_to_standard` or :func:`block_standard`).
     """
+    if T is not None:
+        _check_int(T, "T", minimum=1)
     A, B, C, D = _diag_system(A, B, C, D)
     beta = mode_coefficients(A, B, C)
     dn = float(np.abs(D).sum(axis=1).max())
@@ -265,12 +290,16 @@ def block_constant(E: float, lipschitz: float = 1.0, W_inf: float = 1.0, residua
     Residual block ``v -> v + phi(W Sigma(v))``: ``c = 1 + 2 L ||W||_inf E`` (Minkowski in
     ``L2(sigma)`` of the two branches), so always ``>= 1``.
     """
+    _num(E, "E", allow_inf=True)
+    for v, nm in ((lipschitz, "lipschitz"), (W_inf, "W_inf")):
+        _num(v, nm)
     c = 2.0 * lipschitz * W_inf * E
     return 1.0 + c if residual else c
 
 
 def depth_product(constants) -> float:
     """``prod_l c_l`` (lemma L5: RC constants of composed blocks multiply)."""
+    _nums(constants, "constants", allow_inf=True)
     return float(np.prod(np.asarray(constants, dtype=float)))
 
 
@@ -281,11 +310,17 @@ def complexity_numerator(K: float, w_l1: float, constants, lipschitz_loss: float
     ``R(F) <= (||w||_1 M + |b| sqrt(N)) / N``; L7 loss contraction ``L_loss``; the factor 2 is from
     SSBD Thm 26.5.
     """
+    for v, nm in ((K, "K"), (w_l1, "w_l1"), (lipschitz_loss, "lipschitz_loss"), (encoder_norm, "encoder_norm"),
+                  (bias_abs, "bias_abs")):
+        _num(v, nm)
+    _nums(constants, "constants", allow_inf=True)
     return 2.0 * lipschitz_loss * (K * encoder_norm * w_l1 * depth_product(constants) + bias_abs)
 
 
 def confidence_term(c_loss: float, delta: float) -> float:
     """``4 c_loss sqrt(2 ln(4 / delta))`` (Shalev-Shwartz & Ben-David, Thm 26.5, loss in ``[0, c_loss]``)."""
+    _num(c_loss, "c_loss")
+    _check_scalar(delta, "delta")
     if not (0 < delta < 1):
         raise ValueError(f"delta must lie in (0, 1), got {delta!r}")
     return 4.0 * c_loss * math.sqrt(2.0 * math.log(4.0 / delta))
@@ -293,6 +328,8 @@ def confidence_term(c_loss: float, delta: float) -> float:
 
 def generalization_bound(numerator: float, N: int, c_loss: float, delta: float) -> float:
     """``(numerator + 4 c_loss sqrt(2 ln(4/delta))) / sqrt(N)`` — the bound on ``E ell - mean_i ell_i``."""
+    _num(numerator, "numerator", allow_inf=True)
+    _check_int(N, "N", minimum=1)
     if N < 1:
         raise ValueError(f"N must be >= 1, got {N!r}")
     return (numerator + confidence_term(c_loss, delta)) / math.sqrt(N)
@@ -308,6 +345,11 @@ def power_norm_envelope(A, B, C, D=None, T: int = 1024) -> float:
     bound of ``sum_{k<T} ||h_k||_inf`` but grows exponentially in ``T`` whenever ``||A||_inf > 1``,
     which a non-normal ``A`` can have although ``rho(A) < 1``.  Returns ``inf`` on overflow.
     """
+    _as_array(A, "A", ndim=2)
+    B, C = _as_array(B, "B", ndim=(1, 2)), _as_array(C, "C", ndim=(1, 2))
+    if D is not None:
+        _as_array(D, "D", ndim=(0, 1, 2))
+    _check_int(T, "T", minimum=1)
     A = np.atleast_2d(np.asarray(A))
     B = np.atleast_2d(np.asarray(B))
     C = np.atleast_2d(np.asarray(C))
@@ -322,6 +364,13 @@ def power_norm_envelope(A, B, C, D=None, T: int = 1024) -> float:
 
 def nonnormal_realization(A, B, C, D, V):
     """The same system in the state basis ``x' = V x``: ``(V diag(A) V^{-1}, V B, C V^{-1}, D)`` (dense ``A``)."""
+    A = _as_array(A, "A", ndim=1)
+    B, C = _as_array(B, "B", ndim=(1, 2)), _as_array(C, "C", ndim=(1, 2))
+    if D is not None:
+        _as_array(D, "D", ndim=(0, 1, 2))
+    V = _as_array(V, "V", ndim=2)
+    if V.shape != (A.shape[0], A.shape[0]):
+        raise ValueError(f"V must be an ({A.shape[0]}, {A.shape[0]}) matrix, got shape {V.shape}")
     A = np.asarray(A)
     V = np.asarray(V)
     Vi = np.linalg.inv(V)
@@ -330,6 +379,7 @@ def nonnormal_realization(A, B, C, D, V):
 
 def union_over_time_factor(T: int) -> float:
     """Comparator (ii): ``sqrt(2 ln(2T))``, the Massart factor of a union bound over ``T`` time steps (and sign)."""
+    _check_int(T, "T", minimum=1)
     return math.sqrt(2.0 * math.log(2.0 * T))
 
 
@@ -343,6 +393,10 @@ def energy_h2_numerator(K_u: float, T: int, w_l1: float, constants_l1, last_h2_c
     single-time output uses Cauchy-Schwarz over lags, ``c_L = 2 L sqrt(q) ||Sigma_L||_{H2}``
     (``last_h2_constant``).  Numerator ``2 L_loss (K a ||w||_1 prod_{l<L} c_l c_L + |b|)``.
     """
+    _num(K_u, "K_u")
+    _check_int(T, "T", minimum=1)
+    _num(last_h2_constant, "last_h2_constant", allow_inf=True)
+    _nums(constants_l1, "constants_l1", allow_inf=True)
     K = math.sqrt(T * (K_u**2 + 1.0))
     return complexity_numerator(K, w_l1, list(constants_l1) + [last_h2_constant], lipschitz_loss, encoder_norm, bias_abs)
 
@@ -370,6 +424,10 @@ def paper_form_complexity(K: float, N: int, inner_l1, last_h2: float, lipschitz:
     impulse-response norms, or :func:`class_envelope`); ``last_h2`` only a uniform H2-type bound.
     No ``T`` appears.  Returns ``inf`` if an ingredient is infinite (an unstable block).
     """
+    for v, nm in ((K, "K"), (lipschitz, "lipschitz"), (w_l1, "w_l1"), (encoder_norm, "encoder_norm"), (bias_abs, "bias_abs")):
+        _num(v, nm)
+    _num(last_h2, "last_h2", allow_inf=True)
+    _nums(inner_l1, "inner_l1", allow_inf=True)
     _check_int(N, "N", minimum=1)
     vals = dict(K=K, last_h2=last_h2, lipschitz=lipschitz, w_l1=w_l1, encoder_norm=encoder_norm, bias_abs=bias_abs)
     inner = [float(e) for e in inner_l1]
@@ -414,6 +472,9 @@ def paper_form_bound(params, cfg, N: int, delta: float = 0.05, K: float = 1.0, c
 
     from ssmtheory import models as _models
 
+    _num(c_loss, "c_loss", positive=True)
+    if T is not None:
+        _check_int(T, "T", minimum=1)
     Lphi = check_architecture(cfg)
     _check_int(N, "N", minimum=1)
     if not (isinstance(K, (int, float)) and math.isfinite(K) and K > 0):
@@ -470,11 +531,15 @@ def clipped_square_loss(pred, y, c: float = 1.0):
     """``min((pred - y)^2, c)``: values in ``[0, c]``, Lipschitz in ``pred`` with constant ``2 sqrt(c)``."""
     import jax.numpy as jnp
 
+    _as_array(pred, "pred", allow_complex=False)
+    _as_array(y, "y", allow_complex=False)
+    _num(c, "c", positive=True)
     return jnp.minimum((pred - y) ** 2, c)
 
 
 def clipped_square_lipschitz(c: float) -> float:
     """Lipschitz constant ``2 sqrt(c)`` of :func:`clipped_square_loss` (slope ``2|e|`` on ``|e| <= sqrt(c)``, 0 beyond)."""
+    _num(c, "c", positive=True)
     return 2.0 * math.sqrt(c)
 
 
@@ -613,6 +678,11 @@ def bound_for_model(params, cfg, N: int, delta: float = 0.05, K_u: float = 1.0, 
 
     from ssmtheory import models as _models
 
+    _check_int(N, "N", minimum=1)
+    _num(K_u, "K_u", positive=True)
+    _num(c_loss, "c_loss", positive=True)
+    if T is not None:
+        _check_int(T, "T", minimum=1)
     Lphi = check_architecture(cfg)
     if l1 not in ("exact", "envelope"):
         raise ValueError(f"l1 must be 'exact' or 'envelope', got {l1!r}")
@@ -666,6 +736,12 @@ def mc_rademacher_envelope_class(U, eta, w_bound: float = 1.0, n_sigma: int = 20
     ``R_S = (w_bound / N) E_sigma sum_k eta_k |S_k|`` exactly; the expectation is estimated with
     ``n_sigma`` Rademacher draws.  ``U (N, T)``.  Returns ``(mean, standard error)``.
     """
+    _as_array(U, "U", ndim=2, allow_complex=False)
+    _nums(eta, "eta")
+    _num(w_bound, "w_bound", positive=True)
+    _check_int(n_sigma, "n_sigma", minimum=2)
+    _check_int(seed, "seed", minimum=0)
+    _check_choice(readout, "readout", ("last",))
     U = np.asarray(U, dtype=float)
     N, T = U.shape
     eta = np.asarray(eta, float)[:T]
@@ -683,6 +759,10 @@ def mc_rademacher_envelope_class(U, eta, w_bound: float = 1.0, n_sigma: int = 20
 def envelope_class_complexity_bound(K_u: float, eta, N: int, w_bound: float = 1.0) -> float:
     """[R] bound (L1, L2, L6) on the Rademacher complexity of the class of :func:`mc_rademacher_envelope_class`:
     ``w_bound ||eta||_1 K_u / sqrt(N)``."""
+    _num(K_u, "K_u")
+    _nums(eta, "eta")
+    _check_int(N, "N", minimum=1)
+    _num(w_bound, "w_bound", positive=True)
     return float(w_bound * np.sum(np.asarray(eta, float)) * K_u / math.sqrt(N))
 
 

@@ -39,7 +39,8 @@ import numpy as np
 
 from ssmtheory import init as _init
 from ssmtheory import pseudospectra as _ps
-from ssmtheory._validate import as_array, check_finite, check_int, check_positive
+from ssmtheory._validate import (as_array, check_callable, check_choice, check_finite, check_int, check_positive, check_scalar,
+                                 check_square)
 
 __all__ = [
     "PTDResult",
@@ -72,11 +73,32 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------------
 # diagonal systems
 # ---------------------------------------------------------------------------------------------------
+def _check_s(s, name: str = "s"):
+    """Evaluation points: a finite numeric array (any shape)."""
+    return as_array(s, name)
+
+
+def _check_N(N, name: str = "N") -> int:
+    return check_int(N, name, minimum=1)
+
+
+def _check_E(E, N):
+    """A finite square perturbation of the ``N x N`` HiPPO matrix (NumPy array returned)."""
+    E = check_square(E, "E")
+    if E.shape[0] != int(N):
+        raise ValueError(f"E must be ({N}, {N}), got {E.shape}")
+    return E
+
+
 def diagonalize(A, B, C=None):
     """``(Lambda, V, V^{-1} B, C V)`` from ``numpy.linalg.eig(A)`` (meant for well-conditioned, perturbed ``A``).
 
     ``C`` defaults to ``e_1``.  Returns complex128 arrays; ``V`` has unit columns.
     """
+    check_square(A, "A", allow_complex=False)
+    as_array(B, "B", ndim=(1, 2))
+    if C is not None:
+        as_array(C, "C", ndim=(1, 2))
     A = np.asarray(A, float)
     N = A.shape[0]
     C = np.eye(N)[0] if C is None else np.asarray(C)
@@ -90,6 +112,10 @@ def diagonalize(A, B, C=None):
 def s4d_legs_system(N: int, C=None, b_scale: float = 0.5):
     """S4D-LegS as a full ``N``-mode diagonal system ``(Lambda, B_tilde, C_tilde)``: ``A_N = V diag(Lambda) V^*``,
     ``B_tilde = V^* (b_scale * B_H)`` (S4D's ``B/2`` by default), ``C_tilde = C V`` (``C = e_1`` by default)."""
+    _check_N(N)
+    check_scalar(b_scale, "b_scale", positive=True)
+    if C is not None:
+        as_array(C, "C", ndim=(1, 2))
     lam, V = _init.hippo_legs_normal_eig(N)
     _, B = _init.hippo_legs(N)
     C = np.eye(N)[0] if C is None else np.asarray(C)
@@ -98,12 +124,16 @@ def s4d_legs_system(N: int, C=None, b_scale: float = 0.5):
 
 def omega_max(N: int) -> float:
     """Largest eigenvalue frequency ``max Im Lambda(A_N)`` of the HiPPO-LegS normal part (about ``N^2 / pi``)."""
+    _check_N(N)
     lam, _ = _init.hippo_legs_normal_eig(N)
     return float(np.max(lam.imag))
 
 
 def gaussian_perturbation(A, eps_rel: float, seed: int = 0):
     """Random real Gaussian ``E`` scaled to ``||E||_2 = eps_rel ||A||_2`` (the paper's random baseline)."""
+    check_square(A, "A", allow_complex=False)
+    check_scalar(eps_rel, "eps_rel", nonnegative=True)
+    check_int(seed, "seed", minimum=0)
     A = np.asarray(A, float)
     G = np.random.default_rng(seed).normal(size=A.shape)
     return G * (eps_rel * np.linalg.norm(A, 2) / np.linalg.norm(G, 2))
@@ -114,6 +144,9 @@ def gaussian_perturbation(A, eps_rel: float, seed: int = 0):
 # ---------------------------------------------------------------------------------------------------
 def transfer_diag(lam, Bt, Ct, s):
     """``G(s) = sum_k Ct_k Bt_k / (s - lam_k)`` (diagonal system, ``O(N)`` per point); shape of ``s``."""
+    for v, nm in ((lam, "lam"), (Bt, "Bt"), (Ct, "Ct")):
+        as_array(v, nm, ndim=1)
+    _check_s(s)
     s = np.asarray(s, complex)
     w = np.asarray(Ct) * np.asarray(Bt)
     lam = np.asarray(lam)
@@ -133,6 +166,8 @@ def _nplr_eig(N):
 
 def q_nplr(N: int, s):
     """``q(s) = P^T (sI - A_N)^{-1} P = sum_k |(V^* P)_k|^2 / (s - lambda_k)`` (HiPPO-LegS, ``O(N)`` per point)."""
+    _check_N(N)
+    _check_s(s)
     lam, V, P, _ = _nplr_eig(int(N))
     p = V.conj().T @ P
     return transfer_diag(lam, p, p.conj(), s)
@@ -143,6 +178,10 @@ def transfer_hippo(N: int, s, C=None, normal_part: bool = False):
 
     ``G_N(s) = C (sI - A_N)^{-1} B_H`` (returned instead with ``normal_part=True``).  ``C`` defaults to ``e_1``.
     """
+    _check_N(N)
+    _check_s(s)
+    if C is not None:
+        as_array(C, "C", ndim=(1, 2))
     lam, V, P, B = _nplr_eig(int(N))
     C = np.eye(N)[0] if C is None else np.asarray(C)
     GN = transfer_diag(lam, V.conj().T @ B, np.asarray(C, complex) @ V, s)
@@ -155,6 +194,10 @@ def transfer_dense(A, B, C, s):
     """Oracle ``G(s) = C (sI - A)^{-1} B`` by a dense (or triangular) solve per point (``O(N^2)``-``O(N^3)``)."""
     import scipy.linalg
 
+    check_square(A, "A")
+    as_array(B, "B", ndim=(1, 2))
+    as_array(C, "C", ndim=(1, 2))
+    _check_s(s)
     A = np.asarray(A)
     N = A.shape[0]
     tri = np.array_equal(A, np.tril(A))
@@ -172,6 +215,13 @@ def sup_abs_diff(f, g, peaks, w_max: float, n_log: int = 2000, half_width: float
     ``n_peak`` points within ``half_width`` of every ``peaks`` frequency, refined by bounded minimization."""
     from scipy.optimize import minimize_scalar
 
+    check_callable(f, "f")
+    check_callable(g, "g")
+    as_array(peaks, "peaks", ndim=(0, 1), allow_complex=False)
+    check_scalar(w_max, "w_max", positive=True)
+    check_int(n_log, "n_log")
+    check_scalar(half_width, "half_width", nonnegative=True)
+    check_int(n_peak, "n_peak")
     peaks = np.asarray(peaks, float)
     grid = np.concatenate([[0.0], np.geomspace(1e-3, w_max, n_log),
                            (peaks[:, None] + np.linspace(-half_width, half_width, n_peak)[None, :]).ravel()])
@@ -199,6 +249,12 @@ def l2_output_error(sys1, sys2, u: str = "exp"):
     """
     import scipy.linalg
 
+    check_choice(u, "u", ("exp", "impulse"))
+    for nm, sys_ in (("sys1", sys1), ("sys2", sys2)):
+        if not isinstance(sys_, (tuple, list)) or len(sys_) != 3:
+            raise ValueError(f"{nm} must be a tuple (A, B, C)")
+        for k, x in zip("ABC", sys_):
+            as_array(x, f"{nm}[{'ABC'.index(k)}] ({k})")
     def mat(a):
         a = np.asarray(a)
         return np.diag(a) if a.ndim == 1 else a
@@ -361,6 +417,8 @@ def hippo_resolvent_B(N: int, s):
     Sherman-Morrison with ``B_hat`` parallel to ``P``: ``(sI - A_H)^{-1} P = (sI - A_N)^{-1} P / (1 + q(s))``,
     evaluated in the unitary eigenbasis of ``A_N`` (no ill-conditioned eigenvectors involved).
     """
+    _check_N(N)
+    _check_s(s)
     lam, V, P, B = _nplr_eig(int(N))
     s = np.asarray(s, complex).reshape(-1)
     b = V.conj().T @ (B / np.linalg.norm(B))
@@ -370,6 +428,9 @@ def hippo_resolvent_B(N: int, s):
 
 def normal_resolvent_B(N: int, s, b_scale: float = 0.5):
     """``(s_j I - A_N)^{-1} (b_scale B_hat)`` (S4D-LegS in original coordinates; ``b_scale = 1/2`` is S4D's ``B/2``)."""
+    _check_N(N)
+    _check_s(s)
+    check_scalar(b_scale, "b_scale", positive=True)
     lam, V, P, B = _nplr_eig(int(N))
     s = np.asarray(s, complex).reshape(-1)
     b = V.conj().T @ (b_scale * B / np.linalg.norm(B))
@@ -381,6 +442,10 @@ def perturbed_resolvent_diff(N: int, E, s, chunk: int = 512):
 
     The right-hand form has no cancellation (accurate for tiny ``E``); one dense solve per point (batched).
     """
+    _check_N(N)
+    _check_E(E, N)
+    _check_s(s)
+    check_int(chunk, "chunk")
     A, _ = _init.hippo_legs(int(N))
     E = np.asarray(E)
     s = np.asarray(s, complex).reshape(-1)
@@ -425,6 +490,13 @@ def thm3_deviation(N: int, E=None, n_C: int = 200, seed: int = 0, b_scale: float
     """
     from scipy.optimize import minimize_scalar
 
+    _check_N(N)
+    if E is not None:
+        _check_E(E, N)
+    check_int(n_C, "n_C")
+    check_int(seed, "seed", minimum=0)
+    check_scalar(b_scale, "b_scale", positive=True)
+    check_scalar(b_scale_ptd, "b_scale_ptd", positive=True)
     N = int(N)
     if via not in ("solve", "diag"):
         raise ValueError(f"via must be 'solve' or 'diag', got {via!r}")
@@ -466,6 +538,10 @@ def thm3_deviation(N: int, E=None, n_C: int = 200, seed: int = 0, b_scale: float
 def thm3_scaling(N: int, E, ts, b_scale_ptd: float = 1.0):
     """``(eps_t, worst_t)`` for ``E_t = t E``: absolute ``||E_t||_2`` and Theorem 3's worst-case-``C`` deviation
     (exact transfer function of ``A_H + tE``; ``b_scale_ptd`` as in :func:`thm3_deviation`)."""
+    _check_N(N)
+    _check_E(E, N)
+    as_array(ts, "ts", ndim=(0, 1), allow_complex=False)
+    check_scalar(b_scale_ptd, "b_scale_ptd", positive=True)
     ts = np.asarray(ts, float)
     E = np.asarray(E)
     res = [thm3_deviation(N, t * E, n_C=1, b_scale_ptd=b_scale_ptd) for t in ts]
@@ -540,6 +616,10 @@ def perturbation_structure(A, E) -> dict:
     """Summary of a perturbation ``E`` of ``A``: ``eps = ||E||_2``, ``eps_rel``, ``kappa`` (unit-column ``kappa_2``
     of the eigenvectors of ``A + E``), ``max_re``, and where ``E`` sits: Frobenius share of the first row, the last
     column, the strict upper and strict lower triangles and the diagonal (shares of ``||E||_F^2``)."""
+    A = check_square(A, "A", allow_complex=False)
+    E = check_square(E, "E")
+    if E.shape != A.shape:
+        raise ValueError(f"E must have the shape of A {A.shape}, got {E.shape}")
     A, E = np.asarray(A, float), np.asarray(E)
     f2 = float(np.linalg.norm(E) ** 2)
     lam = np.linalg.eigvals(A + E)
@@ -555,6 +635,8 @@ def worst_aligned_perturbation(N: int, eps: float):
     ``E = eps u v^T`` with ``v = x_H(0)/||x_H(0)||`` (``x_H(0) = -A_H^{-1} B_hat``) and ``u`` the top right singular
     vector of ``A_H^{-1}``, so ``||A_H^{-1} E x_H(0)|| = eps ||x_H(0)|| ||A_H^{-1}||_2``.  Not an optimized PTD
     perturbation: the counterfactual "same size, no optimization" (real, so the spectrum stays conjugate-symmetric)."""
+    _check_N(N)
+    check_scalar(eps, "eps", nonnegative=True)
     A, _ = _init.hippo_legs(int(N))
     x0 = np.linalg.solve(-A, _unit_B(N))
     _, _, Vh = np.linalg.svd(np.linalg.inv(A))
@@ -571,6 +653,10 @@ def realization_error(N: int, E=None, dtype=np.float32, n_freq: int = 400):
     log-spaced frequencies in ``[1e-2, 4 omega_max]`` plus ``omega = 0`` (all unit ``C`` at once: ``x`` is the state
     response, ``G = C x``).
     """
+    _check_N(N)
+    if E is not None:
+        _check_E(E, N)
+    check_int(n_freq, "n_freq")
     N = int(N)
     A, _ = _init.hippo_legs(N)
     b = _unit_B(N)
@@ -596,6 +682,12 @@ def realization_error(N: int, E=None, dtype=np.float32, n_freq: int = 400):
 def ginibre_kappa(A, deltas, n_draws: int = 20, seed: int = 0):
     """``kappa_2(V)`` (unit columns) of ``A + E`` for complex Ginibre ``E`` scaled to ``||E||_2 = delta ||A||_2``:
     array ``(len(deltas), n_draws)``; draw ``j`` uses the same Ginibre matrix at every ``delta`` (seeded)."""
+    check_square(A, "A")
+    d = as_array(deltas, "deltas", ndim=(0, 1), allow_complex=False)
+    if np.any(np.asarray(d) < 0):
+        raise ValueError("deltas must be >= 0")
+    check_int(n_draws, "n_draws", minimum=1)
+    check_int(seed, "seed", minimum=0)
     A = np.asarray(A)
     N = A.shape[0]
     nA = float(np.linalg.norm(A, 2))
