@@ -13,8 +13,6 @@ Ours: ``ssmtheory.pseudospectra.sigma_min`` with
 * ``method="lanczos_grid"``: inverse Lanczos vectorized across all grid points (NumPy; the ``auto`` default
   for grids),
 * ``method="svd"``: batched LAPACK SVD of the stacked triangular ``zI - T``,
-* ``method="lanczos"``: jitted per-chunk JAX inverse Lanczos (slow on CPU, ~13 ms/point at N=64: only with
-  ``--methods ... lanczos``; compile excluded by a warm-up call on the same shapes).
 
 Times of ours: median of ``--repeat`` runs (all printed); wall clock and CPU time (``process_time``) are both
 reported and the ratio is given for both (on a loaded machine the CPU-time ratio is the stable one).  BLAS threads: ``--blas-threads`` (default 1, for the
@@ -83,9 +81,7 @@ def main():
             mid = (ref >= 1e-12 * nA) & ~hi
             lo = ref < 1e-12 * nA
             for m in a.methods:
-                ps.sigma_min(A, Z[:8], method=m)  # warm-up / compile (chunk shape reused)
-                if m == "lanczos":
-                    ps.sigma_min(A, Z[:512], method=m)
+                ps.sigma_min(A, Z[:8], method=m)  # warm-up
                 ts, cs = [], []
                 for _ in range(a.repeat):
                     t0, c0 = time.perf_counter(), time.process_time()
