@@ -32,27 +32,23 @@ def _rel(a, b):
     return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("method", ["scan", "associative", "fft"])
-def test_apply_ssm_matches_loop(dtype, method):
-    s = random_mimo(np.random.default_rng(1))
-    lam, B, C, D = s
-    u = np.random.default_rng(2).standard_normal((200, B.shape[1]))
-    ref = loop_mimo(lam, B, C, D, u)
-    y = ssm.apply_ssm(lam.astype(CDT[dtype]), B.astype(CDT[dtype]), C.astype(CDT[dtype]), D.astype(dtype),
-                      u.astype(dtype), method=method)
-    assert y.dtype == jnp.dtype(dtype)
-    assert _rel(y, ref) < RTOL[dtype]
+LAYOUTS = {  # layout -> (random system, loop oracle, apply function, seed, L)
+    "mimo": (random_mimo, loop_mimo, ssm.apply_ssm, 1, 200),
+    "channels": (random_channels, loop_channels, ssm.apply_ssm_channels, 3, 150),
+}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("method", ["scan", "associative", "fft"])
-def test_apply_ssm_channels_matches_loop(dtype, method):
-    lam, B, C, D = random_channels(np.random.default_rng(3))
-    u = np.random.default_rng(4).standard_normal((150, lam.shape[0]))
-    ref = loop_channels(lam, B, C, D, u)
-    y = ssm.apply_ssm_channels(lam.astype(CDT[dtype]), B.astype(CDT[dtype]), C.astype(CDT[dtype]), D.astype(dtype),
-                               u.astype(dtype), method=method)
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_apply_matches_loop(layout, dtype, method):
+    make, loop, apply, seed, L = LAYOUTS[layout]
+    lam, B, C, D = make(np.random.default_rng(seed))
+    H_in = B.shape[1] if layout == "mimo" else lam.shape[0]
+    u = np.random.default_rng(seed + 1).standard_normal((L, H_in))
+    ref = loop(lam, B, C, D, u)
+    y = apply(lam.astype(CDT[dtype]), B.astype(CDT[dtype]), C.astype(CDT[dtype]), D.astype(dtype), u.astype(dtype),
+              method=method)
     assert y.dtype == jnp.dtype(dtype)
     assert _rel(y, ref) < RTOL[dtype]
 

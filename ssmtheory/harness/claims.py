@@ -63,6 +63,7 @@ from pathlib import Path
 import numpy as np
 
 from ssmtheory.harness import paths
+from ssmtheory.harness.report import format_value as _fmt
 
 __all__ = [
     "ClaimFailure",
@@ -244,18 +245,6 @@ def verdict_of(expected: str, passed: bool, control_passed: bool | None = None, 
     if expected == "pass":
         return "reproduced" if passed else "FAILED"
     return "unexpectedly reproduced" if passed else "not reproduced"
-
-
-def _fmt(v) -> str:
-    if isinstance(v, bool) or v is None:
-        return str(v)
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_fmt(x) for x in v) + "]"
-    return str(v)
 
 
 def _current_cell():

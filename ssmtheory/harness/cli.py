@@ -819,6 +819,15 @@ class _ParamAction(argparse.Action):
         setattr(namespace, self.dest, items)
 
 
+def _add_results_dir(p, figures: str | None = None, report: bool = False) -> None:
+    """``--results-dir`` (and ``--fig-dir`` / ``--report`` when asked), shared by the sub-commands."""
+    p.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
+    if figures:
+        p.add_argument("--fig-dir", metavar="DIR", help=f"{figures} (default: $SSMTHEORY_FIG_DIR or <results>/figures)")
+    if report:
+        p.add_argument("--report", metavar="PATH", help="report file (default: <results>/REPORT.md)")
+
+
 def _add_list_command(sub) -> None:
     """The ``list`` sub-command."""
     p_list = sub.add_parser("list", help="list notebooks and their parameters",
@@ -849,9 +858,7 @@ def _add_run_command(sub) -> None:
     p_run.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="notebooks run in parallel processes (default: 1)")
     p_run.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="per-cell execution timeout, > 0 (default: none)")
     p_run.add_argument("--notebooks-dir", metavar="DIR", help="notebook folder (default: <checkout>/notebooks)")
-    p_run.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
-    p_run.add_argument("--fig-dir", metavar="DIR", help="figure folder (default: $SSMTHEORY_FIG_DIR or <results>/figures)")
-    p_run.add_argument("--report", metavar="PATH", help="report file (default: <results>/REPORT.md)")
+    _add_results_dir(p_run, figures="figure folder", report=True)
     p_run.add_argument("--progress-every", type=float, default=30.0, metavar="SECONDS", help=argparse.SUPPRESS)
     p_run.add_argument(
         "-p", "--parameter", dest="param", nargs=2, action=_ParamAction, metavar=("NAME", "VALUE"),
@@ -865,9 +872,7 @@ def _add_report_command(sub) -> None:
     """The ``report`` sub-command."""
     p_rep = sub.add_parser("report", help="rebuild the report from <results>/claims.json",
                            description="Rebuild REPORT.md/.html from <results>/claims.json (and timings.json) without running anything.")
-    p_rep.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
-    p_rep.add_argument("--fig-dir", metavar="DIR", help="figure folder for links (default: $SSMTHEORY_FIG_DIR or <results>/figures)")
-    p_rep.add_argument("--report", metavar="PATH", help="report file (default: <results>/REPORT.md)")
+    _add_results_dir(p_rep, figures="figure folder for links", report=True)
     p_rep.add_argument("--readme", metavar="PATH", help="also regenerate the claims-table and findings blocks of this README "
                        "(between <!-- NAME:begin --> and <!-- NAME:end -->) from the same claims")
     p_rep.set_defaults(func=_cmd_report)
@@ -884,7 +889,7 @@ def _add_publish_command(sub) -> None:
             "passed at the full profile with default parameters and the notebook has not changed since."
         ),
     )
-    p_pub.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
+    _add_results_dir(p_pub)
     p_pub.add_argument("--dest", metavar="DIR", help="checkout to publish into (default: the checkout of the working directory)")
     p_pub.add_argument("--notebooks-dir", metavar="DIR", help="notebook folder (default: <dest>/notebooks)")
     p_pub.add_argument("--dry-run", action="store_true", help="say what would be written, write nothing")
@@ -903,7 +908,7 @@ def _add_expect_update_command(sub) -> None:
         ),
     )
     p_exp.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="stem or two-digit prefix; default: every claims file")
-    p_exp.add_argument("--results-dir", metavar="DIR", help="run folder (default: $SSMTHEORY_RESULTS_DIR or <checkout>/results)")
+    _add_results_dir(p_exp)
     p_exp.add_argument("--expected-dir", metavar="DIR", help="default: <checkout>/tests/expected_claims")
     p_exp.add_argument("--rtol", type=float, default=DEFAULT_RTOL, help=f"relative tolerance for new claims (default {DEFAULT_RTOL:g})")
     p_exp.add_argument("--atol-frac", type=float, default=DEFAULT_ATOL_FRAC,
