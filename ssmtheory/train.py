@@ -30,6 +30,10 @@ mask that exempts SSM parameters — eigenvalues and step sizes, recognised by t
 ``OptimizerSpec.ssm_names`` — unless ``decay_ssm=True``, as state-spaces/s4 does).  A plain
 ``optax.GradientTransformation`` is accepted too (it is then part of the compile key: pass the same object
 to reuse the compiled loop).
+A mixed population takes a tuple of optimizers with ``opt_index`` (member ``i`` uses ``opt[opt_index[i]]``,
+one compile for all).  Training may continue in chunks: pass a result's ``opt_state`` back with
+``start_step`` (the global step of the next step) and it goes on exactly as one long call would, so a caller
+can stop members (``frozen``) or lower their traced learning rate between chunks (ReduceLROnPlateau).
 
 Losses: :data:`LOSSES` maps a name to ``loss(pred, y)`` (``"mse"``, ``"ce"``); :func:`make_loss` builds
 ``loss_fn(params, xb, yb)`` from a model's apply function (cached, so the same arguments give the same
@@ -237,8 +241,34 @@ def _tree_all_finite(tree):
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
 
 
-def _tx_of(opt, lr):
+def _is_mixed(opt) -> bool:
+    """A tuple of optimizers (an optax transformation is itself a NamedTuple, so test for ``init``)."""
+    return isinstance(opt, tuple) and not hasattr(opt, "init")
+
+
+def _tx_of(opt, lr, oi=None):
+    if _is_mixed(opt):
+        return _switch_tx(tuple(_tx_of(o, lr) for o in opt), oi)
     return build_optimizer(opt, lr) if isinstance(opt, OptimizerSpec) else opt
+
+
+def _switch_tx(txs, oi):
+    """One member's optimizer chosen from ``txs`` by the traced index ``oi`` (a mixed population compiles once).
+
+    The state holds every optimizer's state; only the chosen one advances, and its update is the one applied,
+    so a member equals the same member trained with ``txs[oi]`` alone."""
+
+    def init(params):
+        return tuple(tx.init(params) for tx in txs)
+
+    def update(g, state, params=None):
+        outs = [tx.update(g, s, params) for tx, s in zip(txs, state)]
+        upd = jax.tree_util.tree_map(lambda *u: jnp.stack(u)[oi], *[o[0] for o in outs])
+        new = tuple(jax.tree_util.tree_map(lambda a, b: jnp.where(oi == k, a, b), o[1], s)
+                    for k, (o, s) in enumerate(zip(outs, state)))
+        return upd, new
+
+    return optax.GradientTransformation(init, update)
 
 
 def _batch_index(key, t0, n_steps, n, batch_size, sampling):
@@ -246,10 +276,11 @@ def _batch_index(key, t0, n_steps, n, batch_size, sampling):
     if sampling == "step":
         ts = t0 + jnp.arange(n_steps)
         return jax.vmap(lambda t: jax.random.choice(jax.random.fold_in(key, t), n, (batch_size,), replace=False))(ts)
-    nb = n // batch_size
-    epochs = t0 // nb + jnp.arange(n_steps // nb)
+    nb = n // batch_size  # n_steps is whole epochs; one epoch more covers a start inside an epoch (resume)
+    epochs = t0 // nb + jnp.arange(n_steps // nb + 1)
     perms = jax.vmap(lambda e: jax.random.permutation(jax.random.fold_in(key, e), n))(epochs)
-    return perms[:, : nb * batch_size].reshape(n_steps, batch_size)
+    batches = perms[:, : nb * batch_size].reshape(-1, batch_size)
+    return batches[t0 % nb + jnp.arange(n_steps)]
 
 
 def _member_loss(loss_fn, p, X, Y, idx, aux, use_aux):
@@ -257,13 +288,14 @@ def _member_loss(loss_fn, p, X, Y, idx, aux, use_aux):
     return loss_fn(p, *args, *((aux,) if use_aux else ()))
 
 
-def _member_run(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active):
+def _member_run(cfg, p, s, dead, lr, oi, aux, X, Y, key, t0, n_active):
     """Scan one member over ``cfg.n_steps`` steps from global step ``t0`` (only the first ``n_active`` act)."""
     loss_fn, opt, guard, batch_size, sampling, n_steps, project, project_every, use_aux, zero_bad = cfg
-    tx = _tx_of(opt, lr)
+    tx = _tx_of(opt, lr, oi)
     rec_dt = jnp.result_type(float)
     vg = jax.value_and_grad(lambda p_, idx: _member_loss(loss_fn, p_, X, Y, idx, aux, use_aux))
     idx_all = None if batch_size is None else _batch_index(key, t0, n_steps, X.shape[0], batch_size, sampling)
+    frozen = dead  # members frozen by the caller (guard=False still leaves them alone)
 
     def body(carry, inp):
         p, s, dead = carry
@@ -272,7 +304,7 @@ def _member_run(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active):
             t = t0 + i
             pp = project(p, X, Y, aux)
             p = jax.tree_util.tree_map(lambda a, b: jnp.where((t > 0) & (t % project_every == 0), a, b), pp, p)
-        active = (i < n_active) & ~dead if guard else i < n_active
+        active = (i < n_active) & ~(dead if guard else frozen)
 
         def do(args):
             p, s = args
@@ -302,23 +334,27 @@ def _member_run(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active):
 @functools.partial(jax.jit, static_argnames=("cfg",))
 def _run_one(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active):
     _TRACES["count"] += 1
-    return _member_run(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active)
+    return _member_run(cfg, p, s, dead, lr, None, aux, X, Y, key, t0, n_active)
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "member_data"))
-def _run_population(cfg, member_data, p, s, dead, lr, aux, X, Y, keys, t0, n_active):
+def _run_population(cfg, member_data, p, s, dead, lr, oi, aux, X, Y, keys, t0, n_active):
     _TRACES["count"] += 1
     xa = 0 if member_data else None
-    f = jax.vmap(_member_run, in_axes=(None, 0, 0, 0, 0, 0, xa, xa, 0, None, None))
-    return f(cfg, p, s, dead, lr, aux, X, Y, keys, t0, n_active)
+    f = jax.vmap(_member_run, in_axes=(None, 0, 0, 0, 0, 0, 0, xa, xa, 0, None, None))
+    return f(cfg, p, s, dead, lr, oi, aux, X, Y, keys, t0, n_active)
 
 
 def _init_state(opt, lr, params):
     return _tx_of(opt, lr).init(params)
 
 
+def _init_member(opt, lr, oi, params):
+    return _tx_of(opt, lr, oi).init(params)
+
+
 _init_one = jax.jit(_init_state, static_argnums=0)
-_init_population = jax.jit(jax.vmap(_init_state, in_axes=(None, 0, 0)), static_argnums=0)
+_init_population = jax.jit(jax.vmap(_init_member, in_axes=(None, 0, 0, 0)), static_argnums=0)
 
 
 # --------------------------------------------------------------------------- public: populations
@@ -345,19 +381,65 @@ def _real_dtype(params):
     return jnp.result_type(float)
 
 
-def _check_opt(opt):
+def _check_opt(opt, allow_mixed=False):
     if opt is None:
         return OptimizerSpec()
     if isinstance(opt, OptimizerSpec):
         return opt
     if hasattr(opt, "init") and hasattr(opt, "update"):
         return opt
-    raise ValueError("opt must be an OptimizerSpec or an optax.GradientTransformation")
+    if allow_mixed and isinstance(opt, (tuple, list)):
+        if not opt:
+            raise ValueError("opt: a mixed population needs at least one optimizer")
+        return tuple(_check_opt(o) for o in opt)
+    raise ValueError("opt must be an OptimizerSpec, an optax.GradientTransformation"
+                     + (" or a tuple of them (with opt_index)" if allow_mixed else ""))
 
 
 def _static_opt(opt):
     """The compile key of ``opt``: an OptimizerSpec without its (traced) learning rate."""
+    if _is_mixed(opt):
+        return tuple(_static_opt(o) for o in opt)
     return dataclasses.replace(opt, lr=0.0) if isinstance(opt, OptimizerSpec) else opt
+
+
+def _check_opt_index(opt, opt_index, M):
+    """``(M,)`` int32 member optimizer indices (zeros when ``opt`` is a single optimizer)."""
+    if not _is_mixed(opt):
+        if opt_index is not None:
+            raise ValueError("opt_index needs opt to be a tuple of optimizers")
+        return jnp.zeros(M, jnp.int32)
+    if opt_index is None:
+        raise ValueError("opt is a tuple of optimizers: pass opt_index, one index per member")
+    oi = np.asarray(opt_index)
+    if oi.shape != (M,) or oi.dtype.kind not in "iu":
+        raise ValueError(f"opt_index must be {M} integers (one per member), got {oi.dtype} {oi.shape}")
+    if oi.size and (oi.min() < 0 or oi.max() >= len(opt)):
+        raise ValueError(f"opt_index entries must lie in [0, {len(opt)}), got {oi.min()}..{oi.max()}")
+    return jnp.asarray(oi, jnp.int32)
+
+
+def _check_frozen(frozen, M):
+    if frozen is None:
+        return np.zeros(M, bool)
+    fr = np.asarray(frozen)
+    if fr.shape != (M,) or fr.dtype != bool:
+        raise ValueError(f"frozen must be {M} booleans (one per member), got {fr.dtype} {fr.shape}")
+    return fr
+
+
+def _check_opt_state(opt_state, sopt, lr_arr, oi, params):
+    """The initial optimizer state: fresh, or ``opt_state`` (resumed) after checking it fits ``opt`` and ``params``."""
+    if opt_state is None:
+        return _init_population(sopt, lr_arr, oi, params)
+    want = jax.eval_shape(lambda: _init_population(sopt, lr_arr, oi, params))
+    got_def, want_def = jax.tree_util.tree_structure(opt_state), jax.tree_util.tree_structure(want)
+    same = got_def == want_def and all(
+        jnp.shape(a) == b.shape for a, b in zip(jax.tree_util.tree_leaves(opt_state), jax.tree_util.tree_leaves(want)))
+    if not same:
+        raise ValueError("opt_state does not fit opt and params (resume with the opt_state of a result trained with "
+                         "the same optimizer and parameter shapes)")
+    return opt_state
 
 
 def _check_population(params, aux):
@@ -424,12 +506,18 @@ def _check_batching(batch_size, sampling, n, steps):
 def fit_population(loss_fn: Callable, params, data=None, steps: int = 100, opt=None, lr=None, aux=None,
                    batch_size: Optional[int] = None, sampling: str = "epoch", member_data: bool = False,
                    seed: int = 0, keys=None, guard: bool = True, project: Optional[Callable] = None,
-                   project_every: Optional[int] = None, zero_nonfinite_grads: bool = False) -> PopulationResult:
+                   project_every: Optional[int] = None, zero_nonfinite_grads: bool = False, opt_index=None,
+                   opt_state=None, frozen=None, start_step: int = 0) -> PopulationResult:
     """Train ``M`` members at once (one compiled, ``vmap``-ed optax loop); see the module docstring.
 
     ``loss_fn(params_i[, xb, yb][, aux_i])``; ``params``: leaves with leading axis ``M``; ``opt``: an
-    :class:`OptimizerSpec` (default Adam 1e-3) or an optax transformation; ``lr``: overrides ``opt.lr``, a
-    scalar or ``(M,)`` (traced: no re-trace per value); ``aux``: pytree with leading axis ``M``;
+    :class:`OptimizerSpec` (default Adam 1e-3), an optax transformation, or a tuple of them with
+    ``opt_index`` (``(M,)`` ints: member ``i`` uses ``opt[opt_index[i]]``; one compile for the mixed
+    population); ``lr``: overrides ``opt.lr``, a scalar or ``(M,)`` (traced: no re-trace per value, so a
+    caller may lower it between calls, e.g. ReduceLROnPlateau); ``aux``: pytree with leading axis ``M``;
+    ``opt_state``: resume from a previous result's ``opt_state`` (same ``opt`` and shapes; counts, moments
+    and schedules continue) with ``start_step`` the global index of the first step (batches, projection);
+    ``frozen``: ``(M,)`` bools, members that take no step (their ``steps`` is 0, ``diverged`` unchanged);
     ``project(params_i, X_i, Y_i, aux_i) -> params_i`` (optional) is applied before the update at steps
     ``project_every, 2 project_every, ...`` (the optimizer state is kept).  ``zero_nonfinite_grads``: replace
     non-finite gradient entries by 0 before the update (the guard then sees the cleaned gradient).
@@ -439,7 +527,10 @@ def fit_population(loss_fn: Callable, params, data=None, steps: int = 100, opt=N
         raise ValueError("loss_fn must be callable")
     M = _check_population(params, aux)
     steps = check_int(steps, "steps")
-    opt = _check_opt(opt)
+    opt = _check_opt(opt, allow_mixed=True)
+    oi = _check_opt_index(opt, opt_index, M)
+    frozen = _check_frozen(frozen, M)
+    start_step = check_int(start_step, "start_step", minimum=0)
     X, Y, n = _check_pop_data(data, M, bool(member_data))
     batch_size, n_steps = _check_batching(batch_size, sampling, n, steps)
     keys = _check_keys(keys, seed, M)
@@ -449,24 +540,26 @@ def fit_population(loss_fn: Callable, params, data=None, steps: int = 100, opt=N
         if not callable(project):
             raise ValueError("project must be callable")
         project_every = check_int(project_every, "project_every")
-    lr_arr = _member_lr(opt, lr, M, params)
+    lr_arr = _member_lr(opt, lr, M, params, oi)
     cfg = (loss_fn, _static_opt(opt), bool(guard), batch_size, sampling, n_steps, project, project_every,
            aux is not None, bool(zero_nonfinite_grads))
-    sopt = cfg[1]
-    state = _init_population(sopt, lr_arr, params)
-    dead = jnp.zeros(M, bool)
+    state = _check_opt_state(opt_state, cfg[1], lr_arr, oi, params)
+    dead = jnp.asarray(frozen)
     p, s, dead, (loss, gn, ok, active) = _run_population(cfg, bool(member_data) and X is not None, params, state,
-                                                          dead, lr_arr, aux, X, Y, keys, jnp.asarray(0, jnp.int32),
+                                                          dead, lr_arr, oi, aux, X, Y, keys,
+                                                          jnp.asarray(start_step, jnp.int32),
                                                           jnp.asarray(steps, jnp.int32))
     took = np.asarray(active)[:, :steps] & np.asarray(ok)[:, :steps]
     return PopulationResult(params=p, opt_state=s, losses=np.asarray(loss)[:, :steps].T,
-                            grad_norms=np.asarray(gn)[:, :steps].T, diverged=np.asarray(dead),
+                            grad_norms=np.asarray(gn)[:, :steps].T, diverged=np.asarray(dead) & ~frozen,
                             steps=took.sum(axis=1) if guard else np.asarray(active)[:, :steps].sum(axis=1))
 
 
-def _member_lr(opt, lr, M, params):
+def _member_lr(opt, lr, M, params, oi=None):
     dt = _real_dtype(params)
-    if lr is None:
+    if lr is None and _is_mixed(opt):
+        lr = np.array([o.lr if isinstance(o, OptimizerSpec) else 0.0 for o in opt])[np.asarray(oi)]
+    elif lr is None:
         lr = opt.lr if isinstance(opt, OptimizerSpec) else 0.0
     lr = np.asarray(lr, np.float64)
     if lr.ndim not in (0, 1) or (lr.ndim == 1 and lr.shape[0] != M):

@@ -34,8 +34,9 @@ def _pop_loss(p, xb, yb):
 VALID = {
     # train (the old entries fit/mse/cross_entropy/accuracy/make_loss/evaluate stay in tests/test_bad_inputs.py)
     "train.fit_population": (dict(loss_fn=_pop_loss, params=_POP, data=(_XP, _YP), steps=2, batch_size=2,
-                                  sampling="epoch", seed=0),
-                             {"steps": "pint", "batch_size": "pint", "sampling": "option", "seed": "nnint"}),
+                                  sampling="epoch", seed=0, start_step=0),
+                             {"steps": "pint", "batch_size": "pint", "sampling": "option", "seed": "nnint",
+                              "start_step": "nnint"}),
     "train.build_optimizer": (dict(spec=train.OptimizerSpec("adamw", weight_decay=0.1)), {}),
     "train.ssm_mask": (dict(params={"w": np.ones(2), "C": np.ones(2)}), {}),
     "train.get_loss": (dict(kind="mse"), {"kind": "option"}),
@@ -53,7 +54,6 @@ VALID = {
     "theory.measure.layer_input_stats": (dict(params=_P, cfg=_CFG, x=_XD), {"x": "real"}),
     "theory.measure.tau_layers": (dict(params=_P, cfg=_CFG, stats=[(np.zeros((8, 2)), np.ones((8, 2)))]), {}),
     "theory.measure.tau_regularizer": (dict(params=_P, cfg=_CFG, x=_XD), {"x": "real"}),
-    "theory.measure.make_regularized_loss": (dict(cfg=_CFG, kind="ce", lam=0.1), {"kind": "option", "lam": "float"}),
     "theory.measure.scale_rule": (dict(params=_P, cfg=_CFG, x=_XD, eps=1e-30), {"x": "real", "eps": "pfloat"}),
     # experiments.siso
     "experiments.siso.init_params": (dict(N=2, dt=0.1, seed=0), {"N": "pint", "dt": "pfloat", "seed": "nnint"}),
@@ -107,6 +107,11 @@ EXTRA = [
     ("train.fit_population", "data", "X/Y length mismatch", (_XP, _YP[:-1])),
     ("train.fit_population", "lr", "negative lr", -1.0),
     ("train.fit_population", "aux", "aux without member axis", {"lam": jnp.zeros(3)}),
+    ("train.fit_population", "opt_index", "opt_index without a tuple of optimizers", np.zeros(2, int)),
+    ("train.fit_population", "frozen", "frozen of the wrong length", np.zeros(3, bool)),
+    ("train.fit_population", "frozen", "frozen not boolean", np.zeros(2)),
+    ("train.fit_population", "opt_state", "opt_state of another optimizer", ()),
+    ("train.fit_population", "opt", "empty tuple of optimizers", ()),
     ("theory.measure.tau", "sigma", "negative sigma", -np.ones(8)),
     ("experiments.siso.compress", "y", "length mismatch", np.ones(9)),
 ]

@@ -293,3 +293,67 @@ def test_optimizer_spec_and_population_bad_inputs():
         r = train.fit_population(_lin_loss, p0, (X, Y), steps=4, opt=train.OptimizerSpec("radam", 1e-2, schedule=sched,
                                                                                      decay_steps=4, warmup_steps=1))
         assert np.all(np.isfinite(r.losses))
+
+
+# --------------------------------------------------------------------------- mixed optimizers, resume, frozen
+
+
+def test_mixed_population_equals_single_optimizer_runs():
+    """opt=(adam, adamw, radam) with opt_index: each member equals the member trained with its optimizer alone
+    (one compile for the mixed population)."""
+    X, Y = _pop_data()
+    specs = (train.OptimizerSpec("adam", 2e-2), train.OptimizerSpec("adamw", 3e-2, weight_decay=0.1),
+             train.OptimizerSpec("radam", 1e-2, schedule="cosine", decay_steps=17))
+    oi = np.array([2, 0, 1, 0])
+    rng = np.random.default_rng(2)
+    members = [{"w": jnp.asarray(rng.normal(size=3)), "b": jnp.asarray(rng.normal())} for _ in range(4)]
+    keys = jnp.stack([jax.random.PRNGKey(s) for s in range(4)])
+    kw = dict(data=(X, Y), steps=17, batch_size=8)
+    pop = train.fit_population(_lin_loss, _stack(members), opt=specs, opt_index=oi, keys=keys, **kw)
+    for i in range(4):
+        one = train.fit_population(_lin_loss, _stack([members[i]]), opt=specs[oi[i]], keys=keys[i : i + 1], **kw)
+        np.testing.assert_allclose(pop.losses[:, i], one.losses[:, 0], rtol=1e-12)
+        np.testing.assert_allclose(pop.params["w"][i], one.params["w"][0], rtol=1e-12)
+    n = train.trace_count()
+    train.fit_population(_lin_loss, _stack(members), opt=specs, opt_index=oi[::-1].copy(), keys=keys, **kw)
+    assert train.trace_count() == n
+    with pytest.raises(ValueError, match="opt_index"):
+        train.fit_population(_lin_loss, _stack(members), opt=specs, keys=keys, **kw)
+    with pytest.raises(ValueError, match="opt_index"):
+        train.fit_population(_lin_loss, _stack(members), opt=specs, opt_index=np.array([0, 1, 3, 0]), keys=keys, **kw)
+    with pytest.raises(ValueError, match="opt_index"):
+        train.fit_population(_lin_loss, _stack(members), opt=specs[0], opt_index=oi, keys=keys, **kw)
+
+
+@pytest.mark.parametrize("spec", [train.OptimizerSpec("adamw", 2e-2, schedule="cosine", decay_steps=30, clip=1.0),
+                                  train.OptimizerSpec("adam", 2e-2)])
+def test_resume_in_chunks_equals_one_run(spec):
+    """Three calls of 10 steps that resume opt_state (and start_step for the batches) equal one call of 30."""
+    X, Y = _pop_data(n=48)
+    p0 = _stack([{"w": jnp.zeros(3), "b": jnp.zeros(())}, {"w": jnp.ones(3), "b": jnp.ones(())}])
+    kw = dict(data=(X, Y), opt=spec, batch_size=16, seed=5)
+    ref = train.fit_population(_lin_loss, p0, steps=30, **kw)
+    p, st, losses = p0, None, []
+    for c in range(3):
+        r = train.fit_population(_lin_loss, p, steps=10, opt_state=st, start_step=10 * c, **kw)
+        p, st = r.params, r.opt_state
+        losses.append(r.losses)
+    np.testing.assert_allclose(np.concatenate(losses), ref.losses, rtol=1e-12)
+    np.testing.assert_allclose(p["w"], ref.params["w"], rtol=1e-12)
+    with pytest.raises(ValueError, match="opt_state"):
+        train.fit_population(_lin_loss, p0, steps=3, opt_state=ref.opt_state,
+                             **dict(kw, opt=train.OptimizerSpec("sgd", 1e-2, momentum=0.9)))
+
+
+def test_frozen_members_take_no_step():
+    X, Y = _pop_data()
+    p0 = _stack([{"w": jnp.zeros(3), "b": jnp.zeros(())}] * 3)
+    fr = np.array([False, True, False])
+    for guard in (True, False):
+        r = train.fit_population(_lin_loss, p0, (X, Y), steps=5, opt=train.OptimizerSpec("sgd", 1e-2), frozen=fr,
+                                 guard=guard)
+        assert list(r.steps) == [5, 0, 5] and not r.diverged.any()
+        assert float(jnp.abs(r.params["w"][1]).max()) == 0.0 and np.all(np.isnan(r.losses[:, 1]))
+        np.testing.assert_allclose(r.params["w"][0], r.params["w"][2], rtol=0)
+    with pytest.raises(ValueError, match="frozen"):
+        train.fit_population(_lin_loss, p0, (X, Y), steps=2, frozen=[0, 1, 0])
