@@ -41,7 +41,8 @@
 #    long-memory teacher, gap against $T$ with bootstrap CIs over seeds.
 # 5. Depth as a product of per-block constants (fig. `depth`).
 #
-# Formulas live in `ssmtheory.theory.bounds` (the paper form: `bounds.paper_form_bound`, `bounds.paper_form_complexity`),
+# Formulas live in `ssmtheory.theory.bounds` (the paper form: `bounds.paper_form_complexity`), their evaluation on a model
+# and the sweeps below in `ssmtheory.experiments.deep_bounds` (`deep_bounds.paper_form_bound`, `deep_bounds.bound_for_model`),
 # the Monte Carlo machinery in `ssmtheory.experiments.rademacher`; `tests/test_bounds.py` and `tests/test_rademacher.py` check
 # every ingredient against brute force. Claims are declared before anything is computed (cell 2);
 # *theorem* and *experiment* claims each carry a control that must come out the other way, the rest are *sanity*.
@@ -151,37 +152,19 @@ import jax
 
 jax.config.update("jax_enable_x64", True)  # norms near |lambda| = 1 and the e^200-sized comparator need float64
 
-import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
-from scipy.optimize import brentq
 
-from ssmtheory.theory import bounds
-from ssmtheory import models, norms, stats
-from ssmtheory.harness import plotting
+from ssmtheory import models, stats
+from ssmtheory.experiments import deep_bounds as db
 from ssmtheory.experiments import rademacher as rad
+from ssmtheory.harness import plotting
+from ssmtheory.theory import bounds
 
 plotting.use_style()
 DELTA, N0, C_LOSS, K_U, K_E = 0.05, 1000, 1.0, 1.0, 1.0  # confidence, reference N, clipping level, per-step and energy input bounds
+BND = dict(N=N0, delta=DELTA, K_u=K_U, c_loss=C_LOSS)  # the arguments every bound call shares
 print(f"profile={profile}, backend={jax.default_backend()}")
-
-
-def lru_cfg(n_layers=2, d_model=4, d_state=16, r_max=0.95, residual=False, dtype=jnp.float64):
-    return models.DeepSSMConfig(d_input=1, d_model=d_model, d_output=1, n_layers=n_layers, d_state=d_state, block="lru",
-                                nonlinearity="tanh", norm=None, residual=residual, readout="last", r_min=0.5, r_max=r_max,
-                                dtype=dtype)
-
-
-def with_radius(params, r):
-    """Same model with every block's eigenvalues rescaled so that the largest modulus is r (phases, B, C, D kept)."""
-    out = jax.tree_util.tree_map(lambda a: a, params)
-    for lp in out["layers"]:
-        mod = np.exp(-np.exp(np.asarray(lp["ssm"]["nu_log"])))
-        new = r * mod / mod.max()
-        with np.errstate(divide="ignore"):
-            lp["ssm"]["nu_log"] = jnp.asarray(np.log(-np.log(new)))  # |lambda| = 1 gives nu_log = -inf, exp(-exp(-inf)) = 1
-    return out
-
 
 # %% [markdown]
 # ## The bound, derived
@@ -190,7 +173,7 @@ def with_radius(params, r):
 # encoder $v_{0,t}=W_e^\top u_t$ ($+b_e$); blocks $l=1..L$: a diagonal stable LTI SSM $\Sigma_l$ with impulse response
 # $h_0=D$, $h_k=CA^{k-1}B$, $z_t=\sum_{k<t}h_kv_{t-k}$, then a coordinate-wise $L_\phi$-Lipschitz $\phi$ with $\phi(0)=0$
 # (tanh: $L_\phi=1$), optionally residual; readout $f(u)=w^\top v_{L,T}+b$. Not covered: LayerNorm, GLU, selective SSMs
-# (`bounds.check_architecture` refuses them). Loss: clipped square $\ell=\min((\hat y-y)^2,c)\in[0,c]$, $L_\ell=2\sqrt c$.
+# (`deep_bounds.check_architecture` refuses them). Loss: clipped square $\ell=\min((\hat y-y)^2,c)\in[0,c]$, $L_\ell=2\sqrt c$.
 #
 # **Assumption** *[secondary]*: every input has finite energy, $\sum_t\|u_t\|_2^2\le K^2$.
 #
@@ -213,14 +196,14 @@ def with_radius(params, r):
 #   a uniform $H_2$ bound here; for $S(\gamma,\beta,d)$: $H=\sqrt{d^2+\beta^2/(1-\gamma^2)}$.
 # * **Readout, loss, PAC** *[reconstructed; SSBD Thm 26.5 as in the authors' sibling paper 2405.10054: secondary]*.
 #
-# Together, with probability $\ge1-\delta$ (`bounds.paper_form_bound`):
+# Together, with probability $\ge1-\delta$ (`deep_bounds.paper_form_bound`):
 # $$\mathbb E\ell-\frac1N\sum_i\ell_i\ \le\ \frac{2L_\ell\big(K\,\|W_e\|_\infty\|w\|_1\,\prod_{l<L}2L_\phi E_l\cdot2L_\phi H_L+|b|\big)+4c\sqrt{2\ln(4/\delta)}}{\sqrt N}.$$
 # **No $T$ appears**; $E_l$ and $H_L$ are finite exactly when the blocks are stable. For a model chosen from data,
 # `grid=bounds.NormGrid()` rounds every norm to a geometric grid and pays $\delta\to\delta/|\text{grid}|$.
 #
 # **Our per-step extension** *[reconstructed, not the paper's]*: for inputs bounded per step, $\|u_t\|_2\le K_u$, put the
 # supremum over $t$ outside ($M_\infty(V)=\sup_t(\mathbb E\sup\|\cdot\|_\infty^2)^{1/2}$) and use $\ell_1$ for **every** block,
-# the last included (`bounds.bound_for_model`, true $\ell_1$ by default, `l1="envelope"` for the looser per-mode envelope
+# the last included (`deep_bounds.bound_for_model`, true $\ell_1$ by default, `l1="envelope"` for the looser per-mode envelope
 # $\|D\|_\infty+\sum_j\beta_j/(1-|\lambda_j|)$). It pays for covering per-step inputs with $\ell_1\ge H_2$ at the last block.
 # Feeding per-step inputs to the paper's form instead costs $K=K_u\sqrt T$: comparator (iii) below.
 
@@ -238,40 +221,20 @@ def with_radius(params, r):
 
 # %%
 i1024, i4096 = Ts.index(1024), Ts.index(4096)
-curves, reps, paper = {}, {}, {}
-for r in (0.9, 0.95, 0.99, 0.999):
-    cfg = lru_cfg(r_max=r)
-    params = models.init_params(jax.random.PRNGKey(seed), cfg)
-    reps[r] = [bounds.bound_for_model(params, cfg, N=N0, delta=DELTA, K_u=K_U, c_loss=C_LOSS, T=T) for T in Ts]
-    curves[r] = np.array([rp.bound for rp in reps[r]])
-    paper[r] = bounds.paper_form_bound(params, cfg, N=N0, delta=DELTA, K=K_E, c_loss=C_LOSS, T=max(Ts))
-
-cfg95 = lru_cfg(r_max=0.95)
+sweep = db.length_sweep(Ts, (0.9, 0.95, 0.99, 0.999), seed=seed, K_E=K_E, **BND)
+curves, reps, paper = sweep["curves"], sweep["reps"], sweep["paper"]
+cfg95 = db.lru_config(r_max=0.95)
 params95 = models.init_params(jax.random.PRNGKey(seed), cfg95)
-blocks95 = [bounds.block_standard(s) for s in models.layer_systems(params95, cfg95)]
-rep0, Lloss = reps[0.95][0], reps[0.95][0].lipschitz_loss
-rng = np.random.default_rng(seed)
-nonnormal = []  # (i): the same blocks in a non-normal state basis with ||V A V^-1||_inf = 1.05
-for A, B, C, D in blocks95:
-    U = np.triu(rng.normal(size=(A.size, A.size)), 1)
-    s = brentq(lambda s: np.abs(bounds.nonnormal_realization(A, B, C, D, np.eye(A.size) + s * U)[0]).sum(1).max() - 1.05, 0.0, 10.0)
-    nonnormal.append(bounds.nonnormal_realization(A, B, C, D, np.eye(A.size) + s * U))
-same_h = float(np.abs(norms.impulse_response(*blocks95[0], 64) - norms.impulse_response(*nonnormal[0], 64)).max())
-comp_i = np.array([bounds.generalization_bound(bounds.complexity_numerator(
-    rep0.K, rep0.readout_l1, [bounds.block_constant(bounds.power_norm_envelope(*nn, T=T), rep0.lipschitz) for nn in nonnormal],
-    Lloss, rep0.encoder_norm, rep0.bias_abs), N0, C_LOSS, DELTA) for T in Ts])
-comp_ii = np.array([(rp.numerator * bounds.union_over_time_factor(T) + rp.confidence) / math.sqrt(N0) for rp, T in zip(reps[0.95], Ts)])
-comp_iii = np.array([bounds.paper_form_bound(params95, cfg95, N=N0, delta=DELTA, K=K_U * math.sqrt(T), c_loss=C_LOSS, T=T).bound for T in Ts])
+cmp_ = db.length_comparators(params95, cfg95, reps[0.95], Ts, seed=seed, **BND)
+comp_i, comp_ii, comp_iii, l1_T, l1_inf, env_inf = (cmp_[k] for k in ("comp_i", "comp_ii", "comp_iii", "l1_T", "l1_inf", "env_inf"))
 comps = {"(i) $\\|C\\|\\|A\\|^{k-1}\\|B\\|$ chain, non-normal basis": comp_i, "(ii) union bound over time": comp_ii,
          "(iii) paper's bound outside its assumption, $K=K_u\\sqrt{T}$": comp_iii}
-l1_T = np.array([[bounds.l1_upper(*blk, T=T) for T in Ts] for blk in blocks95])  # true truncated l1, per block
-l1_inf = np.array([bounds.l1_upper(*blk) for blk in blocks95])
-env_inf = np.array([bounds.l1_envelope(*blk) for blk in blocks95])
-print(f"non-normal realization: same impulse response to {same_h:.1e};  true l1 (upper end) per block {np.round(l1_inf, 3)}, "
+print(f"non-normal realization: same impulse response to {cmp_['same_h']:.1e};  true l1 (upper end) per block {np.round(l1_inf, 3)}, "
       f"per-mode envelope {np.round(env_inf, 3)} (x{np.round(env_inf / l1_inf, 2)})")
 print("paper-form bound (finite energy, K = 1):", {r: round(p.bound, 2) for r, p in paper.items()},
       " per-step extension at T = 4096:", {r: round(float(c[i4096]), 2) for r, c in curves.items()})
 
+# %%
 fig, (ax0, axi, ax1) = plt.subplots(1, 3, figsize=(17, 4.6), gridspec_kw=dict(width_ratios=[1.3, 1, 1]))
 for (r, y), c in zip(curves.items(), ("C0", "C1", "C2", "C3")):
     ax0.plot(Ts, y, "o-", color=c, label=f"per-step extension, $r_{{max}}$={r}")
@@ -295,6 +258,7 @@ for ax in (ax0, axi, ax1):
 fig_T = plotting.save_figure(fig, NB, "T")
 plt.show()
 
+# %%
 flat = max(abs(curves[r][i4096] / curves[r][i1024] - 1) for r in (0.9, 0.95))
 claims.sanity("racz.extension_flat_in_T", flat, 1e-3, "<", figure=fig_T,
               description="per-step extension with finite-horizon true l1 norms: max over r_max in {0.9, 0.95} of |B(4096)/B(1024) - 1|")
@@ -316,27 +280,16 @@ claims.sanity("racz.l1_upper_ge_truncated", float((l1_inf[:, None] / l1_T).min()
 
 # %%
 base = models.init_params(jax.random.PRNGKey(seed), cfg95)
-rows = []
-for r in radii:
-    p_r = with_radius(base, r)
-    rep = bounds.bound_for_model(p_r, cfg95, N=N0, delta=DELTA, K_u=K_U, c_loss=C_LOSS)
-    pf = bounds.paper_form_bound(p_r, cfg95, N=N0, delta=DELTA, K=K_E, c_loss=C_LOSS, T=max(Ts))
-    rows.append(dict(r=r, B=pf.bound, Bx=rep.bound, E=rep.block_E, H2=pf.block_E[-1]))
-margin = 1 - np.array(radii)
-Bm, Bx = np.array([row["B"] for row in rows]), np.array([row["Bx"] for row in rows])
-E1 = np.array([row["E"][0] for row in rows])
-p1 = with_radius(base, 1.0)
-pf1 = bounds.paper_form_bound(p1, cfg95, N=N0, delta=DELTA, K=K_E, c_loss=C_LOSS, T=max(Ts))
-blocks1 = [bounds.block_standard(s) for s in models.layer_systems(p1, cfg95)]
-cap = [float(np.abs(D).sum(1).max() + bounds.mode_coefficients(A, B, C).sum()) for A, B, C, D in blocks1]
+ms = db.margin_sweep(base, cfg95, radii, T_max=max(Ts), K_E=K_E, **BND)
+margin, Bm, Bx, E1, cap, pf1 = ms["margin"], ms["B"], ms["Bx"], ms["E"][:, 0], ms["cap"], ms["pf1"]
 T_unit = unit_Ts
-E_unit = np.array([bounds.l1_upper(*blocks1[0], T=T) for T in T_unit])
-B_unit = np.array([bounds.bound_for_model(p1, cfg95, N=N0, delta=DELTA, K_u=K_U, c_loss=C_LOSS, T=T).bound for T in T_unit])
-B_99 = np.array([bounds.bound_for_model(with_radius(base, 0.99), cfg95, N=N0, delta=DELTA, K_u=K_U, c_loss=C_LOSS, T=T).bound for T in T_unit])
+uh = db.unit_radius_horizon(base, cfg95, T_unit, **BND)
+E_unit, B_unit, B_99 = uh["E"], uh["B"], uh["B_99"]
 
+# %%
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(13, 4.6))
 ax0.plot(margin, E1, "o-", label="true $\\ell_1$ norm $E_1$ (block 1)")
-ax0.plot(margin, [row["H2"] for row in rows], "^-", label="$H_2$ factor $\\sqrt{q}\\,\\|\\Sigma_2\\|_{H_2}$ (block 2)")
+ax0.plot(margin, ms["H2"], "^-", label="$H_2$ factor $\\sqrt{q}\\,\\|\\Sigma_2\\|_{H_2}$ (block 2)")
 ax0.plot(margin, margin * E1, "d-", label="$(1-r)\\,E_1$")
 ax0.plot(margin, Bm, "k*-", label=f"paper-form bound (N = {N0}, K = {K_E})")
 ax0.plot(margin, Bx, "s--", color="grey", label=f"per-step extension (K_u = {K_U})")
@@ -351,10 +304,11 @@ ax1.legend(fontsize=8)
 fig_margin = plotting.save_figure(fig, NB, "margin")
 plt.show()
 
+# %%
 order = np.argsort(margin)  # increasing margin
 claims.sanity("racz.bound_decreasing_in_margin", float(np.max(Bm[order][1:] / Bm[order][:-1])), 1.0, "<", figure=fig_margin,
               description="paper-form bound strictly decreasing in the margin 1-r (max ratio of consecutive bounds)")
-ratio_cap = max(float(np.max(margin * np.array([row["E"][l] for row in rows]))) / cap[l] for l in range(len(cap)))
+ratio_cap = max(float(np.max(margin * ms["E"][:, l])) / cap[l] for l in range(len(cap)))
 claims.sanity("racz.margin_times_l1_bounded", ratio_cap, 1.0, "<=", figure=fig_margin,
               description="(1-r) E_l <= ||D_l||_inf + beta_l (max over the sweep and blocks, as a ratio)")
 claims.sanity("racz.bound_infinite_at_unit_radius", 1.0 / pf1.bound, 0.0, "<=", figure=fig_margin,
@@ -386,18 +340,13 @@ print("E_1 (1 - r):", np.round(margin * E1, 3), " cap:", np.round(cap, 3),
 
 # %%
 ob_bound = bounds.paper_form_complexity(K_E, ob_N, [], 1.0, last_nonlinearity=False)  # H = 1
-ob = []
-for T in ob_Ts:
-    U = rad.energy_inputs(ob_N, T, K=K_E, seed=seed + T)
-    Up = rad.per_step_inputs(ob_N, T, K_u=K_U, seed=seed + T)
-    mc, se = rad.h2_ball_rademacher_mc(U, n_sigma=ob_n_sigma, seed=seed + 1)
-    ob.append(dict(T=T, exact=rad.h2_ball_rademacher_exact(U), mc=mc, se=se, per_step=rad.h2_ball_rademacher_exact(Up)))
-ob_exact = np.array([o["exact"] for o in ob])
-ob_step = np.array([o["per_step"] for o in ob])
+ob = rad.one_block_study(ob_Ts, ob_N, K=K_E, K_u=K_U, n_sigma=ob_n_sigma, seed=seed)
+ob_exact, ob_step = ob["exact"], ob["per_step"]
 
+# %%
 fig, ax = plt.subplots(figsize=(7.5, 4.4))
 ax.plot(ob_Ts, ob_exact, "o-", label="exact $\\hat{\\mathfrak{R}}_S$, finite energy ($K$ = 1)")
-ax.errorbar(ob_Ts, [o["mc"] for o in ob], yerr=[3 * o["se"] for o in ob], fmt="x", capsize=3, label="Monte Carlo (± 3 s.e.)")
+ax.errorbar(ob_Ts, ob["mc"], yerr=3 * ob["se"], fmt="x", capsize=3, label="Monte Carlo (± 3 s.e.)")
 ax.plot(ob_Ts, ob_step, "s--", label="exact $\\hat{\\mathfrak{R}}_S$, per-step inputs U[−1, 1] (control)")
 ax.axhline(ob_bound, color="k", label="paper-form bound $HK/\\sqrt{N}$")
 ax.axhline(ob_bound / math.sqrt(2), color="k", ls=":", label="bound / √2 (Szarek)")
@@ -408,9 +357,10 @@ ax.legend(fontsize=7.5)
 fig_ob = plotting.save_figure(fig, NB, "one_block")
 plt.show()
 
+# %%
 claims.check("racz.one_block_bound_holds", float(np.max(ob_exact / ob_bound)), control_observed=float(np.max(ob_step / ob_bound)), figure=fig_ob)
 claims.check("racz.one_block_bound_sharp", float(np.max(ob_bound / ob_exact)), control_observed=float(np.max(2 * ob_bound / ob_exact)), figure=fig_ob)
-claims.sanity("racz.one_block_mc_matches_exact", max(abs(o["mc"] - o["exact"]) / o["se"] for o in ob), 4.0, "<=", figure=fig_ob,
+claims.sanity("racz.one_block_mc_matches_exact", float(np.max(np.abs(ob["mc"] - ob["exact"]) / ob["se"])), 4.0, "<=", figure=fig_ob,
               description="Monte Carlo over random signs agrees with the exact 2^N enumeration (max |difference| in standard errors)")
 print("tightness bound / exact per T:", dict(zip(ob_Ts, np.round(ob_bound / ob_exact, 4))),
       f"\nslope in T: finite energy {stats.log_slope(ob_Ts, ob_exact):+.3f}, per-step control {stats.log_slope(ob_Ts, ob_step):+.3f}")
@@ -430,18 +380,12 @@ print("tightness bound / exact per T:", dict(zip(ob_Ts, np.round(ob_bound / ob_e
 
 # %%
 GAMMA, BETA = 0.9, 1.0
-mc_rows = []
-for N in mc_Ns:
-    chain = rad.deep_class_chain_bound(GAMMA, BETA, K_E, N)
-    for T in mc_Ts:
-        U = rad.energy_inputs(N, T, K=K_E, seed=seed + 7 * T + N).astype(np.float32)
-        sig = np.random.default_rng([seed, N, T]).choice([-1.0, 1.0], size=(mc_n_sigma, N))
-        v = rad.deep_class_ascent(U, sig, (GAMMA, 1.0), BETA, n_starts=mc_starts, steps=mc_steps, seed=seed + T)
-        mc_rows.append(dict(N=N, T=T, chain=chain, stable=float(v[0].mean()), radius1=float(v[1].mean())))
+mc_rows = rad.deep_mc_study(mc_Ns, mc_Ts, GAMMA, BETA, K=K_E, n_sigma=mc_n_sigma, n_starts=mc_starts, steps=mc_steps, seed=seed)
 lo_ratio = np.array([r_["stable"] / r_["chain"] for r_ in mc_rows])
 ctrl_ratio = np.array([r_["radius1"] / r_["chain"] for r_ in mc_rows])
 per_T = {k: np.array([np.mean([r_[k] * math.sqrt(r_["N"]) for r_ in mc_rows if r_["T"] == T]) for T in mc_Ts]) for k in ("stable", "radius1")}
 
+# %%
 fig, ax = plt.subplots(figsize=(7.5, 4.4))
 for N, mk in zip(mc_Ns, "os^"):
     sel_ = [r_ for r_ in mc_rows if r_["N"] == N]
@@ -455,6 +399,7 @@ ax.legend(fontsize=7)
 fig_mc = plotting.save_figure(fig, NB, "deep_mc")
 plt.show()
 
+# %%
 claims.check("racz.chain_above_mc", float(lo_ratio.max()), control_observed=float(ctrl_ratio.max()), figure=fig_mc)
 claims.check("racz.deep_complexity_not_growing_in_T", stats.log_slope(mc_Ts, per_T["stable"]),
              control_observed=stats.log_slope(mc_Ts, per_T["radius1"]), figure=fig_mc)
@@ -484,15 +429,9 @@ for r_ in mc_rows:
 R_MAXES = [0.9, 0.99, 0.999, 1.0]
 st = rad.stability_length_study(st_Ts, R_MAXES, [seed + i for i in range(st_n_seeds)], N=st_N, steps=st_steps,
                                 n_test=st_n_test, c_loss=C_LOSS, delta=DELTA)
-col = {k: np.array([r_[k] for r_ in st]) for k in ("T", "r_max", "seed", "train", "test", "gap", "bound", "bound_inf")}
-slope = {}
-for r in R_MAXES:
-    m = col["r_max"] == r
-    slope[r] = dict(gap=rad.seed_mean_log_slope(col["T"][m], col["gap"][m] * math.sqrt(st_N), col["seed"][m], seed=seed),
-                    rise=rad.seed_mean_log_slope(col["T"][m], col["gap"][m] * math.sqrt(st_N), col["seed"][m], alternative="greater", seed=seed),
-                    bound=rad.seed_mean_log_slope(col["T"][m], col["bound"][m], col["seed"][m], seed=seed))
-band = {r: max(abs(slope[r]["gap"].lo), abs(slope[r]["gap"].hi)) for r in R_MAXES}
+col, slope, band = rad.stability_slopes(st, R_MAXES, st_N, seed=seed)
 
+# %%
 fig, axes = plt.subplots(1, 3, figsize=(17, 4.6))
 for r, c in zip(R_MAXES, ("C0", "C1", "C2", "C3")):
     m = col["r_max"] == r
@@ -515,6 +454,7 @@ for ax in axes:
 fig_st = plotting.save_figure(fig, NB, "stability_length")
 plt.show()
 
+# %%
 for r in (0.9, 0.99, 0.999):
     claims.check(f"racz.gap_flat_in_T_r{r}", band[r], control_observed=band[1.0], figure=fig_st, evidence=slope[r]["gap"].record())
 claims.check("racz.marginal_gap_rises", slope[1.0]["rise"].lo, control_observed=slope[0.9]["rise"].lo, figure=fig_st,
@@ -539,28 +479,11 @@ for r in R_MAXES:
 # $10L\varepsilon$), and with contractive blocks the product must not grow with depth. Both follow from the formula: *sanity*.
 
 # %%
-def scaled_model(L, c_target, residual=False):
-    cfg = lru_cfg(n_layers=L, d_state=8, residual=residual)
-    p = models.init_params(jax.random.PRNGKey(seed + 100), cfg)
-    for lp, s in zip(p["layers"], models.layer_systems(p, cfg)):
-        f = c_target / (2 * bounds.l1_upper(*bounds.block_standard(s)))
-        for k in ("C_re", "C_im", "D"):
-            lp["ssm"][k] = lp["ssm"][k] * f
-    return p, cfg
+depth_settings = (("contractive, $c_l$ = 0.9", 0.9, False), ("expansive, $c_l$ = 1.5", 1.5, False),
+                  ("residual, $c_l$ = 1 + 0.9", 0.9, True))
+dep, prod_err = db.depth_sweep(depths, depth_settings, seed=seed + 100, **BND)
 
-
-dep, prod_err = {}, 0.0
-for name, c_t, res in (("contractive, $c_l$ = 0.9", 0.9, False), ("expansive, $c_l$ = 1.5", 1.5, False), ("residual, $c_l$ = 1 + 0.9", 0.9, True)):
-    vals = []
-    for L in depths:
-        p, cfg = scaled_model(L, c_t, res)
-        rep = bounds.bound_for_model(p, cfg, N=N0, delta=DELTA, K_u=K_U, c_loss=C_LOSS)
-        cs = [bounds.block_constant(e, 1.0, 1.0, res) for e in rep.block_E]
-        expect = 2 * rep.lipschitz_loss * (rep.K * rep.encoder_norm * rep.readout_l1 * np.prod(cs) + rep.bias_abs)
-        prod_err = max(prod_err, abs(rep.numerator / expect - 1) / (10 * L * np.finfo(float).eps))
-        vals.append((rep.numerator / (2 * rep.lipschitz_loss) - rep.bias_abs) / (rep.K * rep.encoder_norm * rep.readout_l1))
-    dep[name] = np.array(vals)
-
+# %%
 fig, ax = plt.subplots(figsize=(7, 4.4))
 for (name, v), m in zip(dep.items(), "os^"):
     ax.plot(depths, v, m + "-", label=name)
@@ -571,6 +494,7 @@ ax.legend()
 fig_depth = plotting.save_figure(fig, NB, "depth")
 plt.show()
 
+# %%
 claims.sanity("racz.depth_product", prod_err, 1.0, "<=", figure=fig_depth,
               description="complexity term equals 2 L_loss (K a ||w||_1 prod_l c_l + |b|) (error in units of 10 L eps)")
 v = dep["contractive, $c_l$ = 0.9"]
@@ -594,7 +518,7 @@ claims.sanity("racz.contractive_depth_nonincreasing", float(np.max(v[1:] / v[:-1
 #   compare trends, not values.
 
 # %%
-print("one block, bound / exact per T:", {o["T"]: round(ob_bound / o["exact"], 4) for o in ob})
+print("one block, bound / exact per T:", dict(zip(ob_Ts, np.round(ob_bound / ob_exact, 4))))
 print("deep class, MC lower bound / chain per (N, T):", {(r_["N"], r_["T"]): round(r_["stable"] / r_["chain"], 4) for r_ in mc_rows})
 for r in R_MAXES:
     print(f"stability vs length, r_max = {r}: gap*sqrt(N) slope {slope[r]['gap'].estimate:+.3f} "

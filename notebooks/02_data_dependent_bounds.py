@@ -207,11 +207,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm
 
-from ssmtheory import init, models, processes, ssm, stats, tasks, train
-from ssmtheory.theory import measure
-from ssmtheory.harness import plotting
+from ssmtheory import init, models, processes, stats, tasks
+from ssmtheory.experiments import data_dependent as dd
 from ssmtheory.experiments import siso
-from ssmtheory.theory import uniform_gap as ug
+from ssmtheory.harness import plotting
 
 plotting.use_style()
 rng = np.random.default_rng(seed)
@@ -256,34 +255,15 @@ holder = [processes.brownian_on(1.0, T_h), processes.brownian_on(0.5, T_h, name=
           processes.ou(8.0, 1.0, T_h), processes.ou(2.0, 1.0, T_h, stationary=False),
           processes.ou(2.0, 1.0, T_h, mean=lambda s: 1 + np.sin(2 * np.pi * s / T_h), name="OU θ=2 + smooth mean")]
 t_sec = time.perf_counter()
-study = {p.name: ug.study_process(p, N_cls, T_h, r_cls, ns, reps, L1, L1f, n_fine, seed=seed + 7 * i)
-         for i, p in enumerate(holder)}
-# white noise dW/ds: per-sample std 1/sqrt(Delta) at each resolution (the same continuous-time object, if it were one)
-white_c, white_f = (processes.white_on(np.sqrt(Lx / T_h), 0.0, T_h, name=f"white dW/ds (L={Lx})") for Lx in (L1, L1f))
-G_c, G_f = ug.s4d_class(N_cls, T_h, L1), ug.s4d_class(N_cls, T_h, L1f)
-white = {"gap_at": ug.uniform_gaps(white_c, G_c, r_cls, [n_fine], reps, L1, seed=seed + 101)[:, 0],
-         "gap_fine": ug.uniform_gaps(white_f, G_f, r_cls, [n_fine], reps, L1f, seed=seed + 102)[:, 0],
-         "psi": sum(ug.psi_ball(G_c, white_c.mean(L1), white_c.std(L1), r_cls)),
-         "psi_fine": sum(ug.psi_ball(G_f, white_f.mean(L1f), white_f.std(L1f), r_cls))}
+study, white, heavy = dd.uniform_gap_study(holder, N_cls, T_h, r_cls, ns, reps, L1, L1f, n_fine, seed=seed)
 names = list(study)
-heavy = [ug.uniform_gaps(processes.heavy_tailed(p, 2.5), G_c, r_cls, ns, reps, L1, seed=seed + 200 + i)
-         for i, p in enumerate(holder)]
 print(f"section 1: {time.perf_counter() - t_sec:.1f} s")
 
 # %%
-slopes, slope_ci, excess = ug.slope_band_excess(ns, [study[k]["gaps"] for k in names], (rate_lo, rate_hi), seed=seed)
-e_slopes, _, _ = ug.slope_band_excess(ns, [study[k]["erm"] for k in names], (rate_lo, rate_hi), seed=seed)
-h_slopes, h_ci, _ = ug.slope_band_excess(ns, heavy, (rate_lo, rate_hi), seed=seed)
-in_issue_band = {k: bool(-0.6 <= slope_ci[i, 0] and slope_ci[i, 1] <= -0.4) for i, k in enumerate(names)}
-psi_v = np.array([study[k]["psi"] for k in names]); phi_v = np.array([study[k]["phi"] for k in names])
-gap_last = [study[k]["gaps"][:, -1] for k in names]; erm_last = [study[k]["erm"][:, -1] for k in names]
-rho_psi, rho_psi_lo = ug.rank_tracking(gap_last, (psi_v + 1) ** 2, seed=seed)
-rho_erm, rho_erm_lo = ug.rank_tracking(erm_last, (psi_v + 1) ** 2, seed=seed)
-rho_phi, _ = ug.rank_tracking(gap_last, (phi_v + 1) ** 2, seed=seed)
-rho_erm_phi, _ = ug.rank_tracking(erm_last, (phi_v + 1) ** 2, seed=seed)
-refine = {k: ug.refinement_excess(study[k]["gap_at"], study[k]["gap_fine"], study[k]["psi"], study[k]["psi_fine"], seed=seed)
-          for k in names}
-refine_w = ug.refinement_excess(white["gap_at"], white["gap_fine"], white["psi"], white["psi_fine"], seed=seed)
+u = dd.uniform_gap_statistics(study, white, heavy, ns, (rate_lo, rate_hi), seed=seed)
+slopes, slope_ci, e_slopes, h_slopes, h_ci = u["slopes"], u["slope_ci"], u["e_slopes"], u["h_slopes"], u["h_ci"]
+in_issue_band, psi_v, phi_v, gap_last, refine, refine_w = (u[k] for k in ("in_issue_band", "psi_v", "phi_v", "gap_last", "refine", "refine_w"))
+rho_psi, rho_psi_lo, rho_erm, rho_erm_lo, rho_phi, rho_erm_phi = (u[k] for k in ("rho_psi", "rho_psi_lo", "rho_erm", "rho_erm_lo", "rho_phi", "rho_erm_phi"))
 print(f"{'process':<24}{'slope [95% CI]':>24}{'t_2.5':>7}{'ERM':>7}{'psi':>7}{'phi':>7}{'gap@n_max':>10}{'|log r|':>9}")
 for i, k in enumerate(names):
     print(f"{k:<24}{slopes[i]:>9.3f} [{slope_ci[i, 0]:.3f}, {slope_ci[i, 1]:.3f}]{h_slopes[i]:>7.2f}{e_slopes[i]:>7.2f}"
@@ -349,34 +329,17 @@ claims.check("liuli.psi_beats_norm_proxy", rho_psi - rho_phi, control_observed=r
 # with the same N(0,1) marginals get the same $\tau$ while their true $E[y_T^2]$ differ by more than 10×.
 
 # %%
-def random_s4d_kernel(r, L, N=8):
-    lam = -r.uniform(0.1, 3.0, N) + 1j * r.uniform(0, 60.0, N)
-    lb, bb = ssm.discretize(lam[None], np.ones((1, N), complex), np.exp(r.uniform(np.log(1e-3), np.log(1e-1))))
-    return np.asarray(ssm.kernel(lb, bb, r.normal(size=(1, N)) + 1j * r.normal(size=(1, N)), L, conj_sym=True))[:, 0]
-
-
 L = 256
 procs = dict(processes.standard_patterns())
 stat_ar = processes.ar1(0.9, np.sqrt(1 - 0.9**2), stationary=True, name="AR(1) φ=0.9 stationary")
 procs[stat_ar.name] = stat_ar
-kernels = np.stack([random_s4d_kernel(rng, L) for _ in range(6)])
+kernels = np.stack([dd.random_s4d_kernel(rng, L) for _ in range(6)])
 z2 = norm.ppf(1 - 0.01 / (2 * len(procs) * len(kernels)))
-tau_, ex, mc, se = [], [], [], []
-for p in procs.values():
-    Y2 = np.asarray(p.sample(rng, n_mc, L) @ kernels[:, ::-1].T) ** 2
-    tau_ += [float(measure.tau(k, p.mean(L), p.std(L))) for k in kernels]
-    ex += [float(measure.second_moment(k, p.mean(L), p.cov(L))) for k in kernels]
-    mc += list(Y2.mean(0)); se += list(Y2.std(0) / np.sqrt(n_mc))
-tau_, ex, mc, se = map(np.array, (tau_, ex, mc, se))
+tau_, ex, mc, se = dd.second_moment_check(list(procs.values()), kernels, n_mc, L, rng)
 white_p, corr_p = processes.same_marginals_pair(0.99)
-blind = []
-for dt in [1e-3, 1e-2, 1e-1, 1.0]:
-    lb, bb = ssm.discretize(init.s4d_lin(32)[None], np.ones((1, 32), complex), dt)
-    k = np.asarray(ssm.kernel(lb, bb, rng.normal(size=(1, 32)) + 1j * rng.normal(size=(1, 32)), L, conj_sym=True))[:, 0]
-    blind.append([(float(measure.tau(k, q.mean(L), q.std(L))), float(measure.second_moment(k, q.mean(L), q.cov(L))))
-                  for q in (white_p, corr_p)])
-blind = np.array(blind)  # (dt, process, (tau, E y^2))
+blind = dd.same_marginals_check((white_p, corr_p), [1e-3, 1e-2, 1e-1, 1.0], L, rng)  # (dt, process, (tau, E y^2))
 
+# %%
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.2))
 ax0.scatter(tau_, ex / tau_, s=14, label="exact"); ax0.scatter(tau_, mc / tau_, s=8, marker="x", label="Monte Carlo")
 ax0.axhline(1, color="k", ls="--", lw=1)
@@ -388,6 +351,8 @@ ax1.set_xticks(range(4), ["Δ=1e-3", "1e-2", "1e-1", "1"]); ax1.set(yscale="log"
 ax1.legend(fontsize=8)
 fig_fact = plotting.save_figure(fig, NB, "second_moment_vs_tau")
 plt.show()
+
+# %%
 claims.sanity("liuli.second_moment_le_tau_exact", float(np.max(ex / tau_)), 1 + 1e-10, "<=", figure=fig_fact,
               description="exact E[y_T^2] / tau <= 1 (+ round-off) over 42 (system, process) cases (derived fact)")
 claims.sanity("liuli.mc_matches_exact", float(np.max(np.abs(mc - ex) / se)), float(z2), "<=", figure=fig_fact,
@@ -413,21 +378,9 @@ pats = processes.equal_rms_patterns(Ls)
 lin = init.s4d_lin(32)
 Cs = rng.normal(size=(1, 32)) + 1j * rng.normal(size=(1, 32))
 scale_dts = [1e-3, 1e-2, 1e-1]
-rms_raw, rms_tau, rms_norm = (np.zeros((len(scale_dts), len(pats))) for _ in range(3))
-for a, dt in enumerate(scale_dts):
-    lb, bb = ssm.discretize(lin[None], np.ones((1, 32), complex), dt)
-    k = np.asarray(ssm.kernel(lb, bb, Cs, Ls, conj_sym=True))[:, 0]
-    for b, p in enumerate(pats.values()):
-        m2 = float(measure.second_moment(k, p.mean(Ls), p.cov(Ls)))
-        t_hat = float(measure.tau(k, *measure.input_stats(p.sample(rng, 256, Ls))))
-        rms_raw[a, b], rms_tau[a, b] = np.sqrt(m2), np.sqrt(m2 / t_hat)
-        rms_norm[a, b] = np.sqrt(m2) / (np.linalg.norm(k) * np.sqrt(Ls))
+rms_raw, rms_tau, rms_norm = dd.scaling_rule_rms(pats.values(), lin, Cs, scale_dts, Ls, rng)
 
-
-def log_spread_ratio(after, before):
-    return float(np.max(np.log(after.max(1) / after.min(1)) / np.log(before.max(1) / before.min(1))))
-
-
+# %%
 fig, axes = plt.subplots(1, len(scale_dts), figsize=(15, 4.4), sharey=True)
 for a, ax in enumerate(axes):
     pos = np.arange(len(pats))
@@ -439,8 +392,10 @@ for a, ax in enumerate(axes):
 axes[0].set_ylabel("exact output RMS at T"); axes[0].legend(fontsize=7)
 fig_scale = plotting.save_figure(fig, NB, "scaling_rule_rms")
 plt.show()
-claims.check("liuli.scaling_spread_shrinks", log_spread_ratio(rms_tau, rms_raw),
-             control_observed=log_spread_ratio(rms_norm, rms_raw), figure=fig_scale,
+
+# %%
+claims.check("liuli.scaling_spread_shrinks", dd.log_spread_ratio(rms_tau, rms_raw),
+             control_observed=dd.log_spread_ratio(rms_norm, rms_raw), figure=fig_scale,
              evidence={"spread_raw": (rms_raw.max(1) / rms_raw.min(1)).tolist(),
                        "spread_eq8": (rms_tau.max(1) / rms_tau.min(1)).tolist(), "dts": scale_dts})
 claims.sanity("liuli.scaling_rms_le_1", float(rms_tau.max()), 1.0, "<=", figure=fig_scale,
@@ -448,21 +403,18 @@ claims.sanity("liuli.scaling_rms_le_1", float(rms_tau.max()), 1.0, "<=", figure=
 
 # %% [markdown]
 # **Invariances (sanity).** Scaling the inputs by $c$ leaves the rescaled outputs unchanged up to the sign of $c$; for a
-# 2-layer S4D the rule applied layer by layer (`measure.scale_rule`) leaves every layer and channel at $\tau=1$.
+# 2-layer S4D the rule applied layer by layer (`measure.scale_rule`, via `data_dependent.deep_scale_deviation`) leaves every layer and channel at $\tau=1$.
 
 # %%
 p_inv = processes.offset_noise(1.0, 2.0, 0.7)
 x_inv = p_inv.sample(rng, 256, Ls)
-lb, bb = ssm.discretize(lin[None], np.ones((1, 32), complex), 1e-2)
-k_inv = np.asarray(ssm.kernel(lb, bb, Cs, Ls, conj_sym=True))[:, 0]
-resc = lambda x: np.asarray(measure.output_at_T(k_inv / np.sqrt(float(measure.tau(k_inv, *measure.input_stats(x)))), x))  # noqa: E731
-inv_err = max(np.abs(resc(c * x_inv) - np.sign(c) * resc(x_inv)).max() / np.abs(resc(x_inv)).max() for c in (1e-3, -3.0, 1e3))
+k_inv = dd.siso_kernel(lin, Cs, 1e-2, Ls)
+inv_err = dd.scale_invariance_error(k_inv, x_inv)
 claims.sanity("liuli.scaling_input_scale_invariance", inv_err, 1e-10, "<=",
               description="after eq. (8), inputs scaled by c in {1e-3, -3, 1e3}: outputs unchanged up to sign")
 cfg64 = models.DeepSSMConfig(d_input=1, d_model=8, d_output=4, n_layers=2, d_state=16, block="s4d", dtype=jnp.float64)
 xb64 = jnp.asarray(p_inv.sample(rng, 128, 128)[..., None])
-p64s, _ = measure.scale_rule(models.init_params(jax.random.PRNGKey(seed), cfg64), cfg64, xb64)
-dev = max(float(jnp.abs(t - 1).max()) for t in measure.tau_layers(p64s, cfg64, measure.layer_input_stats(p64s, cfg64, xb64)))
+dev = dd.deep_scale_deviation(models.init_params(jax.random.PRNGKey(seed), cfg64), cfg64, xb64)
 claims.sanity("liuli.scaling_deep_tau_one", dev, 1e-6, "<=",
               description="2-layer S4D after layer-by-layer scaling: max |tau - 1| over layers and channels")
 
@@ -490,49 +442,23 @@ task_b = siso.teacher_task(processes.brownian(1.0), L_r, dt_r)               # F
 grids = {"tau": [1e-3, 1e-2, 1e-1], "flat": [1e-3, 1e-2, 1e-1], "wd": [1e-2, 1e-1, 1.0]}
 lam_fig = 1e-2
 epoch_steps = 50  # Algorithm 1 "every epoch": full-batch training has no epochs, so C is rescaled every 50 steps
-
-
-def designs(tk, s, which):
-    """Members for seed s: (design, lambda) pairs on one training set; 'wd2' = weight decay from another init."""
-    d = siso.draw(tk, 32, 10_000 * seed + s)
-    p0 = siso.scale_to_unit_tau(siso.init_params(N_r, dt_r, seed=10_000 * seed + s), d["X"])
-    p1 = siso.scale_to_unit_tau(siso.init_params(N_r, dt_r, seed=10_000 * seed + s + 5000), d["X"])
-    out = []
-    for kind, lams in which.items():
-        for lam in lams:
-            out.append(siso.Member(d, p1 if kind in ("wd2", "none2") else p0, lt=lam if kind in ("tau", "flat", "every") else 0.0,
-                                   lw=lam if kind in ("wd", "wd2") else 0.0, stats="flat" if kind == "flat" else "data",
-                                   proj=1.0 if kind == "every" else 0.0, tag=(kind, lam, s)))
-    return out
-
-
 seeds_r = list(range(n_seeds))
 plan = [(task, dict(none=[0.0], **grids, wd2=grids["wd"])), (task_w, {"tau": grids["tau"], "flat": grids["flat"]}),
         (task_b, dict(none=[0.0], none2=[0.0], tau=[lam_fig], every=[lam_fig])),
         (task_w, dict(none=[0.0], none2=[0.0], tau=[lam_fig], every=[lam_fig]))]
 t_sec = time.perf_counter()
-groups = [(tk, [m for s in seeds_r for m in designs(tk, s, which)]) for tk, which in plan]
+groups = [(tk, [m for s in seeds_r for m in siso.design_members(tk, s, which, seed=seed, N=N_r)]) for tk, which in plan]
 runs = [(mem, losses, res) for (_, mem), (kern, losses, res) in  # one population, one compile
         zip(groups, siso.train_groups(groups, reg_steps, lr=1e-2, project_every=epoch_steps))]
 print(f"section 4-5 training: {time.perf_counter() - t_sec:.1f} s ({sum(len(r[0]) for r in runs)} models)")
 
-
-def tuned(run, kind):
-    """Per seed, the test risk (and lambda) of the design's member with the lowest validation loss."""
-    mem, _, res = run
-    out = []
-    for s in seeds_r:
-        idx = [i for i, m in enumerate(mem) if m.tag[0] == kind and m.tag[2] == s]
-        b = idx[int(np.argmin(res["val"][idx]))]
-        out.append((res["test"][b], mem[b].tag[1], res["train"][b], res["tau"][b], res["test"][b] - res["train"][b]))
-    return np.array(out)  # (seeds, 5): test, lambda, train, tau, gap
-
-
-main = {k: tuned(runs[0], k) for k in ("none", "tau", "flat", "wd", "wd2")}
+# %%
+(mem0, _, res0), (mem1, _, res1) = runs[0], runs[1]
+main = {k: siso.tuned(mem0, res0, k, seeds_r) for k in ("none", "tau", "flat", "wd", "wd2")}
 inf_wd = stats.paired_permutation(main["tau"][:, 0], main["wd"][:, 0], alternative="less")
 inf_wd_ctrl = stats.paired_permutation(main["wd2"][:, 0], main["wd"][:, 0], alternative="less")
 inf_flat = stats.paired_permutation(main["tau"][:, 0], main["flat"][:, 0], alternative="less")
-ctl_w = {k: tuned(runs[1], k) for k in ("tau", "flat")}
+ctl_w = {k: siso.tuned(mem1, res1, k, seeds_r) for k in ("tau", "flat")}
 inf_flat_ctrl = stats.paired_permutation(ctl_w["tau"][:, 0], ctl_w["flat"][:, 0], alternative="less")
 for k, v in main.items():
     print(f"{k:<5} test {v[:, 0].mean():.4f} ± {v[:, 0].std(ddof=1):.4f}  train {v[:, 2].mean():.4f}  "
@@ -547,16 +473,11 @@ print(f"tau − data-free tau: {inf_flat.estimate:+.4f}, 95% CI upper {inf_flat.
 # the train loss is set against the noise floor 0.25 (below: fitting noise; far above: underfitting).
 
 # %%
-mem0, _, res0 = runs[0]
-within = {}
-for lam in grids["tau"]:
-    idx = [i for i, m in enumerate(mem0) if m.tag[:2] == ("tau", lam)]
-    gap = res0["test"][idx] - res0["train"][idx]
-    within[lam] = (stats.spearman(res0["tau"][idx], gap) if np.ptp(res0["tau"][idx]) > 0 and np.ptp(gap) > 0 else float("nan"),
-                   float(np.mean(res0["train"][idx])), float(np.mean(res0["test"][idx])))
-    print(f"λτ={lam:g}: Spearman(τ, gap) within λ = {within[lam][0]:+.2f}; train {within[lam][1]:.3f} "
-          f"(floor 0.25), test {within[lam][2]:.3f}")
+within = siso.within_lambda(mem0, res0, grids["tau"])
+for lam, (rho, tr, te) in within.items():
+    print(f"λτ={lam:g}: Spearman(τ, gap) within λ = {rho:+.2f}; train {tr:.3f} (floor 0.25), test {te:.3f}")
 
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
 ax = axes[0]
 for j, k in enumerate(("none", "wd", "flat", "tau")):
@@ -573,6 +494,8 @@ for j, lam in enumerate(grids["tau"]):
 ax.set(xscale="log", xlabel="final τ", ylabel="gap R − R_n", title="τ vs gap within each λ"); ax.legend(fontsize=8)
 fig_reg = plotting.save_figure(fig, NB, "regularizer_vs_weight_decay")
 plt.show()
+
+# %%
 claims.check("liuli.reg_tau_beats_weight_decay", inf_wd.p, control_observed=inf_wd_ctrl.p, figure=fig_reg,
              evidence=dict(inf_wd.record(), control=inf_wd_ctrl.record()))
 claims.check("liuli.reg_data_dependence_helps", inf_flat.p, control_observed=inf_flat_ctrl.p, figure=fig_reg,
@@ -595,25 +518,26 @@ claims.check("liuli.reg_data_dependence_helps", inf_flat.p, control_observed=inf
 # is kept). λ = 10⁻² (fixed, not tuned). Both are reported; neither is a claim, since the paper does not say which it used.
 
 # %%
+fig2 = {nm: siso.algorithm1_comparison(*run[::2]) for nm, run in (("Brownian", runs[2]), ("white noise", runs[3]))}
+fig2_inf, fig2_ctrl, alg1 = ({nm: v[i] for nm, v in fig2.items()} for i in (1, 2, 3))
+
+# %%
 fig, axes = plt.subplots(1, 3, figsize=(16, 4.3))
-fig2_inf, fig2_ctrl, alg1 = {}, {}, {}
 for j, (nm, run) in enumerate((("Brownian", runs[2]), ("white noise", runs[3]))):
-    mem, losses, res = run
-    pick = {k: np.array([i for i, m in enumerate(mem) if m.tag[0] == k]) for k in ("none", "none2", "tau", "every")}
+    losses, pick = run[1], fig2[nm][0]
     for k, c in (("none", "C0"), ("tau", "C3"), ("every", "C2")):
         axes[j].plot(np.median(losses[:, pick[k]], axis=1), color=c, label={"none": "without (9)", "tau": "with (9), rescale once",
                                                                            "every": "with (9), rescale every epoch"}[k])
     axes[j].axhline(0.25, color="k", ls=":", lw=1)
     axes[j].set(yscale="log", xlabel="step", ylabel="training objective (median over seeds)", title=f"Figure 2 re-run: {nm} inputs")
     axes[j].legend(fontsize=8)
-    fig2_inf[nm] = stats.paired_permutation(res["test"][pick["tau"]], res["test"][pick["none"]], alternative="less")
-    fig2_ctrl[nm] = stats.paired_permutation(res["test"][pick["none2"]], res["test"][pick["none"]], alternative="less")
-    alg1[nm] = {k: (res["train"][pick[k]].mean(), res["test"][pick[k]].mean(), res["tau"][pick[k]].mean()) for k in pick}
     axes[2].bar(np.arange(3) + 0.35 * j, [alg1[nm][k][1] for k in ("none", "tau", "every")], 0.35, label=nm)
 axes[2].set_xticks(np.arange(3) + 0.17, ["without (9)", "(9), rescale once", "(9), rescale every epoch"])
 axes[2].set(ylabel="exact test risk (mean)", title="Algorithm 1 both ways"); axes[2].legend(fontsize=8)
 fig_f2 = plotting.save_figure(fig, NB, "figure2_algorithm1")
 plt.show()
+
+# %%
 for nm, d in alg1.items():
     for k, (tr, te, ta) in d.items():
         print(f"{nm:<12}{k:<7} train {tr:.4f}  test {te:.4f}  final τ {ta:.3f}")
@@ -640,33 +564,11 @@ claims.check("liuli.fig2_reg_improves_test", max(v.p for v in fig2_inf.values())
 # %%
 dtask = tasks.sequential_digits(seed=seed, n_train=1000)
 cfg = models.DeepSSMConfig(d_input=1, d_model=16, d_output=dtask.n_classes, n_layers=2, d_state=16, block="s4d", method="fft")
-variants = ["baseline", "scaling", "regularizer", "both", "placebo"]
-x_stat = jnp.asarray(dtask.x_train[:256])
-members, lam_m = [], []
-for s in range(deep_seeds):
-    p0 = models.init_params(jax.random.PRNGKey(1000 * seed + s), cfg)
-    ps, _ = measure.scale_rule(p0, cfg, x_stat)
-    pp = models.init_params(jax.random.PRNGKey(1000 * seed + s + 500), cfg)  # placebo: a baseline from another init
-    members += [p0, ps, p0, ps, pp]
-    lam_m += [0.0, 0.0, 1e-3, 1e-3, 0.0]
+variants = list(dd.DEEP_VARIANTS)
+members, lam_m = dd.deep_variant_members(cfg, jnp.asarray(dtask.x_train[:256]), deep_seeds, seed=seed, lam=1e-3)
 t_sec = time.perf_counter()
-trained = train.fit_population(measure.make_regularized_loss(cfg, "ce"), jax.tree_util.tree_map(lambda *a: jnp.stack(a), *members),
-                               (jnp.asarray(dtask.x_train), jnp.asarray(dtask.y_train)), steps=deep_steps,
-                               opt=train.OptimizerSpec("adam", lr=1e-2), aux=jnp.asarray(lam_m, jnp.float32),
-                               batch_size=32, sampling="step", seed=seed).params
-fwd = jax.jit(jax.vmap(lambda p, x: models.apply(p, x, cfg), in_axes=(0, None)))
-pred = np.argmax(fwd(trained, jnp.asarray(np.concatenate([dtask.x_test, dtask.x_train]))), -1)  # one forward, one compile
-n_te = len(dtask.y_test)
-acc = {sp: np.asarray((pr == y).mean(-1)).reshape(deep_seeds, 5)
-       for sp, pr, y in (("test", pred[:, :n_te], dtask.y_test), ("train", pred[:, n_te:], dtask.y_train))}
-print(f"deep training: {time.perf_counter() - t_sec:.1f} s for {len(members)} models")
-V = {v: j for j, v in enumerate(variants)}
-
-
-def paired(split, a, b):
-    return stats.paired_permutation(acc[split][:, V[a]], acc[split][:, V[b]], alternative="greater")
-
-
+acc = dd.deep_variant_accuracy(cfg, members, lam_m, dtask, deep_steps, seed=seed)
+print(f"deep training: {time.perf_counter() - t_sec:.1f} s for {len(lam_m)} models")
 table = {  # claim: (main comparison, control comparison)
     "liuli.deep_both_beats_baseline_test": (("test", "both", "baseline"), ("test", "placebo", "baseline")),
     "liuli.deep_scaling_beats_baseline_test": (("test", "scaling", "baseline"), ("test", "placebo", "baseline")),
@@ -675,11 +577,13 @@ table = {  # claim: (main comparison, control comparison)
     "liuli.deep_scaling_raises_train": (("train", "scaling", "baseline"), ("train", "placebo", "baseline")),
     "liuli.deep_reg_raises_train": (("train", "regularizer", "baseline"), ("train", "placebo", "baseline")),
 }
-inf_deep = {k: (paired(*a), paired(*b)) for k, (a, b) in table.items()}
+inf_deep = dd.paired_table(acc, table)
+
+# %%
 print(f"{'variant':<12}{'test acc':>18}{'train acc':>18}")
-for v in variants:
-    print(f"{v:<12}{acc['test'][:, V[v]].mean():>10.3f} ± {acc['test'][:, V[v]].std(ddof=1):.3f}"
-          f"{acc['train'][:, V[v]].mean():>10.3f} ± {acc['train'][:, V[v]].std(ddof=1):.3f}")
+for j, v in enumerate(variants):
+    print(f"{v:<12}{acc['test'][:, j].mean():>10.3f} ± {acc['test'][:, j].std(ddof=1):.3f}"
+          f"{acc['train'][:, j].mean():>10.3f} ± {acc['train'][:, j].std(ddof=1):.3f}")
 for k, (m, c) in inf_deep.items():
     print(f"{k:<42} diff {m.estimate:+.4f}  95% lower {m.lo:+.4f}  p={m.p:.3f}   (placebo {c.estimate:+.4f}, p={c.p:.3f})")
 
@@ -692,6 +596,8 @@ for ax, sp in zip(axes, ("test", "train")):
     ax.set(ylabel=f"{sp} accuracy", title=f"2-layer S4D, sequential digits ({deep_seeds} seeds, {deep_steps} steps)")
 fig_deep = plotting.save_figure(fig, NB, "deep_variants")
 plt.show()
+
+# %%
 for k, (m, c) in inf_deep.items():
     claims.check(k, m.p, control_observed=c.p, figure=fig_deep, evidence=dict(m.record(), control=c.record()))
 print(f"total notebook compute: {time.perf_counter() - T0:.1f} s")

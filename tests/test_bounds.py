@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from ssmtheory.experiments import deep_bounds
+from ssmtheory.experiments import rademacher as rad
 from ssmtheory.theory import bounds
 from ssmtheory import models, norms, ssm
 
@@ -116,7 +118,7 @@ def test_block_standard_reproduces_the_layer_impulse_response(block):
                                r_min=0.5, r_max=0.9)
     params = models.init_params(jax.random.PRNGKey(0), cfg)
     s = models.layer_systems(params, cfg)[0]
-    A, B, C, D = bounds.block_standard(s)
+    A, B, C, D = deep_bounds.block_standard(s)
     K = 64
     H = cfg.d_model
     # brute force: feed a unit impulse into each input channel of the layer itself
@@ -153,7 +155,7 @@ def test_mc_rademacher_below_bound_and_scales_like_inv_sqrt_n():
     vals = []
     for N in (50, 200, 800):
         U = rng.choice([-1.0, 1.0], size=(N, 40))  # K_u = 1, the worst case for the bound
-        mc, se = bounds.mc_rademacher_envelope_class(U, eta, n_sigma=1000, seed=N)
+        mc, se = rad.mc_rademacher_envelope_class(U, eta, n_sigma=1000, seed=N)
         bound = bounds.envelope_class_complexity_bound(1.0, eta, N)
         assert mc + 3 * se <= bound
         assert mc >= 0.6 * bound  # sqrt(2/pi) ~ 0.8: the bound is tight up to a constant here
@@ -198,28 +200,28 @@ def test_bound_for_model_architecture_grid_and_depth_product():
     cfg = models.DeepSSMConfig(d_input=1, d_model=3, d_output=1, n_layers=3, d_state=4, block="lru",
                                nonlinearity="tanh", norm=None, residual=False, readout="last", r_min=0.5, r_max=0.9)
     params = models.init_params(jax.random.PRNGKey(1), cfg)
-    rep = bounds.bound_for_model(params, cfg, N=1000, delta=0.05, l1="envelope")
-    Es = [bounds.l1_envelope(*bounds.block_standard(s)) for s in models.layer_systems(params, cfg)]
+    rep = deep_bounds.bound_for_model(params, cfg, N=1000, delta=0.05, l1="envelope")
+    Es = [bounds.l1_envelope(*deep_bounds.block_standard(s)) for s in models.layer_systems(params, cfg)]
     assert np.allclose(rep.block_E, Es, rtol=1e-12)
     expected = 2 * 2.0 * (math.sqrt(2) * rep.encoder_norm * rep.readout_l1 * np.prod([2 * e for e in Es]) + rep.bias_abs)
     assert rep.numerator == pytest.approx(expected, rel=1e-12)
-    grep = bounds.bound_for_model(params, cfg, N=1000, delta=0.05, grid=bounds.NormGrid())
+    grep = deep_bounds.bound_for_model(params, cfg, N=1000, delta=0.05, grid=bounds.NormGrid())
     assert grep.bound > rep.bound and grep.grid_size > 1e10 and all(ec >= e for ec, e in zip(grep.block_E, Es))
     # the finite horizon never exceeds the infinite one
-    assert bounds.bound_for_model(params, cfg, N=1000, T=64, l1="envelope").bound <= rep.bound
+    assert deep_bounds.bound_for_model(params, cfg, N=1000, T=64, l1="envelope").bound <= rep.bound
     # default: the true l1 norm (upper end of norms.l1_norm's enclosure), never above the per-mode envelope
-    ex = bounds.bound_for_model(params, cfg, N=1000, delta=0.05)
-    tru = [norms.l1_norm(*bounds.block_standard(s)).upper for s in models.layer_systems(params, cfg)]
+    ex = deep_bounds.bound_for_model(params, cfg, N=1000, delta=0.05)
+    tru = [norms.l1_norm(*deep_bounds.block_standard(s)).upper for s in models.layer_systems(params, cfg)]
     assert np.allclose(ex.block_E, tru, rtol=1e-12) and ex.bound <= rep.bound
     with pytest.raises(ValueError, match="l1"):
-        bounds.bound_for_model(params, cfg, N=10, l1="bogus")
+        deep_bounds.bound_for_model(params, cfg, N=10, l1="bogus")
     for bad in (dict(norm="layer"), dict(nonlinearity="glu"), dict(readout="sequence")):
         kw = dict(d_input=1, d_model=3, d_output=1, n_layers=1, d_state=4, block="lru", nonlinearity="tanh", norm=None,
                   residual=False, readout="last")
         kw.update(bad)
         c = models.DeepSSMConfig(**kw)
         with pytest.raises(ValueError):
-            bounds.bound_for_model(models.init_params(jax.random.PRNGKey(0), c), c, N=10)
+            deep_bounds.bound_for_model(models.init_params(jax.random.PRNGKey(0), c), c, N=10)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -309,25 +311,25 @@ def test_paper_form_bound_ingredients_grid_bias_and_instability():
                                dtype=np.float64)
     params = models.init_params(jax.random.PRNGKey(2), cfg)
     params["encoder"]["b"] = params["encoder"]["b"] * 0.0
-    systems = [bounds.block_standard(s) for s in models.layer_systems(params, cfg)]
-    rep = bounds.paper_form_bound(params, cfg, N=500, delta=0.05, K=2.0)
+    systems = [deep_bounds.block_standard(s) for s in models.layer_systems(params, cfg)]
+    rep = deep_bounds.paper_form_bound(params, cfg, N=500, delta=0.05, K=2.0)
     E1 = norms.l1_norm(*systems[0]).upper
     H2 = math.sqrt(3) * norms.h2_norm(*systems[1])
     assert rep.block_E == pytest.approx([E1, H2], rel=1e-12)
     num = 2 * 2.0 * (2.0 * rep.encoder_norm * rep.readout_l1 * (2 * E1) * (2 * H2) + rep.bias_abs)
     assert rep.numerator == pytest.approx(num, rel=1e-12)
     assert rep.bound == pytest.approx((num + bounds.confidence_term(1.0, 0.05)) / math.sqrt(500), rel=1e-12)
-    assert rep.bound < bounds.bound_for_model(params, cfg, N=500, delta=0.05, K_u=2.0).bound * 10  # same order, no T
-    g = bounds.paper_form_bound(params, cfg, N=500, grid=bounds.NormGrid())
-    assert g.grid_size > 1e10 and g.bound > bounds.paper_form_bound(params, cfg, N=500).bound
+    assert rep.bound < deep_bounds.bound_for_model(params, cfg, N=500, delta=0.05, K_u=2.0).bound * 10  # same order, no T
+    g = deep_bounds.paper_form_bound(params, cfg, N=500, grid=bounds.NormGrid())
+    assert g.grid_size > 1e10 and g.bound > deep_bounds.paper_form_bound(params, cfg, N=500).bound
     # an encoder bias is a constant input of energy T: T is required and enters K
     params["encoder"]["b"] = params["encoder"]["b"] + 0.1
     with pytest.raises(ValueError, match="T"):
-        bounds.paper_form_bound(params, cfg, N=500)
-    assert bounds.paper_form_bound(params, cfg, N=500, K=1.0, T=99).K == pytest.approx(10.0)
+        deep_bounds.paper_form_bound(params, cfg, N=500)
+    assert deep_bounds.paper_form_bound(params, cfg, N=500, K=1.0, T=99).K == pytest.approx(10.0)
     with pytest.raises(ValueError, match="K"):
-        bounds.paper_form_bound(params, cfg, N=500, K=-1.0, T=9)
+        deep_bounds.paper_form_bound(params, cfg, N=500, K=-1.0, T=9)
     # unstable block: infinite bound, no exception
     lp = params["layers"][1]["ssm"]
     lp["nu_log"] = lp["nu_log"] * 0.0 - np.inf
-    assert bounds.paper_form_bound(params, cfg, N=500, T=9).bound == math.inf
+    assert deep_bounds.paper_form_bound(params, cfg, N=500, T=9).bound == math.inf

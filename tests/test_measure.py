@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ssmtheory import train
+from ssmtheory.experiments import data_dependent
 from ssmtheory.theory import measure
 from ssmtheory import models, processes, ssm
 
@@ -158,7 +159,7 @@ def test_regularizer_gradient_vs_finite_differences():
     # stop_gradient: the encoder only moves the statistics, so its gradient is exactly zero
     assert float(jnp.abs(g["encoder"]["W"]).max()) == 0.0
     # the regularized loss equals base loss + lam * regularizer
-    loss = jax.jit(measure.make_regularized_loss(cfg, "ce"))
+    loss = jax.jit(data_dependent.make_regularized_loss(cfg, "ce"))
     yb = jnp.arange(16) % 3
     reg = jax.jit(lambda q: measure.tau_regularizer(q, cfg, x))(p)
     assert float(loss(p, x, yb, 0.3)) == pytest.approx(float(loss(p, x, yb, 0.0)) + 0.3 * float(reg), rel=1e-12)

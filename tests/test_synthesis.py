@@ -167,7 +167,7 @@ def test_channel_response_real_and_complex_without_conj_sym():
 
 def test_channels_l1_upper_against_norms_l1():
     """The vectorized l1 upper end against norms.l1_norm's certified enclosure, fast and slow decay."""
-    from ssmtheory.theory import bounds
+    from ssmtheory.experiments import deep_bounds as bounds
 
     for radius in (0.9, 0.999):
         s = _channels(np.random.default_rng(7), H=3, N=3, radius=radius)
@@ -180,7 +180,7 @@ def test_channels_l1_upper_against_norms_l1():
 
 
 def test_racz_paper_bound_equals_bounds_paper_form():
-    from ssmtheory.theory import bounds
+    from ssmtheory.experiments import deep_bounds as bounds
 
     cfg = synthesis.base_config(4, 4)
     p = synthesis.effective(synthesis.init_member(synthesis.Design("a", "x", dt=(1e-2, 1e-1)), cfg, seed=0))

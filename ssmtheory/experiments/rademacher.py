@@ -45,6 +45,10 @@ __all__ = [
     "deep_class_ascent",
     "seed_mean_log_slope",
     "stability_length_study",
+    "mc_rademacher_envelope_class",
+    "one_block_study",
+    "deep_mc_study",
+    "stability_slopes",
 ]
 
 
@@ -397,10 +401,7 @@ def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, st
         raise ValueError(f"r_maxes must lie in (0, 1], got {r_maxes}")
     N, P = check_int(N, "N", 2), check_int(n_modes, "n_modes")
     grid = _bounds.NormGrid() if grid is None else grid
-    trng = np.random.default_rng(teacher_seed)
-    lam_t = teacher_radius * np.exp(1j * np.array([0.0, 0.02, 0.1]))
-    g_t = trng.normal(size=3) + 1j * trng.normal(size=3)
-    R = len(r_maxes)
+    lam_t, g_t = _teacher(teacher_radius, teacher_seed)
     aux = {"r": jnp.asarray(r_maxes), "m": jnp.asarray([r >= 1.0 for r in r_maxes])}
     check_positive(lr, "lr")
     steps = check_int(steps, "steps")
@@ -416,23 +417,157 @@ def stability_length_study(Ts, r_maxes, seeds, N: int = 32, n_modes: int = 4, st
             U, Ut = rng.uniform(-1, 1, (N, T)), rng.uniform(-1, 1, (n_test, T))
             y = U[:, ::-1] @ ht + noise * rng.normal(size=N)
             yt = Ut[:, ::-1] @ ht + noise * rng.normal(size=n_test)
-            sg = rng.uniform(0.5, 0.999, (R, P))
-            nu = np.log(sg / (1 - sg))
-            mod = np.where(np.asarray(r_maxes)[:, None] >= 1, 1.0, np.asarray(r_maxes)[:, None] * sg)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                energy = np.where(mod < 1, (1 - mod ** (2 * T)) / (1 - mod**2), float(T))
-            scale = 1.0 / np.sqrt(P * energy)
-            p0 = dict(nu=jnp.asarray(nu), th=jnp.asarray(rng.uniform(0, math.pi, (R, P))),
-                      gr=jnp.asarray(rng.normal(size=(R, P)) * scale), gi=jnp.asarray(rng.normal(size=(R, P)) * scale),
-                      d=jnp.zeros(R), b=jnp.zeros(R))
+            p0 = _student_init(rng, r_maxes, P, T)
             p = _train.fit_population(_student_loss, p0, (jnp.asarray(U), jnp.asarray(y)), steps=steps, opt=_ADAM, lr=lr,
                                       aux=aux, guard=False).params  # see deep_class_ascent
             tr = np.asarray(_student_clipped_loss(p, aux, jnp.asarray(U), jnp.asarray(y), c_loss))
-            te = np.concatenate([np.asarray(_student_clipped_loss(p, aux, jnp.asarray(Ut[i:i + 1000]),
-                                                                  jnp.asarray(yt[i:i + 1000]), c_loss))[:, None]
-                                 * min(1000, n_test - i) for i in range(0, n_test, 1000)], axis=1).sum(1) / n_test
+            te = _test_clipped_loss(p, aux, Ut, yt, c_loss)
             pn = jax.tree_util.tree_map(np.asarray, p)
             for j, r in enumerate(r_maxes):
                 out.append(dict(T=T, r_max=r, seed=s, train=float(tr[j]), test=float(te[j]), gap=float(te[j] - tr[j]),
                                 **_student_bounds(pn, j, r, T, N, grid, c_loss, delta)))
     return out
+
+
+def _teacher(radius, seed):
+    """The teacher's 3 modes ``radius e^{i (0, 0.02, 0.1)}`` and their complex gains drawn from ``seed``."""
+    trng = np.random.default_rng(seed)
+    lam_t = radius * np.exp(1j * np.array([0.0, 0.02, 0.1]))
+    return lam_t, trng.normal(size=3) + 1j * trng.normal(size=3)
+
+
+def _student_init(rng, r_maxes, P, T):
+    """Initial parameters of the ``len(r_maxes)`` students (one per cap) from ``rng``: moduli ``r_max sigmoid(nu)``
+    (1 for the marginal student), random phases, gains with the finite-horizon normalisation, ``d = b = 0``."""
+    import jax.numpy as jnp
+
+    R = len(r_maxes)
+    sg = rng.uniform(0.5, 0.999, (R, P))
+    nu = np.log(sg / (1 - sg))
+    mod = np.where(np.asarray(r_maxes)[:, None] >= 1, 1.0, np.asarray(r_maxes)[:, None] * sg)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        energy = np.where(mod < 1, (1 - mod ** (2 * T)) / (1 - mod**2), float(T))
+    scale = 1.0 / np.sqrt(P * energy)
+    return dict(nu=jnp.asarray(nu), th=jnp.asarray(rng.uniform(0, math.pi, (R, P))),
+                gr=jnp.asarray(rng.normal(size=(R, P)) * scale), gi=jnp.asarray(rng.normal(size=(R, P)) * scale),
+                d=jnp.zeros(R), b=jnp.zeros(R))
+
+
+def _test_clipped_loss(p, aux, Ut, yt, c_loss):
+    """Clipped test loss per student over ``Ut (n_test, T)`` in chunks of 1000 rows (one compiled shape)."""
+    import jax.numpy as jnp
+
+    n_test = Ut.shape[0]
+    return np.concatenate([np.asarray(_student_clipped_loss(p, aux, jnp.asarray(Ut[i:i + 1000]),
+                                                            jnp.asarray(yt[i:i + 1000]), c_loss))[:, None]
+                           * min(1000, n_test - i) for i in range(0, n_test, 1000)], axis=1).sum(1) / n_test
+
+
+# ----------------------------------------------------------------------------------------------
+# Monte Carlo Rademacher complexity of the one-block envelope class
+# ----------------------------------------------------------------------------------------------
+def mc_rademacher_envelope_class(U, eta, w_bound: float = 1.0, n_sigma: int = 2000, seed: int = 0, readout: str = "last"):
+    """Monte Carlo empirical Rademacher complexity of the single-block linear class (closed-form sup) [R].
+
+    Class: ``f(u) = w z_T`` (``readout="last"``) with ``z_t = sum_{k<t} h_k u_{t-k}`` (SISO, control
+    convention ``h_0`` = feedthrough), ``|h_k| <= eta_k`` and ``|w| <= w_bound``; it contains every
+    SISO SSM with that envelope (its bound: :func:`ssmtheory.theory.bounds.envelope_class_complexity_bound`).  For fixed ``sigma`` the sup is attained at
+    ``h_k = eta_k sign(S_k)``, ``S_k = sum_i sigma_i u^i_{T-1-k}``, so
+    ``R_S = (w_bound / N) E_sigma sum_k eta_k |S_k|`` exactly; the expectation is estimated with
+    ``n_sigma`` Rademacher draws.  ``U (N, T)``.  Returns ``(mean, standard error)``.
+    """
+    as_array(U, "U", ndim=2, allow_complex=False)
+    _bounds._nums(eta, "eta")
+    _bounds._num(w_bound, "w_bound", positive=True)
+    check_int(n_sigma, "n_sigma", minimum=2)
+    check_int(seed, "seed", minimum=0)
+    check_choice(readout, "readout", ("last",))
+    U = np.asarray(U, dtype=float)
+    N, T = U.shape
+    eta = np.asarray(eta, float)[:T]
+    rng = np.random.default_rng(seed)
+    Ur = U[:, ::-1][:, : eta.size]  # column k = u_{T-1-k}
+    vals = np.empty(n_sigma)
+    for s in range(0, n_sigma, 256):
+        e = min(n_sigma, s + 256)
+        sig = rng.choice([-1.0, 1.0], size=(e - s, N))
+        vals[s:e] = np.abs(sig @ Ur) @ eta
+    vals *= w_bound / N
+    return float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(n_sigma))
+
+
+
+# ----------------------------------------------------------------------------------------------
+# notebook 01's studies
+# ----------------------------------------------------------------------------------------------
+def _int_list(xs, name, minimum=1):
+    if isinstance(xs, (str, bytes)) or not hasattr(xs, "__len__") or len(xs) == 0:
+        raise ValueError(f"{name} must be a non-empty sequence of integers, got {xs!r}")
+    return [check_int(x, name, minimum) for x in xs]
+
+
+def one_block_study(Ts, N: int, K: float = 1.0, K_u: float = 1.0, n_sigma: int = 1000, seed: int = 0) -> dict:
+    """One SISO block, H2 ball ``H = 1``, at every ``T``: the exact empirical Rademacher complexity on finite-energy
+    inputs (:func:`energy_inputs`, energy ``K^2``, seed ``seed + T``), its Monte Carlo estimate (``n_sigma`` sign draws,
+    seed ``seed + 1``) and the exact value on per-step inputs ``U[-K_u, K_u]`` (the control).
+
+    Returns ``T, exact, mc, se, per_step`` as arrays over ``Ts``.
+    """
+    Ts, N = _int_list(Ts, "Ts"), check_int(N, "N")
+    check_positive(K, "K")
+    check_positive(K_u, "K_u")
+    seed = check_int(seed, "seed", minimum=0)
+    rows = []
+    for T in Ts:
+        U = energy_inputs(N, T, K=K, seed=seed + T)
+        Up = per_step_inputs(N, T, K_u=K_u, seed=seed + T)
+        mc, se = h2_ball_rademacher_mc(U, n_sigma=n_sigma, seed=seed + 1)
+        rows.append((T, h2_ball_rademacher_exact(U), mc, se, h2_ball_rademacher_exact(Up)))
+    return {k: np.array(v) for k, v in zip(("T", "exact", "mc", "se", "per_step"), zip(*rows))}
+
+
+def deep_mc_study(Ns, Ts, gamma: float, beta: float, K: float = 1.0, n_sigma: int = 2, n_starts: int = 2, steps: int = 60,
+                  seed: int = 0) -> list[dict]:
+    """Monte Carlo lower bound of the deep class (:func:`deep_class_ascent`) at every ``(N, T)``, for the class with
+    radius ``gamma`` and (control) radius 1, next to the chain bound :func:`deep_class_chain_bound`.
+
+    Inputs :func:`energy_inputs` (energy ``K^2``, seed ``seed + 7 T + N``, float32), ``n_sigma`` sign vectors from
+    ``default_rng([seed, N, T])``.  Returns one dict per ``(N, T)``: ``N, T, chain, stable, radius1`` (mean over signs).
+    """
+    Ns, Ts = _int_list(Ns, "Ns"), _int_list(Ts, "Ts")
+    n_sigma = check_int(n_sigma, "n_sigma")
+    seed = check_int(seed, "seed", minimum=0)
+    rows = []
+    for N in Ns:
+        chain = deep_class_chain_bound(gamma, beta, K, N)
+        for T in Ts:
+            U = energy_inputs(N, T, K=K, seed=seed + 7 * T + N).astype(np.float32)
+            sig = np.random.default_rng([seed, N, T]).choice([-1.0, 1.0], size=(n_sigma, N))
+            v = deep_class_ascent(U, sig, (gamma, 1.0), beta, n_starts=n_starts, steps=steps, seed=seed + T)
+            rows.append(dict(N=N, T=T, chain=chain, stable=float(v[0].mean()), radius1=float(v[1].mean())))
+    return rows
+
+
+def stability_slopes(study: list[dict], r_maxes, N: int, seed: int = 0) -> tuple[dict, dict, dict]:
+    """Columns and slopes of :func:`stability_length_study`'s output.
+
+    Returns ``(col, slope, band)``: ``col`` the study as arrays per key; ``slope[r]`` the :func:`seed_mean_log_slope`
+    inferences ``gap`` (two-sided, of ``gap sqrt(N)``), ``rise`` (one-sided "greater", same statistic) and ``bound``;
+    ``band[r] = max(|lo|, |hi|)`` of the two-sided gap slope's CI.
+    """
+    if not isinstance(study, (list, tuple)) or not study:
+        raise ValueError("study must be the non-empty list returned by stability_length_study")
+    N = check_int(N, "N")
+    seed = check_int(seed, "seed", minimum=0)
+    col = {k: np.array([r_[k] for r_ in study]) for k in ("T", "r_max", "seed", "train", "test", "gap", "bound", "bound_inf")}
+    slope = {}
+    for r in r_maxes:
+        m = col["r_max"] == r
+        if not m.any():
+            raise ValueError(f"r_maxes: {r} is not in the study")
+        g = col["gap"][m] * math.sqrt(N)
+        slope[r] = dict(gap=seed_mean_log_slope(col["T"][m], g, col["seed"][m], seed=seed),
+                        rise=seed_mean_log_slope(col["T"][m], g, col["seed"][m], alternative="greater", seed=seed),
+                        bound=seed_mean_log_slope(col["T"][m], col["bound"][m], col["seed"][m], seed=seed))
+    band = {r: max(abs(slope[r]["gap"].lo), abs(slope[r]["gap"].hi)) for r in r_maxes}
+    return col, slope, band

@@ -36,7 +36,8 @@ from ssmtheory import train as _train
 from ssmtheory._validate import as_array, check_finite, check_int, check_positive
 
 __all__ = ["init_params", "kernel", "compress", "loss", "rescale", "scale_to_unit_tau", "exact_risk", "Task",
-           "teacher_task", "draw", "Member", "train_groups", "train_population"]
+           "teacher_task", "draw", "Member", "train_groups", "train_population", "design_members", "tuned", "within_lambda",
+           "algorithm1_comparison"]
 
 
 _ADAM = _train.OptimizerSpec("adam")
@@ -253,3 +254,72 @@ def train_population(task: Task, members: list, steps: int, lr: float = 1e-2, pr
     if not members:
         raise ValueError("members must not be empty")
     return train_groups([(task, members)], steps, lr=lr, project_every=project_every)[0]
+
+
+# --------------------------------------------------------------------------------------------- notebook 02, §4-§5
+_TAU_KINDS, _WD_KINDS, _OTHER_INIT = ("tau", "flat", "every"), ("wd", "wd2"), ("wd2", "none2")
+
+
+def design_members(task: Task, s: int, designs: dict, seed: int = 0, N: int = 16, n: int = 32) -> list:
+    """The members of seed ``s`` for the designs ``{kind: [lambda, ...]}`` on one training set of ``n`` examples
+    (data seed ``10000 seed + s``), each starting from ``N`` S4D-Lin modes scaled to ``tau = 1`` (eq. (8)).
+
+    Kinds: ``none`` (no penalty), ``tau`` (eq. (9)), ``flat`` (``tau`` without its data dependence), ``wd`` (l2 on
+    ``C``), ``every`` (eq. (9) with Algorithm 1's rescaling every epoch), and ``wd2`` / ``none2`` (as ``wd`` / ``none``
+    from another initialization, seed ``+ 5000``: the placebos).  Tags ``(kind, lambda, s)``.
+    """
+    s, seed = check_int(s, "s", minimum=0), check_int(seed, "seed", minimum=0)
+    unknown = set(designs) - {"none", "none2", "tau", "flat", "wd", "wd2", "every"}
+    if unknown:
+        raise ValueError(f"designs: unknown kinds {sorted(unknown)}")
+    d = draw(task, check_int(n, "n"), 10_000 * seed + s)
+    p0 = scale_to_unit_tau(init_params(N, task.dt, seed=10_000 * seed + s), d["X"])
+    p1 = scale_to_unit_tau(init_params(N, task.dt, seed=10_000 * seed + s + 5000), d["X"])
+    return [Member(d, p1 if kind in _OTHER_INIT else p0, lt=lam if kind in _TAU_KINDS else 0.0,
+                   lw=lam if kind in _WD_KINDS else 0.0, stats="flat" if kind == "flat" else "data",
+                   proj=1.0 if kind == "every" else 0.0, tag=(kind, lam, s))
+            for kind, lams in designs.items() for lam in lams]
+
+
+def tuned(members: list, res: dict, kind: str, seeds) -> np.ndarray:
+    """Per seed, the member of design ``kind`` with the lowest validation loss: ``(seeds, 5)`` rows
+    ``(test, lambda, train, tau, gap)`` (``res`` from :func:`train_groups`)."""
+    out = []
+    for s in seeds:
+        idx = [i for i, m in enumerate(members) if m.tag[0] == kind and m.tag[2] == s]
+        if not idx:
+            raise ValueError(f"kind: no member of design {kind!r} for seed {s}")
+        b = idx[int(np.argmin(res["val"][idx]))]
+        out.append((res["test"][b], members[b].tag[1], res["train"][b], res["tau"][b], res["test"][b] - res["train"][b]))
+    return np.array(out)
+
+
+def within_lambda(members: list, res: dict, lams, kind: str = "tau") -> dict:
+    """Per ``lambda`` of design ``kind``: Spearman rho between the final ``tau`` and the gap across seeds (NaN when
+    either is constant), mean train and mean test risk."""
+    from ssmtheory import stats as _stats
+
+    out = {}
+    for lam in lams:
+        idx = [i for i, m in enumerate(members) if m.tag[:2] == (kind, lam)]
+        if not idx:
+            raise ValueError(f"lams: no member of design {kind!r} with lambda {lam}")
+        gap = res["test"][idx] - res["train"][idx]
+        out[lam] = (_stats.spearman(res["tau"][idx], gap) if np.ptp(res["tau"][idx]) > 0 and np.ptp(gap) > 0 else float("nan"),
+                    float(np.mean(res["train"][idx])), float(np.mean(res["test"][idx])))
+    return out
+
+
+def algorithm1_comparison(members: list, res: dict):
+    """Figure 2's comparison on one group with designs ``none, none2, tau, every``: the member indices per design,
+    the one-sided paired permutation test of ``tau`` against ``none`` (test risk, "less"), its placebo ``none2``
+    against ``none``, and per design the mean ``(train, test, tau)``."""
+    from ssmtheory import stats as _stats
+
+    pick = {k: np.array([i for i, m in enumerate(members) if m.tag[0] == k]) for k in ("none", "none2", "tau", "every")}
+    if any(v.size == 0 for v in pick.values()):
+        raise ValueError("members must hold the designs none, none2, tau and every")
+    inf = _stats.paired_permutation(res["test"][pick["tau"]], res["test"][pick["none"]], alternative="less")
+    ctrl = _stats.paired_permutation(res["test"][pick["none2"]], res["test"][pick["none"]], alternative="less")
+    means = {k: (res["train"][pick[k]].mean(), res["test"][pick[k]].mean(), res["tau"][pick[k]].mean()) for k in pick}
+    return pick, inf, ctrl, means

@@ -20,7 +20,7 @@ except S4D-LegS: ``B = V^* B_H``, the HiPPO ``B`` in the eigenbasis, whose last 
 strengths.
 
 Lenses (:func:`evaluate`): test error; generalization gap (clipped square loss); train loss (the underfitting
-confound); the Rácz bound in its paper form (:func:`ssmtheory.theory.bounds.paper_form_bound`: finite-energy inputs,
+confound); the Rácz bound in its paper form (:func:`ssmtheory.experiments.deep_bounds.paper_form_bound`: finite-energy inputs,
 inner blocks by l1, last block by H2; the model's own norm ball, a heuristic number for a trained model; computed
 by :func:`racz_paper_bound`, the same formula with a vectorized l1 upper end, equal to it in the tests); the
 Liu–Li measure tau summed over layers and channels (training-set statistics); the stability margin
@@ -51,6 +51,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ssmtheory.experiments import data_dependent as _data_dependent
+from ssmtheory.experiments import deep_bounds as _deep_bounds
 from ssmtheory.theory import bounds as _bounds
 from ssmtheory import init as _init
 from ssmtheory.theory import measure as _measure
@@ -231,7 +233,7 @@ def effective(params):
 
 @lru_cache(maxsize=None)
 def _loss_fn(cfg):
-    base = _measure.make_regularized_loss(cfg, kind="mse", lam=0.0)
+    base = _data_dependent.make_regularized_loss(cfg, kind="mse", lam=0.0)
 
     def loss_fn(params, xb, yb, lam):
         return base(effective(params), xb, yb, lam)
@@ -425,7 +427,7 @@ def channels_l1_upper(system, max_lags: int = 131072) -> float:
 
 
 def racz_paper_bound(params, cfg, N: int, K: float, T: int, delta: float = 0.05, c_loss: float = 1.0) -> float:
-    """:func:`ssmtheory.theory.bounds.paper_form_bound` (grid-free, the model's own norm ball) for an S4D model, with the
+    """:func:`ssmtheory.experiments.deep_bounds.paper_form_bound` (grid-free, the model's own norm ball) for an S4D model, with the
     inner blocks' exact l1 upper end replaced by :func:`channels_l1_upper` (another certified upper end of the same
     l1 norm; equal to it when the tail is negligible, see the tests) and the last block's ``sqrt(q) ||Sigma||_H2``
     from :func:`ssmtheory.theory.bounds.h2_row_upper`.  Returns the bound (``inf`` for an unstable block)."""
@@ -433,7 +435,7 @@ def racz_paper_bound(params, cfg, N: int, K: float, T: int, delta: float = 0.05,
     check_scalar(K, "K", positive=True)
     check_int(T, "T")
     check_scalar(c_loss, "c_loss", positive=True)
-    Lphi = _bounds.check_architecture(cfg)
+    Lphi = _deep_bounds.check_architecture(cfg)
     p = jax.tree_util.tree_map(np.asarray, params)
     We, be = np.asarray(p["encoder"]["W"], np.float64), np.asarray(p["encoder"]["b"], np.float64)
     a = float((np.abs(We).sum(axis=0) + np.abs(be)).max())
@@ -442,7 +444,7 @@ def racz_paper_bound(params, cfg, N: int, K: float, T: int, delta: float = 0.05,
     b_abs = float(abs(np.asarray(p["decoder"]["b"], np.float64)[0]))
     systems = _models.layer_systems(params, cfg)
     Es = [channels_l1_upper(s) for s in systems[:-1]]
-    Es.append(_bounds.h2_row_upper(*_bounds.block_standard(systems[-1])))
+    Es.append(_bounds.h2_row_upper(*_deep_bounds.block_standard(systems[-1])))
     R = _bounds.paper_form_complexity(K_eff, 1, Es[:-1], Es[-1], Lphi, w_l1, a, b_abs, cfg.residual,
                                       last_nonlinearity=True)
     num = 2.0 * _bounds.clipped_square_lipschitz(c_loss) * R

@@ -6,9 +6,11 @@ sequence length ``T``, built by Rademacher contraction, decreasing in the stabil
 *Secondary* (Honarpisheh et al., arXiv 2502.01473, Remark 4.1 and Table 1): inputs of **finite energy**
 ``sum_t ||u_t||_2^2 < inf``, the **l1 norm of each block's impulse response** and the **H2 norm** of its
 transfer function.  **Every constant and proof below is our reconstruction [R]**, derived in notebook 01 and
-tested against brute force and Monte Carlo (``tests/test_bounds.py``, ``tests/test_rademacher.py``).
+tested against brute force and Monte Carlo (``tests/test_bounds.py``, ``tests/test_rademacher.py``).  Source notes:
+``docs/papers/racz-2024.md``.  Model adapters and drivers: :mod:`ssmtheory.experiments.deep_bounds`.
 
-Architecture covered (anything else raises ``ValueError`` in :func:`check_architecture`)::
+Architecture covered (anything else raises ``ValueError`` in
+:func:`ssmtheory.experiments.deep_bounds.check_architecture`)::
 
     v_0,t = W_enc^T u_t + b_enc                     (linear encoder)
     z_l   = Sigma_l(v_{l-1})                        (stable diagonal LTI SSM block, l = 1..L)
@@ -17,7 +19,7 @@ Architecture covered (anything else raises ``ValueError`` in :func:`check_archit
 
 no LayerNorm, no GLU; a loss with values in ``[0, c_loss]``, ``L_loss``-Lipschitz (clipped square loss).
 
-**The paper form** (:func:`paper_form_bound`, :func:`paper_form_complexity`), inputs with
+**The paper form** (:func:`paper_form_complexity`; for a model :func:`ssmtheory.experiments.deep_bounds.paper_form_bound`), inputs with
 ``sum_t ||u_t||_2^2 <= K^2``: with probability ``>= 1 - delta``::
 
     E ell - mean_i ell_i <= ( 2 L_loss (K a ||w||_1 prod_{l<L} (2 L_phi E_l) (2 L_phi H_L) + |b|) + 4 c_loss sqrt(2 ln(4/delta)) ) / sqrt(N)
@@ -25,7 +27,7 @@ no LayerNorm, no GLU; a loss with values in ``[0, c_loss]``, ``L_loss``-Lipschit
     E_l = sum_k ||h^l_k||_inf        true l1 norm of an inner block (upper end of norms.l1_norm; Young's inequality)
     H_L = sqrt(q) ||Sigma_L||_{H2}   last block at the readout time (Cauchy-Schwarz)
 
-**Our per-step extension** (:func:`bound_for_model`), inputs with ``||u_t||_2 <= K_u`` (not the paper's
+**Our per-step extension** (:func:`complexity_numerator`; for a model :func:`ssmtheory.experiments.deep_bounds.bound_for_model`), inputs with ``||u_t||_2 <= K_u`` (not the paper's
 assumption): the supremum over time outside the expectation and l1 for every block::
 
     E ell - mean_i ell_i <= ( 2 L_loss (K a ||w||_1 prod_l c_l + |b|) + 4 c_loss sqrt(2 ln(4/delta)) ) / sqrt(N)
@@ -44,13 +46,12 @@ norm up to a geometric grid, uses the class ``S(gamma, beta, d)`` (l1 ``d + beta
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ssmtheory import norms as _norms
 from ssmtheory._validate import as_array as _as_array
-from ssmtheory._validate import check_choice as _check_choice
 from ssmtheory._validate import check_int as _check_int
 from ssmtheory._validate import check_scalar as _check_scalar
 
@@ -70,20 +71,13 @@ __all__ = [
     "nonnormal_realization",
     "union_over_time_factor",
     "energy_h2_numerator",
-    "clipped_square_loss",
     "clipped_square_lipschitz",
-    "block_standard",
     "NormGrid",
-    "BoundReport",
-    "check_architecture",
-    "bound_for_model",
-    "mc_rademacher_envelope_class",
     "envelope_class_complexity_bound",
     "l1_upper",
     "h2_row_upper",
     "class_h2_envelope",
     "paper_form_complexity",
-    "paper_form_bound",
 ]
 
 #: Lipschitz constants of the coordinate-wise nonlinearities the bound covers (all have phi(0) = 0).
@@ -164,7 +158,7 @@ def l1_envelope(A, B, C, D=None, T: int | None = None) -> float:
         E(T) = ||D||_inf + sum_j beta_j (1 - |lambda_j|^{T-1}) / (1 - |lambda_j|)     (= ... + beta_j (T-1) at |lambda_j| = 1)
 
     ``beta_j`` from :func:`mode_coefficients`.  ``A`` is 1-D (control convention, as returned by
-    :func:`ssmtheory.norms.layer_to_standard` or :func:`block_standard`).
+    :func:`ssmtheory.norms.layer_to_standard` or :func:`ssmtheory.experiments.deep_bounds.block_standard`).
     """
     if T is not None:
         _check_int(T, "T", minimum=1)
@@ -444,131 +438,19 @@ def paper_form_complexity(K: float, N: int, inner_l1, last_h2: float, lipschitz:
     return (K * encoder_norm * w_l1 * prod + bias_abs) / math.sqrt(N)
 
 
-def paper_form_bound(params, cfg, N: int, delta: float = 0.05, K: float = 1.0, c_loss: float = 1.0,
-                     grid: "NormGrid | None" = None, T: int | None = None) -> "BoundReport":
-    """The paper-form (finite-energy, l1/H2) PAC bound for a deep SSM of :mod:`ssmtheory.models` [R].
-
-    Signature: ``paper_form_bound(params, cfg, N, delta=0.05, K=1.0, c_loss=1.0, grid=None, T=None) -> BoundReport``.
-    With probability ``>= 1 - delta`` (SSBD Thm 26.5, clipped square loss in ``[0, c_loss]``)::
-
-        E ell - mean_i ell_i <= ( 2 L_loss (K' a ||w||_1 prod_{l<L} c_l c_L + |b|) + 4 c_loss sqrt(2 ln(4/delta')) ) / sqrt(N)
-
-    * ``K``: a-priori energy bound ``sum_t ||u_t||_2^2 <= K^2`` on the input distribution's support.
-      The encoder bias is a constant input of energy ``T`` per unit, so with a nonzero encoder bias
-      ``K' = sqrt(K^2 + T)`` and ``T`` is required (the bias is outside the finite-energy assumption and
-      brings ``sqrt(T)`` back); without one ``K' = K``.
-    * ``c_l = 2 L_phi E_l``, ``E_l`` = upper end of :func:`ssmtheory.norms.l1_norm` (inner blocks);
-      ``c_L = 2 L_phi H_L``, ``H_L = sqrt(q) ||Sigma_L||_{H2}`` (:func:`h2_row_upper`); residual: ``1 + c``.
-      See :func:`paper_form_complexity`.
-    * ``grid=None``: the class is the model's own impulse-response envelope (valid for a model fixed
-      before the data, heuristic for a trained one).  ``grid=NormGrid(...)``: norms rounded to the grid,
-      blocks replaced by the class ``S(gamma, beta, d)`` (``E = d + beta/(1-gamma)``,
-      ``H = sqrt(d^2 + beta^2/(1-gamma^2))``; no ``sqrt(q)``: the class envelope already bounds the inf
-      norm) and ``delta' = delta / grid.size(L)`` (union bound): valid for data-chosen models.  This is
-      the same grid as :func:`bound_for_model`'s.
-    * An unstable block gives ``bound = inf``.
-    """
-    import jax
-
-    from ssmtheory import models as _models
-
-    _num(c_loss, "c_loss", positive=True)
-    if T is not None:
-        _check_int(T, "T", minimum=1)
-    Lphi = check_architecture(cfg)
-    _check_int(N, "N", minimum=1)
-    if not (isinstance(K, (int, float)) and math.isfinite(K) and K > 0):
-        raise ValueError(f"K must be a positive finite energy bound, got {K!r}")
-    p = jax.tree_util.tree_map(np.asarray, params)
-    We, be = np.asarray(p["encoder"]["W"], np.float64), np.asarray(p["encoder"]["b"], np.float64)
-    _as_array(We, "params['encoder']['W']")
-    has_bias = bool(np.any(be != 0))
-    if has_bias and T is None:
-        raise ValueError("T is required: the encoder bias is a constant input of energy T per unit (outside finite energy)")
-    a = float((np.abs(We).sum(axis=0) + np.abs(be)).max())
-    K_eff = math.sqrt(K**2 + (_check_int(T, "T") if has_bias else 0))
-    w = np.asarray(p["decoder"]["W"], np.float64)[:, 0]
-    w_l1 = float(np.abs(w).sum())
-    b_abs = float(abs(np.asarray(p["decoder"]["b"], np.float64)[0]))
-    systems = _models.layer_systems(params, cfg)
-    Es, levels = [], {"blocks": []}
-    for i, s in enumerate(systems):
-        A, B, C, D = block_standard(s)
-        last = i == len(systems) - 1
-        if grid is None:
-            Es.append(h2_row_upper(A, B, C, D) if last else l1_upper(A, B, C, D))
-        else:
-            beta = float(mode_coefficients(A, B, C).sum())
-            d = float(np.abs(D).sum(axis=1).max())
-            lv = dict(beta=grid.round_up(beta), d=grid.round_up(d), margin=grid.round_margin_down(1.0 - float(np.abs(A).max())))
-            levels["blocks"].append(lv)
-            if lv["margin"] == 0.0 or not np.isfinite(lv["beta"] * lv["d"]):
-                Es.append(math.inf)
-            else:
-                g = 1.0 - lv["margin"]
-                Es.append(class_h2_envelope(g, lv["beta"], lv["d"]) if last else class_envelope(g, lv["beta"], lv["d"]))
-    size = 1
-    if grid is not None:
-        a, w_l1, b_abs = grid.round_up(a), grid.round_up(w_l1), grid.round_up(b_abs)
-        levels.update(encoder=a, readout_l1=w_l1, bias=b_abs)
-        size = grid.size(cfg.n_layers)
-    R = paper_form_complexity(K_eff, 1, Es[:-1], Es[-1], Lphi, w_l1, a, b_abs, cfg.residual, last_nonlinearity=True)
-    cs = [block_constant(e, Lphi, 1.0, cfg.residual) for e in Es[:-1]]
-    cs.append((1.0 if cfg.residual else 0.0) + 2.0 * Lphi * Es[-1])
-    Lloss = clipped_square_lipschitz(c_loss)
-    num = 2.0 * Lloss * R
-    conf = confidence_term(c_loss, delta / size)
-    return BoundReport(bound=(num + conf) / math.sqrt(N), numerator=num, confidence=conf, N=int(N), delta=delta,
-                       delta_eff=delta / size, K=K_eff, encoder_norm=a, readout_l1=w_l1, bias_abs=b_abs, block_E=Es,
-                       block_c=cs, lipschitz=Lphi, lipschitz_loss=Lloss, c_loss=c_loss, grid_size=size, levels=levels,
-                       route="paper form (finite energy; inner l1, last H2)")
-
-
 # ----------------------------------------------------------------------------------------------
 # loss
 # ----------------------------------------------------------------------------------------------
-def clipped_square_loss(pred, y, c: float = 1.0):
-    """``min((pred - y)^2, c)``: values in ``[0, c]``, Lipschitz in ``pred`` with constant ``2 sqrt(c)``."""
-    import jax.numpy as jnp
-
-    _as_array(pred, "pred", allow_complex=False)
-    _as_array(y, "y", allow_complex=False)
-    _num(c, "c", positive=True)
-    return jnp.minimum((pred - y) ** 2, c)
-
-
 def clipped_square_lipschitz(c: float) -> float:
-    """Lipschitz constant ``2 sqrt(c)`` of :func:`clipped_square_loss` (slope ``2|e|`` on ``|e| <= sqrt(c)``, 0 beyond)."""
+    """Lipschitz constant ``2 sqrt(c)`` of the clipped square loss ``min((pred - y)^2, c)`` [R] (slope ``2|e|`` on
+    ``|e| <= sqrt(c)``, 0 beyond)."""
     _num(c, "c", positive=True)
     return 2.0 * math.sqrt(c)
 
 
 # ----------------------------------------------------------------------------------------------
-# trained deep SSMs
+# the union-bound grid over data-chosen models
 # ----------------------------------------------------------------------------------------------
-def block_standard(system: dict):
-    """One entry of :func:`ssmtheory.models.layer_systems` as a standard-form diagonal system ``(A, B, C, D)``.
-
-    S4D (``kind="channels"``) is first written as one block-diagonal MIMO system (``H N`` modes,
-    mode ``(h, n)`` reads input ``h`` and writes output ``h``); then
-    :func:`ssmtheory.norms.layer_to_standard` (conjugate augmentation for ``Re(.)``, shift to ``h_0 = D``).
-    """
-    lam = np.asarray(system["Lambda_bar"])
-    Bb, Cc, Dd = np.asarray(system["B_bar"]), np.asarray(system["C"]), np.asarray(system["D"])
-    if system["kind"] == "channels":
-        H, N = lam.shape
-        idx = np.arange(H * N)
-        ch = idx // N
-        Bm = np.zeros((H * N, H), Bb.dtype)
-        Bm[idx, ch] = Bb.reshape(-1)
-        Cm = np.zeros((H, H * N), Cc.dtype)
-        Cm[ch, idx] = Cc.reshape(-1)
-        lam, Bb, Cc, Dd = lam.reshape(-1), Bm, Cm, np.diag(Dd)
-    return _norms.layer_to_standard(lam.astype(np.complex128) if lam.dtype.kind == "c" else lam.astype(np.float64),
-                                    Bb.astype(np.result_type(Bb.dtype, np.float64)), Cc.astype(np.result_type(Cc.dtype, np.float64)),
-                                    np.asarray(Dd, np.float64), conj_sym=bool(system["conj_sym"]))
-
-
 @dataclass(frozen=True)
 class NormGrid:
     """Geometric grid of norm levels for the union bound over data-chosen models [R].
@@ -613,159 +495,15 @@ class NormGrid:
         return self.ratio ** (-k)
 
 
-@dataclass
-class BoundReport:
-    """Everything :func:`bound_for_model` used; ``bound = (numerator + confidence) / sqrt(N)``."""
-
-    bound: float
-    numerator: float
-    confidence: float
-    N: int
-    delta: float
-    delta_eff: float
-    K: float
-    encoder_norm: float
-    readout_l1: float
-    bias_abs: float
-    block_E: list
-    block_c: list
-    lipschitz: float
-    lipschitz_loss: float
-    c_loss: float
-    grid_size: int = 1
-    levels: dict = field(default_factory=dict)
-    route: str = "per-step extension (l1)"
-
-
-def check_architecture(cfg) -> float:
-    """Raise ``ValueError`` unless ``cfg`` is covered by the bound; return the nonlinearity's Lipschitz constant.
-
-    Covered: ``norm=None``, coordinate-wise nonlinearity in :data:`LIPSCHITZ` (not ``"glu"``),
-    ``readout in {"last", "mean"}``, ``d_output = 1`` (scalar predictor).
-    """
-    if cfg.norm is not None:
-        raise ValueError("cfg.norm must be None: LayerNorm is not globally Lipschitz and is not covered by the bound")
-    if cfg.nonlinearity not in LIPSCHITZ:
-        raise ValueError(f"cfg.nonlinearity must be one of {sorted(LIPSCHITZ)} (coordinate-wise, phi(0)=0), got {cfg.nonlinearity!r}")
-    if cfg.readout not in ("last", "mean"):
-        raise ValueError(f"cfg.readout must be 'last' or 'mean' (a scalar predictor), got {cfg.readout!r}")
-    if cfg.d_output != 1:
-        raise ValueError(f"cfg.d_output must be 1 (scalar predictor), got {cfg.d_output}")
-    return LIPSCHITZ[cfg.nonlinearity]
-
-
-def bound_for_model(params, cfg, N: int, delta: float = 0.05, K_u: float = 1.0, c_loss: float = 1.0,
-                    grid: NormGrid | None = None, T: int | None = None, l1: str = "exact") -> BoundReport:
-    """Our per-step extension [R] of the bound for a deep SSM from :mod:`ssmtheory.models` (see module docstring).
-
-    Inputs bounded per step, ``||u_t||_2 <= K_u`` (not the paper's finite-energy assumption; for that
-    use :func:`paper_form_bound`).  ``l1="exact"`` (default): each block's constant is its true l1
-    norm, the upper end of :func:`ssmtheory.norms.l1_norm`'s enclosure (finite ``T``: the exact sum over
-    the ``T`` lags, :func:`l1_upper`); ``l1="envelope"``: the looser per-mode envelope :func:`l1_envelope`.
-
-    ``K_u``: an a-priori bound ``||u_t||_2 <= K_u`` on the input distribution's support (not an
-    estimate from the sample).  Loss: clipped square with level ``c_loss`` (``L_loss = 2 sqrt(c_loss)``).
-
-    * ``grid=None``: the class is the model's own norm ball with the per-mode envelope
-      :func:`l1_envelope` (horizon ``T``, ``None`` = infinite): a valid bound for a model fixed
-      before seeing the data (e.g. a teacher), a heuristic number for a trained one.
-    * ``grid=NormGrid(...)``: each norm is rounded to ``grid``, the block constant is the class
-      envelope :func:`class_envelope` ``d_l + beta_l / (1 - gamma_l)`` and ``delta`` becomes
-      ``delta / grid.size(L)``: valid simultaneously for every model, hence for a data-chosen one.
-      ``bound = inf`` if a norm falls outside the grid.
-    """
-    import jax
-
-    from ssmtheory import models as _models
-
-    _check_int(N, "N", minimum=1)
-    _num(K_u, "K_u", positive=True)
-    _num(c_loss, "c_loss", positive=True)
-    if T is not None:
-        _check_int(T, "T", minimum=1)
-    Lphi = check_architecture(cfg)
-    if l1 not in ("exact", "envelope"):
-        raise ValueError(f"l1 must be 'exact' or 'envelope', got {l1!r}")
-    p = jax.tree_util.tree_map(np.asarray, params)
-    We, be = np.asarray(p["encoder"]["W"], np.float64), np.asarray(p["encoder"]["b"], np.float64)
-    a = float((np.abs(We).sum(axis=0) + np.abs(be)).max())
-    w = np.asarray(p["decoder"]["W"], np.float64)[:, 0]
-    w_l1 = float(np.abs(w).sum())
-    b_abs = float(abs(np.asarray(p["decoder"]["b"], np.float64)[0]))
-    E, levels = [], {"blocks": []}
-    for s in _models.layer_systems(params, cfg):
-        A, B, C, D = block_standard(s)
-        if grid is None:
-            E.append(l1_upper(A, B, C, D, T=T) if l1 == "exact" else l1_envelope(A, B, C, D, T=T))
-        else:
-            beta = float(mode_coefficients(A, B, C).sum())
-            d = float(np.abs(D).sum(axis=1).max())
-            margin = 1.0 - float(np.abs(A).max())
-            lv = dict(beta=grid.round_up(beta), d=grid.round_up(d), margin=grid.round_margin_down(margin))
-            levels["blocks"].append(lv)
-            if lv["margin"] == 0.0 or not np.isfinite(lv["beta"] * lv["d"]):
-                E.append(math.inf)
-            else:
-                E.append(class_envelope(1.0 - lv["margin"], lv["beta"], lv["d"], T=T))
-    if grid is not None:
-        a, w_l1, b_abs = grid.round_up(a), grid.round_up(w_l1), grid.round_up(b_abs)
-        levels.update(encoder=a, readout_l1=w_l1, bias=b_abs)
-        size = grid.size(cfg.n_layers)
-    else:
-        size = 1
-    cs = [block_constant(e, Lphi, 1.0, cfg.residual) for e in E]
-    K = math.sqrt(K_u**2 + 1.0)
-    Lloss = clipped_square_lipschitz(c_loss)
-    num = complexity_numerator(K, w_l1, cs, Lloss, a, b_abs)
-    conf = confidence_term(c_loss, delta / size)
-    return BoundReport(bound=(num + conf) / math.sqrt(N), numerator=num, confidence=conf, N=int(N), delta=delta,
-                       delta_eff=delta / size, K=K, encoder_norm=a, readout_l1=w_l1, bias_abs=b_abs, block_E=E, block_c=cs,
-                       lipschitz=Lphi, lipschitz_loss=Lloss, c_loss=c_loss, grid_size=size, levels=levels)
-
-
 # ----------------------------------------------------------------------------------------------
-# Monte Carlo Rademacher complexity of a small class
+# the one-block envelope class
 # ----------------------------------------------------------------------------------------------
-def mc_rademacher_envelope_class(U, eta, w_bound: float = 1.0, n_sigma: int = 2000, seed: int = 0, readout: str = "last"):
-    """Monte Carlo empirical Rademacher complexity of the single-block linear class (closed-form sup).
-
-    Class: ``f(u) = w z_T`` (``readout="last"``) with ``z_t = sum_{k<t} h_k u_{t-k}`` (SISO, control
-    convention ``h_0`` = feedthrough), ``|h_k| <= eta_k`` and ``|w| <= w_bound``; it contains every
-    SISO SSM with that envelope.  For fixed ``sigma`` the sup is attained at
-    ``h_k = eta_k sign(S_k)``, ``S_k = sum_i sigma_i u^i_{T-1-k}``, so
-    ``R_S = (w_bound / N) E_sigma sum_k eta_k |S_k|`` exactly; the expectation is estimated with
-    ``n_sigma`` Rademacher draws.  ``U (N, T)``.  Returns ``(mean, standard error)``.
-    """
-    _as_array(U, "U", ndim=2, allow_complex=False)
-    _nums(eta, "eta")
-    _num(w_bound, "w_bound", positive=True)
-    _check_int(n_sigma, "n_sigma", minimum=2)
-    _check_int(seed, "seed", minimum=0)
-    _check_choice(readout, "readout", ("last",))
-    U = np.asarray(U, dtype=float)
-    N, T = U.shape
-    eta = np.asarray(eta, float)[:T]
-    rng = np.random.default_rng(seed)
-    Ur = U[:, ::-1][:, : eta.size]  # column k = u_{T-1-k}
-    vals = np.empty(n_sigma)
-    for s in range(0, n_sigma, 256):
-        e = min(n_sigma, s + 256)
-        sig = rng.choice([-1.0, 1.0], size=(e - s, N))
-        vals[s:e] = np.abs(sig @ Ur) @ eta
-    vals *= w_bound / N
-    return float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(n_sigma))
-
-
 def envelope_class_complexity_bound(K_u: float, eta, N: int, w_bound: float = 1.0) -> float:
-    """[R] bound (L1, L2, L6) on the Rademacher complexity of the class of :func:`mc_rademacher_envelope_class`:
+    """[R] bound (L1, L2, L6) on the Rademacher complexity of the one-block envelope class ``{u -> w sum_k h_k u_{T-1-k}:
+    |h_k| <= eta_k, |w| <= w_bound}`` on inputs ``|u_t| <= K_u`` (Monte Carlo: :func:`ssmtheory.experiments.rademacher.mc_rademacher_envelope_class`):
     ``w_bound ||eta||_1 K_u / sqrt(N)``."""
     _num(K_u, "K_u")
     _nums(eta, "eta")
     _check_int(N, "N", minimum=1)
     _num(w_bound, "w_bound", positive=True)
     return float(w_bound * np.sum(np.asarray(eta, float)) * K_u / math.sqrt(N))
-
-
-# ----------------------------------------------------------------------------------------------
-# teacher-student experiment (many small students trained at once)
-# ----------------------------------------------------------------------------------------------

@@ -31,8 +31,8 @@ Optimization designs (Liu & Li's eq. (8), (9) in the ICLR version [S]):
   layer by layer, each layer with the statistics of its own input computed after the earlier layers were
   rescaled (:func:`scale_rule`);
 * regularizer: ``R_n(theta) + lambda tau(theta)``; for deep models [R] summed over layers and channels with
-  the statistics of the current batch held fixed (``jax.lax.stop_gradient``; :func:`tau_regularizer`,
-  :func:`make_regularized_loss`).
+  the statistics of the current batch held fixed (``jax.lax.stop_gradient``; :func:`tau_regularizer`; the loss
+  built on it is :func:`ssmtheory.experiments.data_dependent.make_regularized_loss`).
 
 Everything on arrays is ``jax.numpy`` (jittable, differentiable in the kernel / parameters) and follows
 the input dtype.
@@ -40,9 +40,7 @@ the input dtype.
 
 from __future__ import annotations
 
-import math
-from functools import lru_cache, partial
-from typing import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -50,8 +48,7 @@ import numpy as np
 
 from ssmtheory import models as _models
 from ssmtheory import ssm as _ssm
-from ssmtheory import train as _train
-from ssmtheory._validate import check_choice, check_int, check_positive, is_concrete
+from ssmtheory._validate import check_int, check_positive, is_concrete
 
 __all__ = [
     "input_stats",
@@ -65,7 +62,6 @@ __all__ = [
     "layer_input_stats",
     "tau_layers",
     "tau_regularizer",
-    "make_regularized_loss",
     "scale_rule",
 ]
 
@@ -245,34 +241,6 @@ def tau_regularizer(params, cfg: _models.DeepSSMConfig, x=None, ssm_inputs=None)
         _, ssm_inputs = _models.apply(params, _batch(x), cfg, return_ssm_inputs=True)
     stats = jax.lax.stop_gradient(_stats_of(ssm_inputs))
     return sum(jnp.sum(t) for t in tau_layers(params, cfg, stats))
-
-
-def make_regularized_loss(cfg: _models.DeepSSMConfig, kind: str = "ce", lam: float = 0.0) -> Callable:
-    """``loss_fn(params, xb, yb, lam=lam) = base(apply(params, xb), yb) + lam * tau_regularizer`` (one forward pass).
-
-    ``kind`` in {"mse", "ce"}.  Usable as ``train.fit``'s ``loss_fn`` (three arguments) and by
-    :func:`ssmtheory.train.fit_population` (``aux`` = a per-member ``lam``).  Cached: the same arguments give
-    the same function object, so the engine does not re-trace.
-    """
-    check_choice(kind, "kind", ("mse", "ce"))
-    if not isinstance(cfg, _models.DeepSSMConfig):
-        raise ValueError(f"cfg must be a models.DeepSSMConfig, got {type(cfg).__name__}")
-    if not (isinstance(lam, (int, float)) and math.isfinite(lam)):
-        raise ValueError(f"lam must be a finite number, got {lam!r}")
-    return _regularized_loss_cached(cfg, kind, float(lam))
-
-
-def _regularized_loss(cfg, kind, lam):
-    base = _train.get_loss(kind)
-
-    def loss_fn(params, xb, yb, lam=lam):
-        pred, ins = _models.apply(params, xb, cfg, return_ssm_inputs=True)
-        return base(pred, yb) + lam * tau_regularizer(params, cfg, ssm_inputs=ins)
-
-    return loss_fn
-
-
-_regularized_loss_cached = lru_cache(maxsize=64)(_regularized_loss)
 
 
 @partial(jax.jit, static_argnames="cfg")
