@@ -283,19 +283,31 @@ def _batch_index(key, t0, n_steps, n, batch_size, sampling):
     return batches[t0 % nb + jnp.arange(n_steps)]
 
 
-def _member_loss(loss_fn, p, X, Y, idx, aux, use_aux):
+def _member_loss(loss_fn, p, X=None, Y=None, idx=None, aux=None, use_aux=False):
     args = () if X is None else ((X, Y) if idx is None else (X[idx], Y[idx]))
     return loss_fn(p, *args, *((aux,) if use_aux else ()))
 
 
-def _member_run(cfg, p, s, dead, lr, oi, aux, X, Y, key, t0, n_active):
-    """Scan one member over ``cfg.n_steps`` steps from global step ``t0`` (only the first ``n_active`` act)."""
-    loss_fn, opt, guard, batch_size, sampling, n_steps, project, project_every, use_aux, zero_bad = cfg
+def _member_run(cfg, p, s, dead, lr, oi, aux, X, Y, key, t0, n_active, table=None):
+    """Scan one member over ``cfg.n_steps`` steps from global step ``t0`` (only the first ``n_active`` act).
+
+    ``table``: this member's ``(n_steps, B)`` example indices (the caller's batches), else sampled."""
+    loss_fn, opt, guard, batch_size, sampling, n_steps, project, project_every, use_aux, zero_bad, has_aux = cfg[:11]
     tx = _tx_of(opt, lr, oi)
     rec_dt = jnp.result_type(float)
-    vg = jax.value_and_grad(lambda p_, idx: _member_loss(loss_fn, p_, X, Y, idx, aux, use_aux))
-    idx_all = None if batch_size is None else _batch_index(key, t0, n_steps, X.shape[0], batch_size, sampling)
+    mloss = functools.partial(_member_loss, loss_fn, X=X, Y=Y, aux=aux, use_aux=use_aux)
+    vg = jax.value_and_grad(lambda p_, idx: mloss(p_, idx=idx), has_aux=has_aux)
+    if table is not None:
+        idx_all = table
+    else:
+        idx_all = None if batch_size is None else _batch_index(key, t0, n_steps, X.shape[0], batch_size, sampling)
     frozen = dead  # members frozen by the caller (guard=False still leaves them alone)
+    if has_aux:  # the shape of the per-step metrics, for the NaN record of a skipped step
+        idx0 = None if idx_all is None else idx_all[0]
+        nan_aux = jax.tree_util.tree_map(lambda sd: jnp.full(sd.shape, jnp.nan, rec_dt),
+                                         jax.eval_shape(lambda: mloss(p, idx=idx0)[1]))
+    else:
+        nan_aux = ()
 
     def body(carry, inp):
         p, s, dead = carry
@@ -308,7 +320,8 @@ def _member_run(cfg, p, s, dead, lr, oi, aux, X, Y, key, t0, n_active):
 
         def do(args):
             p, s = args
-            loss, g = vg(p, idx)
+            out, g = vg(p, idx)
+            loss, metrics = out if has_aux else (out, ())
             if zero_bad:  # e.g. eig's derivative at a (near-)repeated eigenvalue: drop those entries
                 g = jax.tree_util.tree_map(lambda a: jnp.where(jnp.isfinite(a), a, 0.0), g)
             gn = optax.tree.norm(g)
@@ -318,14 +331,15 @@ def _member_run(cfg, p, s, dead, lr, oi, aux, X, Y, key, t0, n_active):
             if guard:
                 p2 = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), p2, p)
                 s2 = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), s2, s)
-            return p2, s2, jnp.asarray(loss, rec_dt), jnp.asarray(gn, rec_dt), ok
+            metrics = jax.tree_util.tree_map(lambda a: jnp.asarray(a, rec_dt), metrics)
+            return p2, s2, jnp.asarray(loss, rec_dt), jnp.asarray(gn, rec_dt), ok, metrics
 
         def skip(args):
             nan = jnp.asarray(jnp.nan, rec_dt)
-            return args[0], args[1], nan, nan, jnp.asarray(True)
+            return args[0], args[1], nan, nan, jnp.asarray(True), nan_aux
 
-        p, s, loss, gn, ok = jax.lax.cond(active, do, skip, (p, s))
-        return (p, s, dead | ~ok), (loss, gn, ok, active)
+        p, s, loss, gn, ok, metrics = jax.lax.cond(active, do, skip, (p, s))
+        return (p, s, dead | ~ok), (loss, gn, ok, active, metrics)
 
     (p, s, dead), outs = jax.lax.scan(body, (p, s, dead), (jnp.arange(n_steps), idx_all))
     return p, s, dead, outs
@@ -337,12 +351,13 @@ def _run_one(cfg, p, s, dead, lr, aux, X, Y, key, t0, n_active):
     return _member_run(cfg, p, s, dead, lr, None, aux, X, Y, key, t0, n_active)
 
 
-@functools.partial(jax.jit, static_argnames=("cfg", "member_data"))
-def _run_population(cfg, member_data, p, s, dead, lr, oi, aux, X, Y, keys, t0, n_active):
+@functools.partial(jax.jit, static_argnames=("cfg", "member_data", "member_table"))
+def _run_population(cfg, member_data, member_table, p, s, dead, lr, oi, aux, X, Y, keys, t0, n_active, table):
     _TRACES["count"] += 1
     xa = 0 if member_data else None
-    f = jax.vmap(_member_run, in_axes=(None, 0, 0, 0, 0, 0, 0, xa, xa, 0, None, None))
-    return f(cfg, p, s, dead, lr, oi, aux, X, Y, keys, t0, n_active)
+    ta = 0 if member_table else None
+    f = jax.vmap(_member_run, in_axes=(None, 0, 0, 0, 0, 0, 0, xa, xa, 0, None, None, ta))
+    return f(cfg, p, s, dead, lr, oi, aux, X, Y, keys, t0, n_active, table)
 
 
 def _init_state(opt, lr, params):
@@ -363,7 +378,8 @@ _init_population = jax.jit(jax.vmap(_init_member, in_axes=(None, 0, 0, 0)), stat
 @dataclass
 class PopulationResult:
     """``params`` (leading axis ``M``), ``opt_state``, ``losses (steps, M)`` and ``grad_norms (steps, M)`` at the
-    pre-update parameters (NaN where a member took no step), ``diverged (M,)``, ``steps (M,)`` applied."""
+    pre-update parameters (NaN where a member took no step), ``diverged (M,)``, ``steps (M,)`` applied, and with
+    ``has_aux`` the loss function's per-step ``metrics`` (its pytree, each leaf ``(steps, M, ...)``, NaN likewise)."""
 
     params: Any
     opt_state: Any
@@ -371,6 +387,7 @@ class PopulationResult:
     grad_norms: np.ndarray
     diverged: np.ndarray
     steps: np.ndarray
+    metrics: Any = None
 
 
 def _real_dtype(params):
@@ -503,11 +520,28 @@ def _check_batching(batch_size, sampling, n, steps):
     return batch_size, steps
 
 
+def _check_table(batches, batch_size, n, steps, M):
+    """The caller's batch table as int32 ``(steps, B)`` or ``(M, steps, B)``, every index in ``[0, n)``."""
+    if n is None:
+        raise ValueError("batches needs data")
+    tb = np.asarray(batches)
+    if tb.dtype.kind not in "iu" or tb.ndim not in (2, 3) or tb.shape[-2] != steps or tb.shape[-1] == 0 or (
+            tb.ndim == 3 and tb.shape[0] != M):
+        raise ValueError(f"batches must be integers of shape (steps={steps}, B) or (M={M}, steps={steps}, B), "
+                         f"got {tb.dtype} {tb.shape}")
+    if tb.min() < 0 or tb.max() >= n:
+        raise ValueError(f"batches: example indices must lie in [0, {n}), got {tb.min()}..{tb.max()}")
+    if batch_size is not None and batch_size != tb.shape[-1]:
+        raise ValueError(f"batch_size ({batch_size}) differs from the batches' width ({tb.shape[-1]}); pass one")
+    return jnp.asarray(tb, jnp.int32)
+
+
 def fit_population(loss_fn: Callable, params, data=None, steps: int = 100, opt=None, lr=None, aux=None,
                    batch_size: Optional[int] = None, sampling: str = "epoch", member_data: bool = False,
                    seed: int = 0, keys=None, guard: bool = True, project: Optional[Callable] = None,
                    project_every: Optional[int] = None, zero_nonfinite_grads: bool = False, opt_index=None,
-                   opt_state=None, frozen=None, start_step: int = 0) -> PopulationResult:
+                   opt_state=None, frozen=None, start_step: int = 0, has_aux: bool = False,
+                   batches=None) -> PopulationResult:
     """Train ``M`` members at once (one compiled, ``vmap``-ed optax loop); see the module docstring.
 
     ``loss_fn(params_i[, xb, yb][, aux_i])``; ``params``: leaves with leading axis ``M``; ``opt``: an
@@ -518,6 +552,10 @@ def fit_population(loss_fn: Callable, params, data=None, steps: int = 100, opt=N
     ``opt_state``: resume from a previous result's ``opt_state`` (same ``opt`` and shapes; counts, moments
     and schedules continue) with ``start_step`` the global index of the first step (batches, projection);
     ``frozen``: ``(M,)`` bools, members that take no step (their ``steps`` is 0, ``diverged`` unchanged);
+    ``has_aux``: ``loss_fn`` returns ``(loss, metrics)`` (as ``jax.value_and_grad(has_aux=True)``) and the metrics
+    at the pre-update parameters of every step come back in ``metrics``; ``batches``: the caller's example
+    indices, ``(steps, B)`` shared by all members or ``(M, steps, B)`` one table per member, used at step ``t``
+    instead of sampling (e.g. a fixed batch order of an authors' script, or fresh examples per step);
     ``project(params_i, X_i, Y_i, aux_i) -> params_i`` (optional) is applied before the update at steps
     ``project_every, 2 project_every, ...`` (the optimizer state is kept).  ``zero_nonfinite_grads``: replace
     non-finite gradient entries by 0 before the update (the guard then sees the cleaned gradient).
@@ -532,7 +570,11 @@ def fit_population(loss_fn: Callable, params, data=None, steps: int = 100, opt=N
     frozen = _check_frozen(frozen, M)
     start_step = check_int(start_step, "start_step", minimum=0)
     X, Y, n = _check_pop_data(data, M, bool(member_data))
-    batch_size, n_steps = _check_batching(batch_size, sampling, n, steps)
+    if batches is None:
+        batch_size, n_steps = _check_batching(batch_size, sampling, n, steps)
+        table = None
+    else:
+        table, batch_size, n_steps = _check_table(batches, batch_size, n, steps, M), None, steps
     keys = _check_keys(keys, seed, M)
     if (project is None) != (project_every is None):
         raise ValueError("pass project and project_every together")
@@ -542,17 +584,18 @@ def fit_population(loss_fn: Callable, params, data=None, steps: int = 100, opt=N
         project_every = check_int(project_every, "project_every")
     lr_arr = _member_lr(opt, lr, M, params, oi)
     cfg = (loss_fn, _static_opt(opt), bool(guard), batch_size, sampling, n_steps, project, project_every,
-           aux is not None, bool(zero_nonfinite_grads))
+           aux is not None, bool(zero_nonfinite_grads), bool(has_aux))
     state = _check_opt_state(opt_state, cfg[1], lr_arr, oi, params)
     dead = jnp.asarray(frozen)
-    p, s, dead, (loss, gn, ok, active) = _run_population(cfg, bool(member_data) and X is not None, params, state,
-                                                          dead, lr_arr, oi, aux, X, Y, keys,
-                                                          jnp.asarray(start_step, jnp.int32),
-                                                          jnp.asarray(steps, jnp.int32))
+    p, s, dead, (loss, gn, ok, active, metrics) = _run_population(
+        cfg, bool(member_data) and X is not None, table is not None and table.ndim == 3, params, state, dead, lr_arr,
+        oi, aux, X, Y, keys, jnp.asarray(start_step, jnp.int32), jnp.asarray(steps, jnp.int32), table)
     took = np.asarray(active)[:, :steps] & np.asarray(ok)[:, :steps]
+    metrics = jax.tree_util.tree_map(lambda a: np.swapaxes(np.asarray(a)[:, :steps], 0, 1), metrics) if has_aux else None
     return PopulationResult(params=p, opt_state=s, losses=np.asarray(loss)[:, :steps].T,
                             grad_norms=np.asarray(gn)[:, :steps].T, diverged=np.asarray(dead) & ~frozen,
-                            steps=took.sum(axis=1) if guard else np.asarray(active)[:, :steps].sum(axis=1))
+                            steps=took.sum(axis=1) if guard else np.asarray(active)[:, :steps].sum(axis=1),
+                            metrics=metrics)
 
 
 def _member_lr(opt, lr, M, params, oi=None):
@@ -713,7 +756,7 @@ def fit(
         loss_fn, data, optimizer, steps, epochs, batch_size, seed, eval_data, eval_every, clip_norm)
     n_epochs = -(-total_steps // nb)
     k = 1 if ev is not None else max(1, min(n_epochs, 32 // nb))  # epochs per compiled call
-    cfg = (loss_fn, _static_opt(opt), bool(stop_on_nan), batch_size, "epoch", k * nb, None, None, False, False)
+    cfg = (loss_fn, _static_opt(opt), bool(stop_on_nan), batch_size, "epoch", k * nb, None, None, False, False, False)
     lr = jnp.asarray(opt.lr if isinstance(opt, OptimizerSpec) else 0.0, _real_dtype(params))
     key = jax.random.PRNGKey(seed)
     t0 = time.perf_counter()
@@ -729,7 +772,7 @@ def fit(
         n_active = min(k * nb, n_ep * nb, total_steps - rec["done"])
         params, opt_state, dead, outs = _run_one(cfg, params, opt_state, dead, lr, None, X, Y, key,
                                                  jnp.asarray(epoch * nb, jnp.int32), jnp.asarray(n_active, jnp.int32))
-        _record_epochs(hist, rec, *(np.asarray(a) for a in outs), n_ep, nb, epoch, stop_on_nan, verbose)
+        _record_epochs(hist, rec, *(np.asarray(a) for a in outs[:4]), n_ep, nb, epoch, stop_on_nan, verbose)
         epoch += n_ep
         if ev is not None and hist["step"] and (
             epoch % eval_every == 0 or epoch >= n_epochs or (rec["diverged"] and stop_on_nan)

@@ -112,6 +112,8 @@ EXTRA = [
     ("train.fit_population", "frozen", "frozen not boolean", np.zeros(2)),
     ("train.fit_population", "opt_state", "opt_state of another optimizer", ()),
     ("train.fit_population", "opt", "empty tuple of optimizers", ()),
+    ("train.fit_population", "batches", "batch table of the wrong length", np.zeros((3, 2), int)),
+    ("train.fit_population", "batches", "batch index out of range", np.full((2, 2), 99)),
     ("theory.measure.tau", "sigma", "negative sigma", -np.ones(8)),
     ("experiments.siso.compress", "y", "length mismatch", np.ones(9)),
 ]

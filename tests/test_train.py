@@ -357,3 +357,41 @@ def test_frozen_members_take_no_step():
         np.testing.assert_allclose(r.params["w"][0], r.params["w"][2], rtol=0)
     with pytest.raises(ValueError, match="frozen"):
         train.fit_population(_lin_loss, p0, (X, Y), steps=2, frozen=[0, 1, 0])
+
+
+def _metric_loss(p, xb, yb):
+    r = xb @ p["w"] + p["b"] - yb
+    return jnp.mean(r**2), {"linf": jnp.max(jnp.abs(r)), "mean": jnp.mean(r)}
+
+
+def test_has_aux_records_per_step_metrics_and_batches_table():
+    """has_aux: the loss's metrics at each step's pre-update params; batches: the caller's table is used verbatim
+    (oracle: a hand-written optax loop over the same table)."""
+    X, Y = (jnp.asarray(a) for a in _pop_data(n=30))
+    steps, B = 9, 5
+    rng = np.random.default_rng(4)
+    table = np.stack([rng.choice(30, B, replace=False) for _ in range(steps)])
+    p0 = {"w": jnp.zeros(3), "b": jnp.zeros(())}
+    opt = optax.adam(3e-2)
+    p, s, ref_loss, ref_linf = p0, opt.init(p0), [], []
+    for t in range(steps):
+        (loss, m), g = jax.value_and_grad(_metric_loss, has_aux=True)(p, X[table[t]], Y[table[t]])
+        upd, s = opt.update(g, s, p)
+        p = optax.apply_updates(p, upd)
+        ref_loss.append(float(loss))
+        ref_linf.append(float(m["linf"]))
+    pop = train.fit_population(_metric_loss, _stack([p0, p0]), (X, Y), steps=steps,
+                               opt=train.OptimizerSpec("adam", 3e-2), has_aux=True, batches=table,
+                               frozen=np.array([False, True]))
+    np.testing.assert_allclose(pop.losses[:, 0], ref_loss, rtol=1e-12)
+    np.testing.assert_allclose(pop.metrics["linf"][:, 0], ref_linf, rtol=1e-12)
+    assert pop.metrics["mean"].shape == (steps, 2) and np.all(np.isnan(pop.metrics["linf"][:, 1]))
+    np.testing.assert_allclose(pop.params["w"][0], p["w"], rtol=1e-12)
+    per_member = np.stack([table, table[::-1]])
+    pm = train.fit_population(_metric_loss, _stack([p0, p0]), (X, Y), steps=steps,
+                              opt=train.OptimizerSpec("adam", 3e-2), has_aux=True, batches=per_member)
+    np.testing.assert_allclose(pm.losses[:, 0], ref_loss, rtol=1e-12)
+    assert not np.allclose(pm.losses[:, 1], ref_loss)
+    for bad in (table[:-1], table.astype(float), table + 30, np.stack([table] * 3)):
+        with pytest.raises(ValueError, match="batches"):
+            train.fit_population(_metric_loss, _stack([p0, p0]), (X, Y), steps=steps, has_aux=True, batches=bad)
