@@ -1,7 +1,7 @@
 """Our PTD against the authors' released perturbations (AnnanYu/Approximate_Diagonal, HEAD ec98d6a).
 
 The ``.mat`` files are read from ``$SSMTHEORY_PTD_RELEASED`` (a directory holding them, flat or in the repository
-layout, or a git directory of the repository) or the local mirror ``ptd.RELEASED_MIRROR``; nothing is downloaded and
+layout, or a git directory of the repository) or the local mirror ``ptd_study.RELEASED_MIRROR``; nothing is downloaded and
 nothing is vendored (the repository has no license).  Exits 0 with a message when they are absent.
 
 For each released file and for our optimizer at the same N (``--gamma``, ``--steps``), prints: ``||E||_2``,
@@ -24,7 +24,7 @@ def main():
     jax.config.update("jax_enable_x64", True)
     import numpy as np
 
-    from ssmtheory.experiments import frozen_s4
+    from ssmtheory.experiments import frozen_s4, ptd_search, ptd_study
     from ssmtheory import init
     from ssmtheory.theory import ptd
 
@@ -35,9 +35,9 @@ def main():
     ap.add_argument("--L", type=int, default=256)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
-    src = ptd.released_source()
+    src = ptd_study.released_source()
     if src is None:
-        print(f"released perturbations not available: set ${ptd.RELEASED_ENV}; nothing to compare")
+        print(f"released perturbations not available: set ${ptd_study.RELEASED_ENV}; nothing to compare")
         return
     print(f"source: {src}")
     names = {8: ["ptbHiPPO8"], 16: ["ptbHiPPO16", "ptbHiPPO16_v2"], 32: ["ptbHiPPO32"], 128: ["ptbHiPPO128_v2"]}
@@ -51,12 +51,12 @@ def main():
         g_s4 = frozen_s4.noise_gain(*frozen_s4.spectrum_s4d(N), w, a.L, seed=a.seed)
         print(f"{'S4D-LegS (B/2)':>16} {N:>3} {'':>7} {'':>6} {1.0:6.2f} {-0.5:6.2f} {'':>5} {'':>5} {'':>5} {'':>5} {'':>5} "
               f"{s4['worst']:7.4f} {s4['gauss_median']:7.4f} {'':>7} {'':>7} {s4['e1']:7.4f} {'':>7} {'':>6}")
-        cands = [(nm, ptd.load_released(nm)["E"]) for nm in names.get(N, [])]
+        cands = [(nm, ptd_study.load_released(nm)["E"]) for nm in names.get(N, [])]
         t0 = time.perf_counter()
-        cands.append((f"ours g={a.gamma:g}", ptd.ptd_optimize(A, a.gamma, steps=a.steps, seed=a.seed).E))
+        cands.append((f"ours g={a.gamma:g}", ptd_search.ptd_optimize(A, a.gamma, steps=a.steps, seed=a.seed).E))
         t_opt = time.perf_counter() - t0
         for nm, E in cands:
-            st = ptd.perturbation_structure(A, E)
+            st = ptd_study.perturbation_structure(A, E)
             stable = st["max_re"] < 0
             p = ptd.thm3_deviation(N, E, n_C=200, seed=a.seed, via="diag")
             gain = g_s4 / frozen_s4.noise_gain(*frozen_s4.spectrum_ptd(A + E), w, a.L, seed=a.seed) if stable else float("nan")

@@ -19,7 +19,8 @@
 # OpenReview reviews and the authors' code (github.com/AnnanYu/Approximate_Diagonal, HEAD ec98d6a) were available to us;
 # see `docs/papers/ptd-2023.md`. Formula tags: **[quoted]** = the paper's statement as quoted by reviews/secondary
 # sources (verified numerically here where marked), **[secondary]** = a restatement (cited), **[reconstructed]** = ours,
-# derived in this notebook or in `ssmtheory.theory.ptd` and checked by tests.
+# derived in this notebook or in `ssmtheory.theory.ptd` and checked by tests. The drivers of each section are in
+# `ssmtheory.experiments.ptd_study`, the optimizer of $E$ in `ssmtheory.experiments.ptd_search`.
 #
 # **What the paper says.**
 # * **[quoted]** diagonalizing HiPPO-LegS $A_H$ is ill-posed; S4D drops the low-rank part (diagonalizes the normal part
@@ -215,10 +216,10 @@ jax.config.update("jax_enable_x64", True)  # kappa ~ 1e20, sigma_min ~ 1e-20: fl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ssmtheory.experiments import frozen_s4
-from ssmtheory import init, stats, tasks
-from ssmtheory.harness import plotting
+from ssmtheory import init, tasks
 from ssmtheory import pseudospectra as ps
+from ssmtheory.experiments import ptd_search, ptd_study
+from ssmtheory.harness import plotting
 from ssmtheory.theory import ptd
 
 plotting.use_style()
@@ -236,47 +237,33 @@ t_start = time.perf_counter()
 # claims: the normal part $A_N$ (unitary eigenvectors, $\kappa=1$).
 
 # %%
-kN = np.array(kappa_N)
-log2k = np.array([ps.hippo_eigvec_condition_exact(int(n)) for n in kN])
-fN = np.array(f64_N)
-k64 = np.array([ps.eigvec_condition(init.hippo_legs(int(n))[0]) for n in fN])
-k64_N = np.array([ps.eigvec_condition(init.hippo_legs_nplr(int(n))[0]) for n in kN])  # control: normal part
-
-
-def rotated(M):  # Q M Q^T, Q a seeded random orthogonal matrix: same spectrum, no longer triangular
-    Q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=M.shape))
-    return Q @ M @ Q.T
-
-
-err64 = np.array([ps.hippo_eig_error(rotated(init.hippo_legs(int(n))[0]), -np.arange(1, n + 1)) for n in fN])
-err64_tri = np.array([ps.hippo_eig_error(init.hippo_legs(int(n))[0], -np.arange(1, n + 1)) for n in fN])
-lamN32 = np.linalg.eigvals(init.hippo_legs_nplr(32)[0])
-err_ctrl = float(max(np.min(np.abs(l - lamN32)) / abs(l) for l in np.linalg.eigvals(rotated(init.hippo_legs_nplr(32)[0]))))
-slope = np.polyfit(kN[kN >= 16], log2k[kN >= 16], 1)[0]
-slope_ctrl = np.polyfit(kN[kN >= 16], np.log2(k64_N[kN >= 16]), 1)[0]
-print("exact log2 kappa:", dict(zip(kN.tolist(), np.round(log2k, 1).tolist())), f"slope {slope:.3f} (A_N: {slope_ctrl:.2e})")
+cs = ptd_study.conditioning_study(kappa_N, f64_N, seed=seed)
+kN, log2k, fN = cs["kN"], cs["log2k"], cs["fN"]
+print("exact log2 kappa:", dict(zip(kN.tolist(), np.round(log2k, 1).tolist())),
+      f"slope {cs['slope']:.3f} (A_N: {cs['slope_ctrl']:.2e})")
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
 ax = axes[0]
 ax.semilogy(kN, 2.0**log2k, "o-", label=r"exact $\kappa_2(V_H)$ (mpmath)")
-ax.semilogy(fN, k64, "s--", ms=4, label="float64 cond(eig(A_H)[1])")
-ax.semilogy(kN, k64_N, "^:", ms=4, label=r"normal part $A_N$ (control)")
+ax.semilogy(fN, cs["k64"], "s--", ms=4, label="float64 cond(eig(A_H)[1])")
+ax.semilogy(kN, cs["k64_N"], "^:", ms=4, label=r"normal part $A_N$ (control)")
 ax.axhline(1 / np.finfo(float).eps, color="grey", lw=0.8)
-ax.set(xlabel="N", ylabel=r"$\kappa_2(V)$", title=f"eigenvector condition number (fit slope {slope:.2f}/N in log2)")
+ax.set(xlabel="N", ylabel=r"$\kappa_2(V)$", title=f"eigenvector condition number (fit slope {cs['slope']:.2f}/N in log2)")
 ax.legend()
 ax = axes[1]
-ax.semilogy(fN, np.maximum(err64, 1e-17), "o-", label=r"eig$(QA_HQ^\top)$")
-ax.semilogy(fN, np.maximum(err64_tri, 1e-17), "s--", ms=4, label=r"eig$(A_H)$ (triangular)")
+ax.semilogy(fN, np.maximum(cs["err64"], 1e-17), "o-", label=r"eig$(QA_HQ^\top)$")
+ax.semilogy(fN, np.maximum(cs["err64_tri"], 1e-17), "s--", ms=4, label=r"eig$(A_H)$ (triangular)")
 ax.axhline(0.1, color="C3", ls="--", lw=1, label="10 % (threshold)")
 ax.set(xlabel="N", ylabel="max relative eigenvalue error", title=r"float64 eig vs exact spectrum $\{-1,\dots,-N\}$")
 ax.legend()
 fig_kappa = plotting.save_figure(fig, NB, "kappa")
 plt.show()
-claims.check("ptd.kappa_log2_slope", slope, control_observed=slope_ctrl, figure=fig_kappa)
-claims.check("ptd.kappa_log2_ge_2N", float(min(log2k[kN == n][0] - 2 * n for n in (16, 32, 48))),
-             control_observed=float(min(np.log2(k64_N[kN == n][0]) - 2 * n for n in (16, 32, 48))), figure=fig_kappa)
-claims.check("ptd.f64_cond_N16", float(k64[fN == 16][0]), control_observed=float(k64_N[kN == 16][0]), figure=fig_kappa)
-claims.check("ptd.f64_eig_error_N32", float(err64[fN == 32][0]), control_observed=err_ctrl, figure=fig_kappa)
+
+# %%
+claims.check("ptd.kappa_log2_slope", cs["slope"], control_observed=cs["slope_ctrl"], figure=fig_kappa)
+claims.check("ptd.kappa_log2_ge_2N", cs["excess"], control_observed=cs["excess_ctrl"], figure=fig_kappa)
+claims.check("ptd.f64_cond_N16", cs["cond16"], control_observed=cs["cond16_ctrl"], figure=fig_kappa)
+claims.check("ptd.f64_eig_error_N32", cs["err32"], control_observed=cs["err_ctrl"], figure=fig_kappa)
 
 # %% [markdown]
 # ### Pseudospectra: $A_H$ vs its normal part vs $A_H+E$
@@ -290,43 +277,38 @@ claims.check("ptd.f64_eig_error_N32", float(err64[fN == 32][0]), control_observe
 # $0.5$ to the spectrum. Sanity: the same value against an mpmath SVD, and the normal fast path against a dense SVD.
 
 # %%
-Np = ptd_N
-A_H, B_H = init.hippo_legs(Np)
-A_N, P_vec, _ = init.hippo_legs_nplr(Np)
+Np, N3 = ptd_N, thm3_N  # N3: our PTD at the authors' size, used by Theorem 3, backward stability and robustness
+A_H, A_N, A3 = init.hippo_legs(Np)[0], init.hippo_legs_nplr(Np)[0], init.hippo_legs(N3)[0]
 t0 = time.perf_counter()
-sweep = ptd.ptd_sweep(A_H, gammas, steps=steps, seed=seed)
+sweep = ptd_search.ptd_sweep(A_H, gammas, steps=steps, seed=seed)
 t_ptd = time.perf_counter() - t0
-eps_rel = np.array([r.eps_rel for r in sweep])
-kap = np.array([r.kappa for r in sweep])
-ok = eps_rel <= 0.05
-i_sel = int(np.flatnonzero(ok)[np.argmax(eps_rel[ok])]) if ok.any() else int(np.argmin(eps_rel))
+i_sel = ptd_study.select_point(sweep, eps_max=0.05)
 r_sel = sweep[i_sel]
-A_P = A_H + r_sel.E
-print(f"PTD sweep N={Np}: {t_ptd:.1f}s;", [(round(e, 4), round(k, 2)) for e, k in zip(eps_rel, kap)])
-N3 = thm3_N  # our PTD at the authors' size, used by Theorem 3, backward stability and the robustness test
-A3, _ = init.hippo_legs(N3)
+print(f"PTD sweep N={Np}: {t_ptd:.1f}s;", [(round(r.eps_rel, 4), round(r.kappa, 2)) for r in sweep])
 t0 = time.perf_counter()
-r3 = ptd.ptd_optimize(A3, thm3_gamma, steps=thm3_steps, seed=seed)
+r3 = ptd_search.ptd_optimize(A3, thm3_gamma, steps=thm3_steps, seed=seed)
 E3 = r3.E
 print(f"PTD at N={N3}: {time.perf_counter() - t0:.1f}s, ||E||/||A|| = {r3.eps_rel:.4f}, ||E|| = {r3.eps:.2f}, "
       f"kappa {r3.kappa:.2f}, max Re {r3.max_re:+.3f}")
-
-x = np.linspace(-Np - 6, 5, grid)
-y = np.linspace(-Np - 2, Np + 2, grid)
-mats = {r"HiPPO-LegS $A_H$": A_H, r"normal part $A_N$": A_N, rf"PTD $A_H+E$ ($\|E\|/\|A\|$={r_sel.eps_rel:.3f})": A_P}
+x, y = np.linspace(-Np - 6, 5, grid), np.linspace(-Np - 2, Np + 2, grid)
+mats = {r"HiPPO-LegS $A_H$": A_H, r"normal part $A_N$": A_N, rf"PTD $A_H+E$ ($\|E\|/\|A\|$={r_sel.eps_rel:.3f})": A_H + r_sel.E}
 grids = {k: ps.pseudospectrum(M, x, y) for k, M in mats.items()}
+mid = ptd_study.midpoint_sigma(Np)
+print(f"sigma_min(A_H) at z={mid['z']}: {mid['s_h']:.6e} (mpmath {mid['s_mp']:.6e}); A_N: {mid['s_n']:.6f} vs dist {mid['d_n']:.6f}")
+
+# %%
 floor = ps.roundoff_floor(A_H)
 levels = np.arange(-14, 2.01, 1.0)
 fig, axes = plt.subplots(1, 4, figsize=(20, 4.8), layout="constrained", gridspec_kw=dict(width_ratios=[1, 1, 1, 1.25]))
 for ax, (name, M) in zip(axes[:3], mats.items()):
     X, Y, S = grids[name]
-    cs = ax.contourf(X, Y, np.log10(np.maximum(S, 1e-20)), levels=levels, cmap="viridis", extend="both")
+    cs_ = ax.contourf(X, Y, np.log10(np.maximum(S, 1e-20)), levels=levels, cmap="viridis", extend="both")
     ax.contourf(X, Y, S, levels=[0, floor], colors="none", hatches=["////"])
     lam = np.linalg.eigvals(M)
     ax.plot(lam.real, lam.imag, "r.", ms=4)
     ax.set(xlim=(x[0], x[-1]), ylim=(y[0], y[-1]), xlabel="Re z", title=name)
 axes[0].set_ylabel("Im z")
-fig.colorbar(cs, ax=axes[:3], label=r"$\log_{10}\sigma_{\min}(zI-A)$", shrink=0.9)
+fig.colorbar(cs_, ax=axes[:3], label=r"$\log_{10}\sigma_{\min}(zI-A)$", shrink=0.9)
 ax = axes[3]
 xr = np.linspace(-Np - 3, 2, 1200)
 for name, M in mats.items():
@@ -338,16 +320,11 @@ fig.suptitle(f"N={Np}: hatched = below the float64 round-off floor; red dots = f
 fig_ps = plotting.save_figure(fig, NB, "pseudospectra")
 plt.show()
 
-zc = np.array([-(Np / 2 + 0.5) + 0j])
-s_h = float(ps.sigma_min(A_H, zc)[0])  # triangular: inverse Lanczos (accurate below the floor)
-s_n = float(ps.sigma_min(A_N, zc, method="svd")[0])
-d_n = float(np.min(np.abs(zc[0] - np.linalg.eigvals(A_N))))
-s_mp = ps.sigma_min_mpmath(A_H, zc[0])
-print(f"sigma_min(A_H) at z={zc[0].real}: {s_h:.6e} (mpmath {s_mp:.6e}); A_N: {s_n:.6f} vs dist {d_n:.6f}")
-claims.check("ptd.sigma_min_hippo_midpoint", s_h, control_observed=s_n, figure=fig_ps)
-claims.sanity("ptd.sigma_min_mpmath_oracle", abs(s_h - s_mp) / s_mp, 1e-8, "<=", figure=fig_ps,
+# %%
+claims.check("ptd.sigma_min_hippo_midpoint", mid["s_h"], control_observed=mid["s_n"], figure=fig_ps)
+claims.sanity("ptd.sigma_min_mpmath_oracle", abs(mid["s_h"] - mid["s_mp"]) / mid["s_mp"], 1e-8, "<=", figure=fig_ps,
               description="triangular-path sigma_min(zI - A_H) at the midpoint vs an mpmath SVD (50 digits), relative")
-claims.sanity("ptd.sigma_min_normal_is_distance", abs(s_n - d_n) / d_n, 1e-10, "<=", figure=fig_ps,
+claims.sanity("ptd.sigma_min_normal_is_distance", abs(mid["s_n"] - mid["d_n"]) / mid["d_n"], 1e-10, "<=", figure=fig_ps,
               description="for the normal part, sigma_min(zI - A_N) (SVD) equals dist(z, Lambda(A_N)) (relative difference)")
 claims.sanity("ptd.ptd_eps_rel_le_5pct", r_sel.eps_rel, 0.05, "<=", figure=fig_ps,
               description="our selected PTD point has ||E||_2/||A_H||_2 <= 0.05 (a few percent, like the released files)")
@@ -364,30 +341,16 @@ claims.sanity("ptd.ptd_eps_rel_le_5pct", r_sel.eps_rel, 0.05, "<=", figure=fig_p
 # impulse, which violates the smoothness premise); impulse error $>0.45$ at every $N$ (Thm 2; control: $e^{-t}$).
 
 # %%
-rows = []
-for n in conv_N:
-    lam_s, Bs, Cs = ptd.s4d_legs_system(n)
-    wmax = ptd.omega_max(n)
-    peaks = np.abs(np.linalg.eigvals(init.hippo_legs_nplr(n)[0]).imag)
-    sup, arg = ptd.sup_abs_diff(lambda s, a=(lam_s, Bs, Cs): ptd.transfer_diag(*a, s), lambda s, n=n: ptd.transfer_hippo(n, s),
-                                peaks, 4 * wmax)
-    Ah, Bh = init.hippo_legs(n)
-    C1 = np.eye(n)[0]
-    e_exp = ptd.l2_output_error((lam_s, Bs, Cs), (Ah, Bh, C1), "exp")
-    e_imp = ptd.l2_output_error((lam_s, Bs, Cs), (Ah, Bh, C1), "impulse")
-    rows.append((n, wmax, sup, arg, e_exp, e_imp))
-    print(f"N={n:4d} omega_max={wmax:9.2f} sup|dG|={sup:.4f} at {arg:9.2f}  ||dy||(e^-t)={e_exp:.5f} (N*={n*e_exp:.3f})  ||dK||={e_imp:.4f}")
-R = np.array(rows)
-dev_s4d = np.array([ptd.thm3_deviation(int(n), n_C=1)["worst"] for n in conv_N])  # unit B, worst unit C
-dev_ptd3 = ptd.thm3_deviation(N3, E3, n_C=1, via="diag")["worst"]
-lam_p, V_p, Bp, Cp = ptd.diagonalize(A3 + E3, init.hippo_legs(N3)[1])
-wmax3 = ptd.omega_max(N3)
-sup_p, arg_p = ptd.sup_abs_diff(lambda s: ptd.transfer_diag(lam_p, Bp, Cp, s), lambda s: ptd.transfer_hippo(N3, s),
-                                np.concatenate([np.abs(np.linalg.eigvals(init.hippo_legs_nplr(N3)[0]).imag), np.abs(lam_p.imag)]),
-                                4 * wmax3)
-print("unit-B worst-C sup deviation, S4D:", dict(zip(conv_N, np.round(dev_s4d, 4))), f"; PTD at N={N3}: {dev_ptd3:.4f}; "
-      f"C=e_1 PTD sup {sup_p:.3f} at w={arg_p:.3g} (zero frequency: our E's first row, a diagnostic)")
+sc = ptd_study.s4d_convergence(conv_N)
+R, dev_s4d = sc["R"], sc["dev_s4d"]
+for n, wmax, sup, arg, e_exp, e_imp in R:
+    print(f"N={int(n):4d} omega_max={wmax:9.2f} sup|dG|={sup:.4f} at {arg:9.2f}  ||dy||(e^-t)={e_exp:.5f} "
+          f"(N*={n * e_exp:.3f})  ||dK||={e_imp:.4f}")
+pc = ptd_study.ptd_e1_control(N3, E3)  # PTD's diagonal realization: unit-B deviation and the C = e_1 diagnostic
+print("unit-B worst-C sup deviation, S4D:", dict(zip(conv_N, np.round(dev_s4d, 4))), f"; PTD at N={N3}: {pc['dev']:.4f}; "
+      f"C=e_1 PTD sup {pc['sup']:.3f} at w={pc['arg']:.3g} (zero frequency: our E's first row, a diagnostic)")
 
+# %%
 fig, axes = plt.subplots(1, 3, figsize=(18, 4.6), layout="constrained")
 ax = axes[0]
 wg = np.geomspace(0.1, 3e3, 4000)
@@ -401,7 +364,7 @@ ax = axes[1]
 ax.semilogx(R[:, 0], R[:, 2], "o-", label=r"$C=e_1$, $B_H$: $\sup_\omega|G_{S4D}-G_H|$")
 ax.semilogx(R[:, 0], dev_s4d, "s-", label=r"unit $B$, worst unit $C$ (Thm 3 normalization)")
 ax.axhline(2 / np.pi, color="k", ls=":", label=r"$2/\pi$")
-ax.axhline(dev_ptd3, color="C2", ls="--", label=f"PTD, N={N3} (control): {dev_ptd3:.3f}")
+ax.axhline(pc["dev"], color="C2", ls="--", label=f"PTD, N={N3} (control): {pc['dev']:.3f}")
 ax.set(xlabel="N", ylabel="sup deviation", title=r"no strong convergence (spike at $\omega_{\max}\approx N^2/\pi$)", ylim=(0, 0.8))
 ax.set_xticks(conv_N, [str(n) for n in conv_N])
 ax.legend(loc="lower left", fontsize=8)
@@ -415,14 +378,15 @@ ax.legend(fontsize=8)
 fig_conv = plotting.save_figure(fig, NB, "s4d_convergence")
 plt.show()
 
+# %%
 NR = R[R[:, 0] >= 16]
-claims.check("ptd.s4d_no_strong_convergence", float(dev_s4d.min()), control_observed=dev_ptd3, figure=fig_conv)
+claims.check("ptd.s4d_no_strong_convergence", float(dev_s4d.min()), control_observed=pc["dev"], figure=fig_conv)
 claims.sanity("ptd.s4d_sup_e1_min", float(R[:, 2].min()), 0.6, ">=", figure=fig_conv,
               description="C = e_1, B_H (the note's normalization): min over N of sup|G_S4D - G_H| >= 0.6")
 claims.sanity("ptd.s4d_sup_e1_max", float(R[:, 2].max()), 0.7, "<=", figure=fig_conv,
               description="C = e_1, B_H: max over N of sup|G_S4D - G_H| <= 0.7 (the spike height stays near 2/pi, the note's [V])")
 claims.check("ptd.s4d_argmax_at_omega_max", float(np.max(np.abs(R[:, 3] / R[:, 1] - 1))),
-             control_observed=abs(arg_p / wmax3 - 1), figure=fig_conv)
+             control_observed=abs(pc["arg"] / pc["wmax"] - 1), figure=fig_conv)
 claims.check("ptd.s4d_weak_rate", float(np.max(np.abs(NR[:, 0] * NR[:, 4] - 0.5))),
              control_observed=float(np.max(np.abs(NR[:, 0] * NR[:, 5] - 0.5))), figure=fig_conv)
 claims.check("ptd.s4d_impulse_no_decay", float(R[:, 5].min()), control_observed=float(R[:, 4].min()), figure=fig_conv)
@@ -430,7 +394,7 @@ claims.check("ptd.s4d_impulse_no_decay", float(R[:, 5].min()), control_observed=
 # %% [markdown]
 # ## 3 · PTD: the $\kappa$–$\|E\|$ trade-off and Theorem 3 in its own normalization
 #
-# **Our optimizer** (`ptd.ptd_optimize`, [reconstructed]: Adam on a real $E$, loss $\log\kappa_F(\tilde V)+\gamma\|E\|_F/\|A\|$ +
+# **Our optimizer** (`ptd_search.ptd_optimize`, on the package's training engine, [reconstructed]: Adam on a real $E$, loss $\log\kappa_F(\tilde V)+\gamma\|E\|_F/\|A\|$ +
 # a stability penalty; the authors' code minimizes $\kappa^2+\lambda\|E\|_F$ with a complex $E$) runs along a $\gamma$ sweep at
 # $N=$ `ptd_N`. Pre-registered (note §5.6–5.8): at $\|E\|/\|A\|\le5\%$, $\kappa\le10$ (control: a Gaussian $E$ of the same
 # norm); every run stable (control: Gaussian $E$ of the same norms); $\log\kappa$ vs $\log\|E\|$ slope in $[-1.2,-0.6]$
@@ -451,84 +415,59 @@ claims.check("ptd.s4d_impulse_no_decay", float(R[:, 5].min()), control_observed=
 # system driven by S4D's $\hat B/2$, whose deviation does not vanish.
 
 # %%
-# trade-off at N = ptd_N (sweep from §1)
-Ng = 5
-gauss_eps = np.array([1e-3, 3e-3, 1e-2, 2e-2])
-gk = np.array([[ps.eigvec_condition(A_H + ptd.gaussian_perturbation(A_H, e, seed=seed + j)) for j in range(Ng)] for e in gauss_eps])
-gk_null = np.array([ps.eigvec_condition(A_H + ptd.gaussian_perturbation(A_H, 1e-2, seed=seed + 100 + j)) for j in range(Ng)])
-g_same = [ptd.gaussian_perturbation(A_H, e, seed=seed) for e in eps_rel]
-g_maxre = max(float(np.linalg.eigvals(A_H + G).real.max()) for G in g_same)
-g_kap_sel = ps.eigvec_condition(A_H + g_same[i_sel])
-tr_slope = stats.log_slope(eps_rel, kap)
-tr_slope_ctrl = stats.log_slope(eps_rel, [ps.eigvec_condition(A_N + r.E) for r in sweep])
-order = np.argsort(eps_rel)
-kap_at_001 = float(np.exp(np.interp(np.log(0.01), np.log(eps_rel[order]), np.log(kap[order]))))
-gk001 = float(np.exp(np.mean(np.log(gk[gauss_eps == 1e-2][0]))))
-gk001_null = float(np.exp(np.mean(np.log(gk_null))))
+to = ptd_study.tradeoff_study(Np, sweep, i_sel, seed=seed)  # trade-off at N = ptd_N (sweep from section 1)
 for r in sweep:
     print(f"gamma={r.gamma:7.2f} eps_rel={r.eps_rel:.4f} kappa={r.kappa:7.2f} maxRe={r.max_re:+.3f}")
-print(f"Gaussian kappa at 1% (geo-mean of {Ng}) {gk001:.1f} vs optimized {kap_at_001:.2f}; Gaussian same-eps max Re {g_maxre:+.2f}")
-
-# Theorem 3 at N = thm3_N
-s4 = ptd.thm3_deviation(N3, n_C=n_C, seed=seed)
-pd = ptd.thm3_deviation(N3, E3, n_C=n_C, seed=seed, via="diag")
-e0 = ptd.thm3_deviation(N3, np.zeros((N3, N3)), n_C=n_C, seed=seed, via="diag")  # control: direct diagonalization
-ratio_w, ratio_g = s4["worst"] / pd["worst"], s4["gauss_median"] / pd["gauss_median"]
+print(f"Gaussian kappa at 1% (geo-mean of {to['gk'].shape[1]}) {to['gk001']:.1f} vs optimized {to['kap_at_001']:.2f}; "
+      f"Gaussian same-eps max Re {to['g_maxre']:+.2f}")
+th = ptd_study.thm3_study(N3, E3, thm3_ts, n_C=n_C, seed=seed)  # Theorem 3 at N = thm3_N
+s4, pd, e0 = th["s4"], th["pd"], th["e0"]
 print(f"Thm 3 (unit B): S4D worst {s4['worst']:.4f} (at w={s4['w_worst']:.1f}), Gaussian median {s4['gauss_median']:.4f}; "
-      f"PTD worst {pd['worst']:.4f}, Gaussian {pd['gauss_median']:.4f}; ratios {ratio_w:.1f} / {ratio_g:.1f}; "
+      f"PTD worst {pd['worst']:.4f}, Gaussian {pd['gauss_median']:.4f}; ratios {th['ratio_w']:.1f} / {th['ratio_g']:.1f}; "
       f"C=e1 diagnostic: S4D {s4['e1']:.4f}, PTD {pd['e1']:.4f} (ratio {s4['e1'] / pd['e1']:.2f}); E=0 direct: {e0['worst']:.3g}")
-ts = np.array(thm3_ts)
-bound_c = 2 * np.log(N3) + 4
-Ew = ptd.worst_aligned_perturbation(N3, r3.eps)
-eps_t, dev_t = ptd.thm3_scaling(N3, E3, ts)
-epsw_t, devw_t = ptd.thm3_scaling(N3, Ew, ts)
-_, dev_half = ptd.thm3_scaling(N3, E3, ts[:4], b_scale_ptd=0.5)
-ratio_abs = max(np.max(dev_t / (bound_c * eps_t)), np.max(devw_t / (bound_c * epsw_t)))
-ratio_rel = max(np.max(dev_t / (bound_c * eps_t / np.linalg.norm(A3, 2))), np.max(devw_t / (bound_c * epsw_t / np.linalg.norm(A3, 2))))
-slope_t0 = stats.log_slope(ts[:4], dev_t[:4])
-slope_half = stats.log_slope(ts[:4], dev_half)
-print(f"dev/((2lnN+4)eps): ours max {np.max(dev_t / (bound_c * eps_t)):.2e}, worst-aligned max {np.max(devw_t / (bound_c * epsw_t)):.3f}; "
-      f"relative-eps variant {ratio_rel:.1f}; slope t->0 {slope_t0:.4f} (B/2 variant {slope_half:.3f})")
+print(f"dev/((2lnN+4)eps): ours max {th['ratio_ours']:.2e}, worst-aligned max {th['ratio_aligned']:.3f}; "
+      f"relative-eps variant {th['ratio_rel']:.1f}; slope t->0 {th['slope_t0']:.4f} (B/2 variant {th['slope_half']:.3f})")
 
+# %%
+eps_rel, kap, order = to["eps_rel"], to["kap"], np.argsort(to["eps_rel"])
 fig, axes = plt.subplots(1, 3, figsize=(18, 4.6), layout="constrained")
 ax = axes[0]
 ax.loglog(eps_rel, kap, "o-", label="PTD (optimized E), γ sweep")
-for j in range(gk.shape[1]):
-    ax.loglog(gauss_eps, gk[:, j], "x", color="C3", alpha=0.6, label=f"Gaussian E ({Ng} draws)" if j == 0 else None)
+for j in range(to["gk"].shape[1]):
+    ax.loglog(to["gauss_eps"], to["gk"][:, j], "x", color="C3", alpha=0.6, label="Gaussian E" if j == 0 else None)
 ax.loglog(eps_rel, kap[order][0] * (eps_rel / eps_rel[order][0]) ** -1.0, "k:", lw=1, label="slope −1")
 ax.axhline(2.0 ** log2k[kN == Np][0], color="grey", ls="--", lw=1, label=rf"exact $\kappa(V_H)$, N={Np}")
-ax.set(xlabel=r"$\|E\|_2/\|A_H\|_2$", ylabel=r"$\kappa_2(\tilde V)$", title=f"trade-off, N={Np} (slope {tr_slope:.2f})")
+ax.set(xlabel=r"$\|E\|_2/\|A_H\|_2$", ylabel=r"$\kappa_2(\tilde V)$", title=f"trade-off, N={Np} (slope {to['slope']:.2f})")
 ax.legend(fontsize=8)
 ax = axes[1]
-ax.loglog(eps_t, dev_t, "o-", label="our E: dev(tE)")
-ax.loglog(epsw_t, devw_t, "s-", label="worst-aligned rank-one E")
-ax.loglog(eps_t, bound_c * eps_t, "k--", label=r"$(2\ln N+4)\,\|E_t\|_2$ (Thm 3, absolute $\varepsilon$)")
-ax.loglog(eps_t, bound_c * eps_t / np.linalg.norm(A3, 2), "k:", label=r"$(2\ln N+4)\,\|E_t\|/\|A_H\|$ (control)")
+ax.loglog(th["eps_t"], th["dev_t"], "o-", label="our E: dev(tE)")
+ax.loglog(th["epsw_t"], th["devw_t"], "s-", label="worst-aligned rank-one E")
+ax.loglog(th["eps_t"], th["bound_c"] * th["eps_t"], "k--", label=r"$(2\ln N+4)\,\|E_t\|_2$ (Thm 3, absolute $\varepsilon$)")
+ax.loglog(th["eps_t"], th["bound_c"] * th["eps_t"] / th["nA"], "k:", label=r"$(2\ln N+4)\,\|E_t\|/\|A_H\|$ (control)")
 ax.axhline(s4["worst"], color="C1", ls="-.", label=f"S4D (B/2): {s4['worst']:.3f}")
-ax.set(xlabel=r"$\|E_t\|_2$", ylabel=r"$\sup_\omega\|x-x_H\|_2$ (worst unit C)", title=f"Theorem 3, N={N3}, unit B (slope at t→0: {slope_t0:.3f})")
+ax.set(xlabel=r"$\|E_t\|_2$", ylabel=r"$\sup_\omega\|x-x_H\|_2$ (worst unit C)",
+       title=f"Theorem 3, N={N3}, unit B (slope at t→0: {th['slope_t0']:.3f})")
 ax.legend(fontsize=7)
-ax = axes[2]
-lam3, V3, Bt3, _ = ptd.diagonalize(A3 + E3, init.hippo_legs(N3)[1] / np.linalg.norm(init.hippo_legs(N3)[1]))
-wg = np.geomspace(0.1, 4 * ptd.omega_max(N3), 4000)
-xh = ptd.hippo_resolvent_B(N3, 1j * wg)
-ax.loglog(wg, np.linalg.norm(ptd.normal_resolvent_B(N3, 1j * wg) - xh, axis=0), lw=1, label="S4D-LegS (B/2)")
-ax.loglog(wg, np.linalg.norm(V3 @ (Bt3[:, None] / (1j * wg[None, :] - lam3[:, None])) - xh, axis=0), lw=1,
-          label=f"PTD (‖E‖/‖A‖={r3.eps_rel:.3f})")
-ax.set(xlabel=r"$\omega$", ylabel=r"$\|x(i\omega)-x_H(i\omega)\|_2$", title=f"worst-case-C deviation vs frequency, N={N3}")
-ax.legend(fontsize=8)
+w_c, d_s4, d_pt = th["curve"]
+axes[2].loglog(w_c, d_s4, lw=1, label="S4D-LegS (B/2)")
+axes[2].loglog(w_c, d_pt, lw=1, label=f"PTD (‖E‖/‖A‖={r3.eps_rel:.3f})")
+axes[2].set(xlabel=r"$\omega$", ylabel=r"$\|x(i\omega)-x_H(i\omega)\|_2$", title=f"worst-case-C deviation vs frequency, N={N3}")
+axes[2].legend(fontsize=8)
 fig_ptd = plotting.save_figure(fig, NB, "ptd_tradeoff")
 plt.show()
 
-claims.check("ptd.ptd_kappa_le_10", r_sel.kappa, control_observed=g_kap_sel, figure=fig_ptd)
-claims.check("ptd.ptd_stable", max(r.max_re for r in sweep), control_observed=g_maxre, figure=fig_ptd)
-claims.check("ptd.tradeoff_slope", tr_slope, control_observed=tr_slope_ctrl, figure=fig_ptd)
-claims.check("ptd.gaussian_vs_optimized", gk001 / kap_at_001, control_observed=gk001_null / gk001, figure=fig_ptd)
-claims.check("ptd.thm3_ratio_worst", ratio_w, control_observed=s4["worst"] / e0["worst"], figure=fig_ptd,
+# %%
+claims.check("ptd.ptd_kappa_le_10", r_sel.kappa, control_observed=to["g_kap_sel"], figure=fig_ptd)
+claims.check("ptd.ptd_stable", max(r.max_re for r in sweep), control_observed=to["g_maxre"], figure=fig_ptd)
+claims.check("ptd.tradeoff_slope", to["slope"], control_observed=to["slope_ctrl"], figure=fig_ptd)
+claims.check("ptd.gaussian_vs_optimized", to["gk001"] / to["kap_at_001"], control_observed=to["gk001_null"] / to["gk001"],
+             figure=fig_ptd)
+claims.check("ptd.thm3_ratio_worst", th["ratio_w"], control_observed=th["ratio_w_ctrl"], figure=fig_ptd,
              evidence=dict(s4d=s4["worst"], ptd=pd["worst"], direct=e0["worst"], eps=r3.eps, eps_rel=r3.eps_rel, kappa=r3.kappa))
-claims.check("ptd.thm3_ratio_gauss", ratio_g, control_observed=s4["gauss_median"] / e0["gauss_median"], figure=fig_ptd,
+claims.check("ptd.thm3_ratio_gauss", th["ratio_g"], control_observed=th["ratio_g_ctrl"], figure=fig_ptd,
              evidence=dict(s4d=s4["gauss_median"], ptd=pd["gauss_median"], direct=e0["gauss_median"], n_C=n_C))
-claims.check("ptd.thm3_bound_abs", ratio_abs, control_observed=ratio_rel, figure=fig_ptd)
-claims.check("ptd.thm3_slope_t0", slope_t0, control_observed=slope_half, figure=fig_ptd)
+claims.check("ptd.thm3_bound_abs", th["ratio_abs"], control_observed=th["ratio_rel"], figure=fig_ptd)
+claims.check("ptd.thm3_slope_t0", th["slope_t0"], control_observed=th["slope_half"], figure=fig_ptd)
 
 # %% [markdown]
 # ### Backward stability at the transfer-function level
@@ -540,21 +479,18 @@ claims.check("ptd.thm3_slope_t0", slope_t0, control_observed=slope_half, figure=
 # shows the error against $N$).
 
 # %%
-err_ptd32 = ptd.realization_error(N3, E3, dtype=np.float32)
-err_direct = ptd.realization_error(N3)
-dN = [8, 12, 16, 20, 24, 28, 32]
-err_direct_N = [ptd.realization_error(n) for n in dN]
+bs = ptd_study.backward_stability(N3, E3)
 fig, ax = plt.subplots(figsize=(6.5, 4))
-ax.semilogy(dN, err_direct_N, "o-", label=r"direct float64 eig of $A_H$ (vs exact $G_H$)")
-ax.semilogy([N3], [err_ptd32], "s", ms=9, label=f"PTD realization in float32, N={N3}")
+ax.semilogy(bs["sizes"], bs["direct_N"], "o-", label=r"direct float64 eig of $A_H$ (vs exact $G_H$)")
+ax.semilogy([N3], [bs["ptd32"]], "s", ms=9, label=f"PTD realization in float32, N={N3}")
 ax.axhline(1e3 * 2.0**-23, color="k", ls="--", lw=1, label="1000 float32 ulps (threshold)")
 ax.set(xlabel="N", ylabel="relative transfer-function error", title="backward stability at the transfer-function level")
 ax.legend(fontsize=8)
 fig_bs = plotting.save_figure(fig, NB, "backward_stability")
 plt.show()
-print(f"PTD float32 realization error {err_ptd32:.2e}; direct float64 diagonalization: "
-      + ", ".join(f"N={n}: {e:.1e}" for n, e in zip(dN, err_direct_N)))
-claims.check("ptd.backward_stable_tf", err_ptd32, control_observed=err_direct, figure=fig_bs)
+print(f"PTD float32 realization error {bs['ptd32']:.2e}; direct float64 diagonalization: "
+      + ", ".join(f"N={n}: {e:.1e}" for n, e in zip(bs["sizes"], bs["direct_N"])))
+claims.check("ptd.backward_stable_tf", bs["ptd32"], control_observed=bs["direct"], figure=fig_bs)
 
 # %% [markdown]
 # ## 4 · Theorems 4 and 5: complex Ginibre perturbations
@@ -567,38 +503,25 @@ claims.check("ptd.backward_stable_tf", err_ptd32, control_observed=err_direct, f
 # (slope in $\log n$ at $\delta=10^{-3}$ at most 2; control: $E=0$, the exact $\kappa(V_H)$, exponential in $n$).
 
 # %%
-gN = np.array(gin_N)
-dl = np.array(gin_deltas)
-KG = {int(n): ptd.ginibre_kappa(init.hippo_legs(int(n))[0], dl, n_draws=gin_draws, seed=seed) for n in gN}
-KGn = {int(n): ptd.ginibre_kappa(init.hippo_legs_nplr(int(n))[0], dl, n_draws=gin_draws, seed=seed) for n in gN}
-cn = lambda n: 4.0 * n**1.5
-q90 = {n: np.quantile(K, 0.9, axis=1) for n, K in KG.items()}
-thm4 = max(float(np.max(q90[n] * dl / cn(n))) for n in KG)
-thm4_ctrl = max(float(np.max(q90[n] / cn(n))) for n in KG)
-med = {n: np.median(K, axis=1) for n, K in KG.items()}
-slope_d = float(np.mean([stats.log_slope(dl, med[n]) for n in KG]))
-slope_d_ctrl = float(np.mean([stats.log_slope(dl, np.median(K, axis=1)) for K in KGn.values()]))
-i3 = int(np.argmin(np.abs(np.log(dl / 1e-3))))
-slope_n = stats.log_slope(gN, [med[int(n)][i3] for n in gN])
-exact_k = 2.0 ** np.array([log2k[kN == n][0] if np.any(kN == n) else ps.hippo_eigvec_condition_exact(int(n)) for n in gN])
-slope_n_ctrl = stats.log_slope(gN, exact_k)
+gs = ptd_study.ginibre_study(gin_N, gin_deltas, gin_draws, seed=seed, exact_log2k=dict(zip(kN.tolist(), log2k)))
+gN, dl, med, i3 = gs["gN"], gs["deltas"], gs["med"], gs["i3"]
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-for n in KG:
+for n in gs["KG"]:
     axes[0].loglog(dl, med[n], "o-", label=f"N={n}: median")
-    axes[0].loglog(dl, cn(n) / dl, ":", color=axes[0].lines[-1].get_color(), lw=1)
+    axes[0].loglog(dl, 4.0 * n**1.5 / dl, ":", color=axes[0].lines[-1].get_color(), lw=1)
 axes[0].set(xlabel=r"$\delta=\|E\|/\|A_H\|$", ylabel=r"$\kappa_V(A_H+E)$", title=r"Ginibre $E$: $\kappa$ vs $\delta$ (dotted: $4n^{3/2}/\delta$)")
 axes[0].legend(fontsize=8)
 axes[1].semilogy(gN, [med[int(n)][i3] for n in gN], "o-", label=rf"median $\kappa$, $\delta$={dl[i3]:g}")
-axes[1].semilogy(gN, exact_k, "s--", label=r"exact $\kappa(V_H)$ ($E=0$, control)")
-axes[1].set(xlabel="N", ylabel=r"$\kappa$", title=f"dependence on N (log-log slope {slope_n:.2f})")
+axes[1].semilogy(gN, gs["exact_k"], "s--", label=r"exact $\kappa(V_H)$ ($E=0$, control)")
+axes[1].set(xlabel="N", ylabel=r"$\kappa$", title=f"dependence on N (log-log slope {gs['slope_n']:.2f})")
 axes[1].legend(fontsize=8)
 fig_gin = plotting.save_figure(fig, NB, "ginibre")
 plt.show()
-print(f"Thm 4: max q90 kappa delta / 4n^1.5 = {thm4:.3g} (without 1/delta: {thm4_ctrl:.3g}); slope in delta {slope_d:.3f} "
-      f"(A_N: {slope_d_ctrl:.3f}); slope in N {slope_n:.2f} (E=0: {slope_n_ctrl:.1f})")
-claims.check("ptd.thm4_ginibre_bound", thm4, control_observed=thm4_ctrl, figure=fig_gin)
-claims.check("ptd.thm5_inverse_eps", slope_d, control_observed=slope_d_ctrl, figure=fig_gin)
-claims.check("ptd.thm5_subquadratic_n", slope_n, control_observed=slope_n_ctrl, figure=fig_gin)
+print(f"Thm 4: max q90 kappa delta / 4n^1.5 = {gs['thm4']:.3g} (without 1/delta: {gs['thm4_ctrl']:.3g}); slope in delta "
+      f"{gs['slope_d']:.3f} (A_N: {gs['slope_d_ctrl']:.3f}); slope in N {gs['slope_n']:.2f} (E=0: {gs['slope_n_ctrl']:.1f})")
+claims.check("ptd.thm4_ginibre_bound", gs["thm4"], control_observed=gs["thm4_ctrl"], figure=fig_gin)
+claims.check("ptd.thm5_inverse_eps", gs["slope_d"], control_observed=gs["slope_d_ctrl"], figure=fig_gin)
+claims.check("ptd.thm5_subquadratic_n", gs["slope_n"], control_observed=gs["slope_n_ctrl"], figure=fig_gin)
 
 # %% [markdown]
 # ## 5 · The resolvent constant behind Theorem 3, and the stability radius
@@ -609,11 +532,8 @@ claims.check("ptd.thm5_subquadratic_n", slope_n, control_observed=slope_n_ctrl, 
 # $r=0$), checked against the grid method (sanity). Control: $A_H+0.5I$, a nearly marginal system.
 
 # %%
-rN = np.array(res_N)
-res = np.array([ps.stability_radius(init.hippo_legs(int(n))[0]) for n in rN])
-res_ctrl = np.array([ps.stability_radius(init.hippo_legs(int(n))[0] + 0.5 * np.eye(int(n)))[0] for n in rN])
-grid_chk = max(abs(ps.stability_radius(init.hippo_legs(n)[0], method="grid", n_grid=120)[0] / res[i, 0] - 1)
-               for i, n in enumerate(rN.tolist()) if n <= 32)
+rs = ptd_study.resolvent_study(res_N)
+rN, res = rs["rN"], rs["res"]
 for n, (r_, w_) in zip(rN, res):
     print(f"N={n:4d}: stability radius {r_:.4f} at omega={w_:.3g}; sup||R||^2 = {1 / r_**2:.3f} vs 2 ln N + 4 = {2 * np.log(n) + 4:.3f}")
 fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -624,13 +544,12 @@ ax.set_xticks(rN, [str(n) for n in rN])
 ax.legend()
 fig_res = plotting.save_figure(fig, NB, "resolvent")
 plt.show()
-claims.check("ptd.resolvent_bound", float(np.max(1 / res[:, 0] ** 2 - (2 * np.log(rN) + 4))),
-             control_observed=float(np.max(1 / res_ctrl**2 - (2 * np.log(rN) + 4))), figure=fig_res)
+claims.check("ptd.resolvent_bound", rs["excess"], control_observed=rs["excess_ctrl"], figure=fig_res)
 claims.sanity("ptd.stability_radius_min", float(res[:, 0].min()), 0.5, ">=", figure=fig_res,
               description="stability radius of A_H >= 0.5 for every N in res_N (the note's [V] values 0.60 ... 0.54)")
 claims.sanity("ptd.stability_radius_max", float(res[:, 0].max()), 0.65, "<=", figure=fig_res,
               description="stability radius of A_H <= 0.65 for every N in res_N")
-claims.sanity("ptd.stability_radius_bb_vs_grid", grid_chk, 1e-6, "<=", figure=fig_res,
+claims.sanity("ptd.stability_radius_bb_vs_grid", rs["grid_chk"], 1e-6, "<=", figure=fig_res,
               description="Boyd-Balakrishnan stability radius vs the grid + refinement method (relative, N <= 32)")
 
 # %% [markdown]
@@ -650,32 +569,25 @@ claims.sanity("ptd.stability_radius_bb_vs_grid", grid_chk, 1e-6, "<=", figure=fi
 
 # %%
 data = tasks.sequential_digits(seed=seed, n_train=1200, repeat=rob_repeat)
-L = data.seq_len
-w3 = ptd.omega_max(N3)
-spectra = {"S4D-LegS": frozen_s4.spectrum_s4d(N3), "S4-PTD": frozen_s4.spectrum_ptd(A3 + E3)}
-gain = {k: [frozen_s4.noise_gain(*sp, om, L, H=256, seed=seed) for om in (w3, rob_ctrl_omega)] for k, sp in spectra.items()}
-gain_ratio = gain["S4D-LegS"][0] / gain["S4-PTD"][0]
-gain_ratio_ctrl = gain["S4D-LegS"][1] / gain["S4-PTD"][1]
 t0 = time.perf_counter()
-rob = frozen_s4.train_and_eval(spectra, rob_seeds, data, H=rob_H, n_layers=rob_layers, epochs=rob_epochs,
-                               omegas=[w3, rob_ctrl_omega], noise_seed=seed, data_seed=seed)
-t_rob = time.perf_counter() - t0
-drop = {k: rob[k]["clean"][:, None] - rob[k]["noisy"] for k in spectra}  # (seeds, [omega_max, control])
-inf = stats.paired_bootstrap(drop["S4D-LegS"][:, 0], drop["S4-PTD"][:, 0], alternative="greater", n_boot=n_boot, seed=seed)
-inf_ctrl = stats.paired_bootstrap(drop["S4D-LegS"][:, 1], drop["S4-PTD"][:, 1], alternative="greater", n_boot=n_boot, seed=seed)
-print(f"L = {L}, omega_max = {w3:.2f}; training {t_rob:.1f}s ({rob['_meta']['steps']} steps, {len(rob_seeds)} seeds x 2)")
-print(f"noise gain at init: S4D {gain['S4D-LegS'][0]:.3f}, PTD {gain['S4-PTD'][0]:.3f} (ratio {gain_ratio:.1f}); "
-      f"at omega={rob_ctrl_omega}: ratio {gain_ratio_ctrl:.2f}")
-for k in spectra:
+rb = ptd_study.robustness_study(N3, E3, data, rob_seeds, H=rob_H, n_layers=rob_layers, epochs=rob_epochs,
+                                ctrl_omega=rob_ctrl_omega, seed=seed, n_boot=n_boot)
+rob, drop, gain, inf, inf_ctrl = rb["rob"], rb["drop"], rb["gain"], rb["inf"], rb["inf_ctrl"]
+print(f"L = {rb['L']}, omega_max = {rb['omega_max']:.2f}; {time.perf_counter() - t0:.1f}s ({rob['_meta']['steps']} steps, "
+      f"{len(rob_seeds)} seeds x 2)")
+print(f"noise gain at init: S4D {gain['S4D-LegS'][0]:.3f}, PTD {gain['S4-PTD'][0]:.3f} (ratio {rb['gain_ratio']:.1f}); "
+      f"at omega={rob_ctrl_omega}: ratio {rb['gain_ratio_ctrl']:.2f}")
+for k in drop:
     print(f"{k:9s} clean {rob[k]['clean'].round(3)}  noisy(w_max) {rob[k]['noisy'][:, 0].round(3)}  "
           f"noisy(w={rob_ctrl_omega}) {rob[k]['noisy'][:, 1].round(3)}")
 print(f"drop S4D - PTD at omega_max: mean {inf.estimate:.4f}, 95% one-sided CI lower end {inf.lo:.4f}; "
       f"control: mean {inf_ctrl.estimate:.4f}, lower end {inf_ctrl.lo:.4f}")
 
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
 xs = np.arange(len(rob_seeds))
-for j, (ax, om) in enumerate(zip(axes, (w3, rob_ctrl_omega))):
-    for i, k in enumerate(spectra):
+for j, (ax, om) in enumerate(zip(axes, (rb["omega_max"], rob_ctrl_omega))):
+    for i, k in enumerate(drop):
         ax.bar(xs + (i - 0.5) * 0.38, drop[k][:, j], width=0.38, label=f"{k} (mean {drop[k][:, j].mean():.3f})")
     ax.axhline(0, color="k", lw=0.8)
     ax.set(xlabel="seed", ylabel="clean − noisy test accuracy", title=rf"noise $0.1\,U\cos(\omega\Delta_h k)$, $\omega$={om:.1f}")
@@ -683,11 +595,11 @@ for j, (ax, om) in enumerate(zip(axes, (w3, rob_ctrl_omega))):
     ax.legend(fontsize=8)
 fig_rob = plotting.save_figure(fig, NB, "robustness")
 plt.show()
-claims.check("ptd.robust_gain_ratio_init", gain_ratio, control_observed=gain_ratio_ctrl, figure=fig_rob,
-             evidence=dict(gain_s4d=gain["S4D-LegS"][0], gain_ptd=gain["S4-PTD"][0], L=L))
+claims.check("ptd.robust_gain_ratio_init", rb["gain_ratio"], control_observed=rb["gain_ratio_ctrl"], figure=fig_rob,
+             evidence=dict(gain_s4d=gain["S4D-LegS"][0], gain_ptd=gain["S4-PTD"][0], L=rb["L"]))
 claims.check("ptd.robust_drop_s4d_gt_ptd", inf.lo, control_observed=inf_ctrl.lo, figure=fig_rob,
              evidence=dict(main=inf.record(), control=inf_ctrl.record()))
-claims.sanity("ptd.robust_models_learn", float(min(rob[k]["clean"].min() for k in spectra)), 0.5, ">=", figure=fig_rob,
+claims.sanity("ptd.robust_models_learn", float(min(rob[k]["clean"].min() for k in drop)), 0.5, ">=", figure=fig_rob,
               description="every trained model (both inits, all seeds) reaches >= 50% clean test accuracy (10 classes)")
 print(f"total notebook time {time.perf_counter() - t_start:.1f}s")
 

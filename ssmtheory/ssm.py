@@ -40,7 +40,7 @@ import numpy as np
 
 from ssmtheory._validate import as_array, check_choice, check_positive, is_concrete
 
-__all__ = ["METHODS", "DISCRETIZATIONS", "MAX_KERNEL_BYTES", "discretize", "discretize_dense", "kernel", "impulse_response", "linear_recurrence_op", "linear_scan", "choose_method", "apply_ssm", "apply_ssm_channels"]
+__all__ = ["METHODS", "DISCRETIZATIONS", "MAX_KERNEL_BYTES", "discretize", "discretize_dense", "diagonalize", "kernel", "impulse_response", "linear_recurrence_op", "linear_scan", "choose_method", "apply_ssm", "apply_ssm_channels"]
 
 METHODS = ("auto", "scan", "associative", "fft")
 DISCRETIZATIONS = ("zoh", "bilinear")
@@ -141,6 +141,32 @@ def discretize_dense(A, B, dt: float, method: str = "zoh"):
         Ad = np.linalg.solve(lhs, I + dt / 2.0 * A)
         Bd = np.linalg.solve(lhs, dt * B2)
     return Ad, (Bd[:, 0] if vec else Bd)
+
+
+def diagonalize(A, B, C=None):
+    """The eigenbasis of a dense system: ``A = V diag(Lambda) V^{-1}``; returns ``(Lambda, V, V^{-1} B, C V)``.
+
+    The change of basis that turns ``(A, B, C)`` into the diagonal system ``(Lambda, B_tilde, C_tilde)`` with the same
+    transfer function ``C (sI - A)^{-1} B = C_tilde (sI - Lambda)^{-1} B_tilde`` (S4D / PTD initialisation).  On the
+    host in float64 / complex128: ``numpy.linalg.eig`` (``V`` with unit columns, as LAPACK returns them), then one
+    solve for ``V^{-1} B``; ``C V`` is ``None`` when ``C`` is.  ``B`` is ``(N,)`` or ``(N, m)``, ``C`` is ``(N,)`` or
+    ``(p, N)``.  Meant for a well-conditioned ``V``: the error of ``V^{-1} B`` grows like ``kappa(V)`` times round-off
+    (HiPPO-LegS itself has ``kappa ~ 2^{2.5 N}``, which is why PTD perturbs it first).
+    """
+    from ssmtheory._validate import check_square
+
+    A = check_square(A, "A")
+    B = np.asarray(as_array(B, "B", ndim=(1, 2)))
+    N = A.shape[0]
+    if B.shape[0] != N:
+        raise ValueError(f"B must have {N} rows to match A, got shape {B.shape}")
+    if C is not None:
+        C = np.asarray(as_array(C, "C", ndim=(1, 2)))
+        if C.shape[-1] != N:
+            raise ValueError(f"C must have {N} columns to match A, got shape {C.shape}")
+    lam, V = np.linalg.eig(A)
+    Bt = np.linalg.solve(V, B.astype(np.complex128))
+    return lam, V, Bt, (None if C is None else C.astype(np.complex128) @ V)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -25,12 +25,13 @@ POP = [G8.T @ pr.white_noise().second_moment(8) @ G8]
 H2 = np.array([[1.0, 0.2], [0.2, -0.5]])
 GAPS = np.abs(np.random.default_rng(0).normal(size=(3, 2))) + 0.1
 LAM_F, V_F = np.linalg.eig(np.array([[-1.0, 0.3], [0.0, -2.0]]))
+BT_F = np.linalg.solve(V_F, np.array([1.0, 0.5])).astype(complex)  # a frozen spectrum (lam, V, Bt)
 
 
 def _frozen():
     from ssmtheory.experiments import frozen_s4 as fs
 
-    tr, fr = fs.init_params(0, LAM_F, V_F, H=2, n_layers=1, d_input=1, d_output=3)
+    tr, fr = fs.init_params(0, LAM_F, V_F, BT_F, H=2, n_layers=1, d_input=1, d_output=3)
     return tr, fr
 
 
@@ -124,18 +125,18 @@ VALID = {
     # experiments.frozen_s4
     "experiments.frozen_s4.spectrum_s4d": (dict(N=4), {"N": "pint"}),
     "experiments.frozen_s4.spectrum_ptd": (dict(A_pert=np.array([[-1.0, 0.3], [0.0, -2.0]])), {"A_pert": "real"}),
-    "experiments.frozen_s4.init_params": (dict(seed=0, lam=LAM_F, V=V_F, H=2, n_layers=1, d_input=1, d_output=3,
+    "experiments.frozen_s4.init_params": (dict(seed=0, lam=LAM_F, V=V_F, Bt=BT_F, H=2, n_layers=1, d_input=1, d_output=3,
                                                dt_min=1e-3, dt_max=1e-1),
-                                          {"seed": "nnint", "lam": "array", "V": "array", "H": "pint", "n_layers": "pint",
+                                          {"seed": "nnint", "lam": "array", "V": "array", "Bt": "array", "H": "pint", "n_layers": "pint",
                                            "d_input": "pint", "d_output": "pint", "dt_min": "pfloat", "dt_max": "pfloat"}),
     "experiments.frozen_s4.kernel": (dict(C=np.ones((2, 2), complex), lam=LAM_F.astype(complex), Bt=np.ones(2, complex),
                                           log_dt=np.log([0.01, 0.1]), L=8),
                                      {"C": "array", "lam": "array", "Bt": "array", "log_dt": "real", "L": "pint"}),
     "experiments.frozen_s4.apply": (dict(train=TR, frozen=FR, x=np.ones((2, 8, 1), np.float32)), {"x": "real"}),
-    "experiments.frozen_s4.noise_gain": (dict(lam=LAM_F, V=V_F, omega=1.0, L=8, H=2, seed=0, dt_min=1e-3, dt_max=1e-1),
-                                         {"lam": "array", "V": "array", "omega": "float", "L": "pint", "H": "pint",
+    "experiments.frozen_s4.noise_gain": (dict(lam=LAM_F, V=V_F, Bt=BT_F, omega=1.0, L=8, H=2, seed=0, dt_min=1e-3, dt_max=1e-1),
+                                         {"lam": "array", "V": "array", "Bt": "array", "omega": "float", "L": "pint", "H": "pint",
                                           "seed": "nnint", "dt_min": "pfloat", "dt_max": "pfloat"}),
-    "experiments.frozen_s4.train_and_eval": (dict(spectra={"a": (LAM_F, V_F)}, seeds=[0], data=_split(), H=2, n_layers=1,
+    "experiments.frozen_s4.train_and_eval": (dict(spectra={"a": (LAM_F, V_F, BT_F)}, seeds=[0], data=_split(), H=2, n_layers=1,
                                                   epochs=1, batch=4, lr=0.01, lr_C=0.004, weight_decay=0.05,
                                                   noise_amp=0.1, omegas=(1.0,)),
                                              {"H": "pint", "n_layers": "pint", "epochs": "pint", "batch": "pint",
@@ -190,6 +191,7 @@ EXTRA = [
     ("theory.uniform_gap.refinement_excess", "level", "outside (0, 1)", np.nan),
     ("experiments.frozen_s4.spectrum_ptd", "A_pert", "unstable", np.array([[1.0, 0.0], [0.0, -1.0]])),
     ("experiments.frozen_s4.init_params", "V", "shape mismatch", np.eye(3)),
+    ("experiments.frozen_s4.init_params", "Bt", "length mismatch", np.ones(3, complex)),
     ("experiments.frozen_s4.init_params", "dt_max", "dt_max < dt_min", 1e-4),
     ("experiments.frozen_s4.kernel", "Bt", "length mismatch", np.ones(3, complex)),
     ("experiments.frozen_s4.noise_gain", "lam", "unstable", np.array([0.5, -1.0])),

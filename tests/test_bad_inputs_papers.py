@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from _bad_inputs import make_bad_input_tests
 
-MODULES = ("theory.bounds", "theory.ptd", "experiments.synthesis", "param")
+MODULES = ("theory.bounds", "theory.ptd", "experiments.ptd_search", "experiments.ptd_study", "experiments.synthesis", "param")
 
 LAM = np.array([0.5, -0.3])  # stable diagonal (discrete) eigenvalues
 B2 = np.array([[1.0], [0.5]])
@@ -16,6 +16,31 @@ C2 = np.array([[1.0, -0.5]])
 D1 = np.array([[0.1]])
 A3 = np.array([[-1.0, 0.3, 0.0], [0.0, -2.0, 0.2], [0.0, 0.0, -3.0]])  # stable, non-normal
 S = 1j * np.array([0.5, 2.0])
+E4 = 0.01 * np.eye(4)  # a tiny perturbation of the 4 x 4 HiPPO matrix
+
+
+def _ptd_sweep():
+    from ssmtheory.experiments.ptd_search import PTDResult
+
+    A4 = __import__("ssmtheory.init", fromlist=["hippo_legs"]).hippo_legs(4)[0]
+    out = []
+    for t, k in ((1.0, 30.0), (3.0, 10.0)):
+        E = t * E4
+        out.append(PTDResult(E=E, Lambda=np.linalg.eigvals(A4 + E), V=np.eye(4), eps=t * 0.01,
+                             eps_rel=t * 0.01 / np.linalg.norm(A4, 2), kappa=k, max_re=-0.5, gamma=1.0 / t))
+    return out
+
+
+def _rob_data():
+    from ssmtheory import tasks
+
+    rng = np.random.default_rng(0)
+    return tasks.Split(rng.normal(size=(64, 8, 1)).astype(np.float32), rng.integers(0, 2, 64).astype(np.int32),
+                       rng.normal(size=(4, 8, 1)).astype(np.float32), rng.integers(0, 2, 4).astype(np.int32), 2)
+
+
+PTD_SWEEP = _ptd_sweep()
+ROB_DATA = _rob_data()
 W = np.array([0.5, 1.5])
 
 
@@ -88,7 +113,7 @@ VALID = {
     "theory.bounds.envelope_class_complexity_bound": (dict(K_u=1.0, eta=np.array([1.0, 0.5]), N=10, w_bound=1.0),
                                                       {"K_u": "nnfloat", "eta": "real", "N": "pint", "w_bound": "pfloat"}),
     # theory.ptd
-    "theory.ptd.diagonalize": (dict(A=A3, B=np.ones(3), C=np.ones(3)), {"A": "array", "B": "array"}),
+    "ssm.diagonalize": (dict(A=A3, B=np.ones(3), C=np.ones(3)), {"A": "array", "B": "array", "C": "array"}),
     "theory.ptd.gaussian_perturbation": (dict(A=A3, eps_rel=0.1, seed=0), {"A": "array", "eps_rel": "nnfloat", "seed": "nnint"}),
     "theory.ptd.s4d_legs_system": (dict(N=4, b_scale=0.5), {"N": "pint", "b_scale": "pfloat"}),
     "theory.ptd.omega_max": (dict(N=4), {"N": "pint"}),
@@ -101,14 +126,34 @@ VALID = {
     "theory.ptd.normal_resolvent_B": (dict(N=4, s=S, b_scale=0.5), {"N": "pint", "s": "array", "b_scale": "pfloat"}),
     "theory.ptd.omega_max": (dict(N=4), {"N": "pint"}),
     "theory.ptd.worst_aligned_perturbation": (dict(N=4, eps=0.1), {"N": "pint", "eps": "nnfloat"}),
-    "theory.ptd.perturbation_structure": (dict(A=A3, E=0.1 * np.eye(3)), {"A": "array", "E": "array"}),
-    "theory.ptd.ginibre_kappa": (dict(A=A3, deltas=np.array([0.1]), n_draws=2, seed=0),
+    "experiments.ptd_study.perturbation_structure": (dict(A=A3, E=0.1 * np.eye(3)), {"A": "array", "E": "array"}),
+    "experiments.ptd_study.ginibre_kappa": (dict(A=A3, deltas=np.array([0.1]), n_draws=2, seed=0),
                                  {"A": "array", "deltas": "real", "n_draws": "pint", "seed": "nnint"}),
-    "theory.ptd.ptd_optimize": (dict(A=A3, gamma=1.0, steps=2, lr=1e-3, seed=0, init_scale=1e-3, margin=0.5),
+    "experiments.ptd_search.ptd_optimize": (dict(A=A3, gamma=1.0, steps=2, lr=1e-3, seed=0, init_scale=1e-3, margin=0.5),
                                 {"A": "array", "gamma": "nnfloat", "steps": "pint", "lr": "pfloat", "seed": "nnint",
                                  "init_scale": "pfloat", "margin": "float"}),
-    "theory.ptd.ptd_sweep": (dict(A=A3, gammas=[1.0], steps=2, lr=1e-3, seed=0),
-                             {"A": "array", "steps": "pint", "lr": "pfloat", "seed": "nnint"}),
+    "experiments.ptd_search.ptd_sweep": (dict(A=A3, gammas=[1.0], steps=2, lr=1e-3, seed=0, init_scale=1e-3, margin=0.5),
+                                         {"A": "array", "gammas": "real", "steps": "pint", "lr": "pfloat", "seed": "nnint",
+                                          "init_scale": "pfloat", "margin": "float"}),
+    # experiments.ptd_study (notebook 05's drivers; tiny sizes)
+    "experiments.ptd_study.conditioning_study": (dict(kappa_N=[16, 32, 48], f64_N=[16, 32], seed=0), {"seed": "nnint"}),
+    "experiments.ptd_study.midpoint_sigma": (dict(N=4), {"N": "pint"}),
+    "experiments.ptd_study.select_point": (dict(sweep=PTD_SWEEP, eps_max=0.05), {"eps_max": "pfloat"}),
+    "experiments.ptd_study.s4d_convergence": (dict(conv_N=[4]), {}),
+    "experiments.ptd_study.ptd_e1_control": (dict(N=4, E=E4), {"N": "pint", "E": "real"}),
+    "experiments.ptd_study.tradeoff_study": (dict(N=4, sweep=PTD_SWEEP, i_sel=0, seed=0, n_gauss=2),
+                                             {"N": "pint", "i_sel": "nnint", "seed": "nnint", "n_gauss": "pint"}),
+    "experiments.ptd_study.thm3_study": (dict(N=4, E=E4, ts=np.array([1e-3, 1e-2, 0.1, 1.0]), n_C=2, seed=0, n_curve=8),
+                                         {"N": "pint", "E": "real", "ts": "real", "n_C": "pint", "seed": "nnint",
+                                          "n_curve": "pint"}),
+    "experiments.ptd_study.backward_stability": (dict(N=4, E=E4, sizes=[4]), {"N": "pint", "E": "real"}),
+    "experiments.ptd_study.ginibre_study": (dict(gin_N=[4, 6], deltas=np.array([1e-3, 1e-2]), n_draws=2, seed=0),
+                                            {"deltas": "real", "n_draws": "pint", "seed": "nnint"}),
+    "experiments.ptd_study.resolvent_study": (dict(res_N=[4], grid_max_N=4, n_grid=8), {"grid_max_N": "pint", "n_grid": "pint"}),
+    "experiments.ptd_study.robustness_study": (dict(N=4, E=E4, data=ROB_DATA, seeds=[0, 1], H=2, n_layers=1, epochs=1,
+                                                    ctrl_omega=1.0, seed=0, n_boot=100, gain_H=2),
+                                               {"N": "pint", "E": "real", "ctrl_omega": "pfloat", "seed": "nnint",
+                                                "gain_H": "pint"}),
     "theory.ptd.sup_abs_diff": (dict(f=lambda s: 1 / (s + 1), g=lambda s: 1 / (s + 2), peaks=np.array([1.0]), w_max=10.0,
                                      n_log=8, half_width=0.5, n_peak=3),
                                 {"peaks": "real", "w_max": "pfloat", "n_log": "pint", "half_width": "nnfloat", "n_peak": "pint"}),
@@ -170,11 +215,11 @@ VALID = {
 }
 
 EXEMPT = {
-    "theory.ptd.released_source": "takes no arguments (reads an environment variable / a local mirror path)",
-    "theory.ptd.load_released": "reads the authors' released .mat files, absent on most machines (FileNotFoundError)",
+    "experiments.ptd_study.released_source": "takes no arguments (reads an environment variable / a local mirror path)",
+    "experiments.ptd_study.load_released": "reads the authors' released .mat files, absent on most machines (FileNotFoundError)",
     "theory.bounds.LIPSCHITZ": "a constant table (activation -> Lipschitz constant), not a function",
     "theory.bounds.NormGrid": "a dataclass record (grid sizes), not fuzzed",
-    "theory.ptd.PTDResult": "a dataclass record of results, not fuzzed",
+    "experiments.ptd_search.PTDResult": "a dataclass record of results, not fuzzed",
     "experiments.synthesis.Design": "a frozen dataclass record (a design's recipe), not fuzzed",
     "experiments.synthesis.DESIGNS": "a constant tuple of Design records",
     "param.Reparam": "a frozen dataclass record (one reparameterization's maps), not fuzzed",
@@ -196,10 +241,11 @@ ALLOWED = {
     ("theory.bounds.paper_form_complexity", "last_h2", "inf"): "an unstable last block's H2 bound is inf",
     **{(f"theory.ptd.{f}", "s", "wrong rank"): "evaluation points of any shape"
        for f in ("q_nplr", "transfer_diag", "transfer_hippo", "transfer_dense", "hippo_resolvent_B", "normal_resolvent_B")},
-    ("theory.ptd.diagonalize", "B", "wrong rank"): "B a vector (N,) or a matrix (N, m)",
+    ("ssm.diagonalize", "B", "wrong rank"): "B a vector (N,) or a matrix (N, m)",
+    ("ssm.diagonalize", "C", "None"): "C is optional (None: no output matrix, C V is None)",
     ("theory.ptd.transfer_dense", "B", "wrong rank"): "B a vector (N,) or a matrix (N, m)",
     ("theory.ptd.transfer_dense", "C", "wrong rank"): "C a vector (N,) or a matrix (p, N)",
-    ("theory.ptd.ginibre_kappa", "deltas", "wrong rank"): "a scalar delta or a vector of deltas",
+    ("experiments.ptd_study.ginibre_kappa", "deltas", "wrong rank"): "a scalar delta or a vector of deltas",
     **{(f"param.{f}", "w", "wrong rank"): "elementwise: any shape"
        for f in ("reparam", "reparam_derivative", "discrete_reparam", "discrete_reparam_derivative", "gradient_scale")},
     ("param.inverse_reparam", "value", "wrong rank"): "elementwise: any shape",
@@ -227,9 +273,26 @@ EXTRA = [
     ("theory.bounds.weighted_h2", "gamma", "below the spectral radius", 0.4),
     ("theory.ptd.l2_output_error", "sys1", "unstable", (np.array([0.5]), np.ones(1), np.ones(1))),
     ("theory.ptd.l2_output_error", "sys2", "not a triple", (np.array([-1.0]), np.ones(1))),
-    ("theory.ptd.perturbation_structure", "E", "shape mismatch", np.eye(2)),
+    ("experiments.ptd_study.perturbation_structure", "E", "shape mismatch", np.eye(2)),
     ("theory.ptd.thm3_deviation", "E", "size != N", np.eye(3)),
-    ("theory.ptd.diagonalize", "A", "not square", np.ones((2, 3))),
+    ("ssm.diagonalize", "A", "not square", np.ones((2, 3))),
+    ("ssm.diagonalize", "B", "rows != N", np.ones(4)),
+    ("ssm.diagonalize", "C", "columns != N", np.ones((1, 4))),
+    ("experiments.ptd_search.ptd_sweep", "gammas", "empty", []),
+    ("experiments.ptd_search.ptd_sweep", "gammas", "negative", [-1.0]),
+    ("experiments.ptd_search.ptd_optimize", "X0", "shape mismatch", np.ones((2, 2))),
+    ("experiments.ptd_study.conditioning_study", "kappa_N", "without 48", [16, 32]),
+    ("experiments.ptd_study.conditioning_study", "f64_N", "without 32", [16]),
+    ("experiments.ptd_study.s4d_convergence", "conv_N", "empty", []),
+    ("experiments.ptd_study.select_point", "sweep", "empty", []),
+    ("experiments.ptd_study.tradeoff_study", "i_sel", "out of range", 5),
+    ("experiments.ptd_study.tradeoff_study", "N", "sweep of another size", 5),
+    ("experiments.ptd_study.thm3_study", "ts", "fewer than 4", np.array([0.1, 1.0])),
+    ("experiments.ptd_study.thm3_study", "E", "size != N", np.eye(3)),
+    ("experiments.ptd_study.ginibre_study", "gin_N", "empty", []),
+    ("experiments.ptd_study.ginibre_study", "gin_N", "one size", [4]),
+    ("experiments.ptd_study.resolvent_study", "res_N", "size 1", [1]),
+    ("experiments.ptd_study.robustness_study", "seeds", "one seed", [0]),
     ("experiments.synthesis.design_medians", "design_index", "length mismatch", np.array([0, 1])),
     ("experiments.synthesis.design_spearman", "design_index", "not design-major", DIDX[::-1].copy()),
     ("experiments.synthesis.lens_table", "lenses", "unknown key", ["zz"]),

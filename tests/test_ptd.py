@@ -6,6 +6,7 @@ import scipy.linalg
 from scipy.integrate import quad
 
 from ssmtheory import init
+from ssmtheory.experiments import ptd_search
 from ssmtheory.theory import ptd
 
 
@@ -53,21 +54,6 @@ def test_l2_output_error_against_time_domain_quadrature():
     ex = np.sqrt(quad(lambda t: y(t) ** 2, 0, 80, limit=200)[0])
     assert ptd.l2_output_error((A1, B1, C1), (A2, B2, C2), "impulse") == pytest.approx(imp, rel=1e-7)
     assert ptd.l2_output_error((A1, B1, C1), (A2, B2, C2), "exp") == pytest.approx(ex, rel=1e-7)
-
-
-def test_ptd_output_stable_and_reconstructs():
-    N = 8
-    A, B = init.hippo_legs(N)
-    r = ptd.ptd_optimize(A, 10.0, steps=300, lr=2e-3)
-    assert r.max_re < 0 and np.all(np.isfinite(r.E))
-    lam, V, Bt, Ct = ptd.diagonalize(A + r.E, B)
-    np.testing.assert_allclose(V @ np.diag(lam) @ np.linalg.inv(V), A + r.E, atol=1e-9 * np.linalg.norm(A))
-    np.testing.assert_allclose(V @ Bt, B, atol=1e-10 * np.linalg.norm(B))
-    assert r.kappa < 1e3  # vs exact 2^16 ~ 7e4 for E = 0
-    assert r.eps_rel == pytest.approx(np.linalg.norm(r.E, 2) / np.linalg.norm(A, 2))
-    # the diagonal system's transfer function equals the dense one of A + E
-    s = np.array([0.5j, 3j, 20j])
-    np.testing.assert_allclose(ptd.transfer_diag(lam, Bt, Ct, s), ptd.transfer_dense(A + r.E, B, np.eye(N)[0], s), rtol=1e-8)
 
 
 def test_gaussian_perturbation_norm():
@@ -163,34 +149,8 @@ def test_worst_aligned_perturbation_first_order_gain():
 def test_realization_error_ptd_vs_direct():
     N = 12
     A, _ = init.hippo_legs(N)
-    r = ptd.ptd_optimize(A, 10.0, steps=200, lr=2e-3)
+    r = ptd_search.ptd_optimize(A, 10.0, steps=200, lr=2e-3)
     assert ptd.realization_error(N, r.E, dtype=np.float64) < 1e-12
     assert ptd.realization_error(N, r.E, dtype=np.float32) < 1e-5
     assert ptd.realization_error(N) < 1e-6  # N = 12: direct diagonalization still fine
     assert ptd.realization_error(28) > 1e-2  # N = 28: it is not
-
-
-def test_ginibre_kappa_shape_scaling_and_determinism():
-    A, _ = init.hippo_legs(8)
-    K = ptd.ginibre_kappa(A, [1e-4, 1e-2], n_draws=4, seed=3)
-    assert K.shape == (2, 4) and np.all(K >= 1)
-    np.testing.assert_array_equal(K, ptd.ginibre_kappa(A, [1e-4, 1e-2], n_draws=4, seed=3))
-    assert np.all(K[0] > K[1])  # a larger perturbation regularizes more
-    A_N, _, _ = init.hippo_legs_nplr(8)
-    assert np.all(ptd.ginibre_kappa(A_N, [1e-2], n_draws=3) < 1.5)
-
-
-def test_perturbation_structure_shares():
-    A, _ = init.hippo_legs(6)
-    E = np.zeros((6, 6))
-    E[:, -1] = 1.0
-    st = ptd.perturbation_structure(A, E)
-    assert st["last_col"] == pytest.approx(1.0) and st["first_row"] == pytest.approx(1 / 6)
-    assert st["upper"] + st["lower"] + st["diag"] == pytest.approx(1.0)
-
-
-def test_load_released_missing_source_raises(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        ptd.load_released("ptbHiPPO8", source=str(tmp_path))
-    with pytest.raises(ValueError, match="name"):
-        ptd.load_released("nope", source=str(tmp_path))

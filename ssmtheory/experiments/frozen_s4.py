@@ -30,49 +30,56 @@ import math
 import numpy as np
 
 from ssmtheory import init as _init
+from ssmtheory import ssm as _ssm
+from ssmtheory import train as _train
 from ssmtheory._validate import as_array, check_int, check_scalar, check_size, check_square, check_stable_continuous
 
 __all__ = ["spectrum_s4d", "spectrum_ptd", "init_params", "kernel", "apply", "noise_gain", "train_and_eval"]
 
 
 def spectrum_s4d(N: int):
-    """``(lambda, V)`` of the HiPPO-LegS normal part ``A_N`` (unitary ``V``): the S4D-LegS spectrum, all ``N`` modes."""
+    """``(lambda, V, B_tilde)`` of the HiPPO-LegS normal part ``A_N``: the S4D-LegS spectrum, all ``N`` modes, unitary
+    ``V`` (so ``B_tilde = V^{-1} B_H = V^* B_H``, the full HiPPO ``B``)."""
     N = check_int(N, "N")
     check_size(16 * N * N, "N", "(N, N) eigenvector matrix")
     lam, V = _init.hippo_legs_normal_eig(N)
-    return lam, V
+    return lam, V, V.conj().T @ _init.hippo_legs(N)[1].astype(np.complex128)
 
 
 def spectrum_ptd(A_pert):
-    """``(lambda, V)`` of a perturbed HiPPO matrix ``A_H + E`` (``numpy.linalg.eig``; meant for small ``kappa(V)``)."""
+    """``(lambda, V, B_tilde = V^{-1} B_H)`` of a perturbed HiPPO matrix ``A_H + E`` (:func:`ssmtheory.ssm.diagonalize`;
+    meant for small ``kappa(V)``)."""
     A_pert = check_square(A_pert, "A_pert", allow_complex=False).astype(float)
-    lam, V = np.linalg.eig(A_pert)
+    lam, V, Bt, _ = _ssm.diagonalize(A_pert, _init.hippo_legs(A_pert.shape[0])[1])
     if lam.real.max() >= 0:
         raise ValueError(f"A_pert must be stable (max Re lambda = {lam.real.max():.3g})")
-    return lam, V
+    return lam, V, Bt
 
 
-def _frozen_B(lam, V):
-    """``(lam, V, B_tilde = V^{-1} B_H)`` in complex128 (the full HiPPO ``B``, frozen)."""
+def _frozen_B(lam, V, Bt):
+    """Validated ``(lam, V, B_tilde)`` in complex128 (a stable spectrum, invertible ``V``, ``B_tilde`` of length ``N``)."""
     lam = np.asarray(as_array(lam, "lam", ndim=1), np.complex128)
     V = np.asarray(as_array(V, "V", ndim=2), np.complex128)
+    Bt = np.asarray(as_array(Bt, "Bt", ndim=1), np.complex128)
     if V.shape != (lam.size, lam.size):
         raise ValueError(f"lam must be (N,) and V (N, N), got {lam.shape} and {V.shape}")
+    if Bt.shape != lam.shape:
+        raise ValueError(f"Bt must be (N,) = {lam.shape}, got {Bt.shape}")
     check_stable_continuous(lam, "lam")
     if np.linalg.cond(V) > 1e14:
         raise ValueError(f"V must be invertible (eigenvectors), got condition number {np.linalg.cond(V):.3g}")
-    _, B = _init.hippo_legs(lam.size)
-    return lam, V, np.linalg.solve(V, B.astype(complex))
+    return lam, V, Bt
 
 
-def init_params(seed: int, lam, V, H: int = 32, n_layers: int = 2, d_input: int = 1, d_output: int = 10,
+def init_params(seed: int, lam, V, Bt, H: int = 32, n_layers: int = 2, d_input: int = 1, d_output: int = 10,
                 dt_min: float = 1e-3, dt_max: float = 1e-1):
     """``(trainable, frozen)`` parameter dicts (NumPy float32 / complex64) for one model.
 
-    All random draws depend on ``seed`` only (not on ``lam``/``V``), so two spectra get the same ``C`` (before the
-    change of basis), ``Delta``, encoder, decoder and mixing weights.
+    ``(lam, V, Bt)`` is a frozen spectrum (:func:`spectrum_s4d`, :func:`spectrum_ptd`).  All random draws depend on
+    ``seed`` only (not on the spectrum), so two spectra get the same ``C`` (before the change of basis ``C V``),
+    ``Delta``, encoder, decoder and mixing weights.
     """
-    lam, V, Bt = _frozen_B(lam, V)
+    lam, V, Bt = _frozen_B(lam, V, Bt)
     H, n_layers = check_int(H, "H"), check_int(n_layers, "n_layers")
     d_input, d_output = check_int(d_input, "d_input"), check_int(d_output, "d_output")
     dt_min, dt_max = _check_dt(dt_min, dt_max)
@@ -163,10 +170,11 @@ def apply(train, frozen, x, noise=None):
     return h.mean(1) @ train["dec_W"] + train["dec_b"]
 
 
-def noise_gain(lam, V, omega: float, L: int, H: int = 256, seed: int = 0, dt_min: float = 1e-3, dt_max: float = 1e-1):
+def noise_gain(lam, V, Bt, omega: float, L: int, H: int = 256, seed: int = 0, dt_min: float = 1e-3, dt_max: float = 1e-1):
     """Mean over ``H`` channels of the RMS over ``k < L`` of the SSM output driven by ``cos(omega Delta_h k)`` alone,
-    at initialization (``C ~ N(0,1) V``, ``Delta_h`` log-uniform; the draws depend on ``seed`` only).  float64, host."""
-    lam, V, Bt = _frozen_B(lam, V)
+    at initialization (``C ~ N(0,1) V``, ``Delta_h`` log-uniform; the draws depend on ``seed`` only) for the frozen
+    spectrum ``(lam, V, Bt)``.  float64, host."""
+    lam, V, Bt = _frozen_B(lam, V, Bt)
     omega = check_scalar(omega, "omega")
     L, H = check_int(L, "L"), check_int(H, "H")
     check_size(16 * H * lam.size * L, "L" if L >= H else "H", "(H, N, L) kernel terms")
@@ -184,34 +192,30 @@ def noise_gain(lam, V, omega: float, L: int, H: int = 256, seed: int = 0, dt_min
     return float(np.mean(np.sqrt(np.mean(y**2, axis=1))))
 
 
-@functools.lru_cache(maxsize=8)
-def _runner(n_models: int, n_layers: int, steps: int, lr: float, lr_C: float, wd: float, batch: int):
+def _labels(params):
+    """``"C"`` for the output matrices ``C_re``/``C_im`` (their own learning rate), ``"rest"`` for everything else."""
     import jax
-    import jax.numpy as jnp
+
+    return jax.tree_util.tree_map_with_path(
+        lambda p, _: "C" if any(getattr(k, "key", None) in ("C_re", "C_im") for k in p) else "rest", params)
+
+
+@functools.lru_cache(maxsize=8)
+def _optimizer(steps: int, lr: float, lr_C: float, weight_decay: float):
+    """The authors' optimizer: AdamW with a cosine schedule over ``steps``, ``C`` at ``lr_C`` and the rest at ``lr``
+    (``optax.multi_transform``).  Cached, so the engine gets the same transformation object and compiles once."""
     import optax
 
     sched = lambda base: optax.cosine_decay_schedule(base, max(steps, 1))
-    labels = lambda t: jax.tree_util.tree_map_with_path(
-        lambda p, _: "C" if any(getattr(k, "key", None) in ("C_re", "C_im") for k in p) else "rest", t)
-    opt = optax.multi_transform({"C": optax.adamw(sched(lr_C), weight_decay=wd), "rest": optax.adamw(sched(lr), weight_decay=wd)},
-                                labels)
+    return optax.multi_transform({"C": optax.adamw(sched(lr_C), weight_decay=weight_decay),
+                                  "rest": optax.adamw(sched(lr), weight_decay=weight_decay)}, _labels)
 
-    def loss(tr, fr, xb, yb):
-        return optax.softmax_cross_entropy_with_integer_labels(apply(tr, fr, xb), yb).mean()
 
-    def fit(train, frozen, X, Y, idx):
-        st = jax.vmap(opt.init)(train)
+def _ce_loss(train, xb, yb, frozen):
+    """Mean softmax cross-entropy of one model on a batch (the engine's ``loss_fn(params, xb, yb, aux)``)."""
+    import optax
 
-        def step(carry, ix):
-            tr, st = carry
-            g = jax.vmap(jax.grad(loss), in_axes=(0, 0, None, None))(tr, frozen, X[ix], Y[ix])
-            upd, st = jax.vmap(opt.update)(g, st, tr)
-            return (optax.apply_updates(tr, upd), st), None
-
-        (train, _), _ = jax.lax.scan(step, (train, st), idx)
-        return train
-
-    return jax.jit(fit)
+    return optax.softmax_cross_entropy_with_integer_labels(apply(train, frozen, xb), yb).mean()
 
 
 def _evaluate(train, frozen, X, Y, U, omegas, noise_amp):
@@ -234,12 +238,14 @@ def _evaluate(train, frozen, X, Y, U, omegas, noise_amp):
 def train_and_eval(spectra: dict, seeds, data, H: int = 32, n_layers: int = 2, epochs: int = 5, batch: int = 64,
                    lr: float = 0.01, lr_C: float = 0.004, weight_decay: float = 0.05, noise_amp: float = 0.1,
                    omegas=(), noise_seed: int = 0, data_seed: int = 0):
-    """Train one model per ``(spectrum, seed)`` (all in one vmapped, jitted AdamW loop) and evaluate clean and noisy.
+    """Train one model per ``(spectrum, seed)`` (one population of :func:`ssmtheory.train.fit_population`: AdamW,
+    cosine schedule, ``C`` at ``lr_C``) and evaluate clean and noisy.
 
-    ``spectra``: ``{name: (lambda, V)}``; ``data``: a ``tasks.Split``; ``omegas``: noise frequencies (rad per unit time;
-    the discrete frequency of channel ``h`` is ``omega Delta_h``).  Returns ``{name: {"clean": (n_seeds,),
-    "noisy": (n_seeds, len(omegas))}}`` plus ``"_meta"`` (steps, test size).  Batches are drawn from ``data_seed``;
-    the noise amplitudes ``U`` from ``noise_seed`` (the same for every model).
+    ``spectra``: ``{name: (lambda, V, B_tilde)}`` (:func:`spectrum_s4d`, :func:`spectrum_ptd`); ``data``: a
+    ``tasks.Split``; ``omegas``: noise frequencies (rad per unit time; the discrete frequency of channel ``h`` is
+    ``omega Delta_h``).  Returns ``{name: {"clean": (n_seeds,), "noisy": (n_seeds, len(omegas))}}`` plus ``"_meta"``
+    (steps, test size, diverged models).  Batches are the engine's epoch permutations from ``PRNGKey(data_seed)``,
+    the same for every model; the noise amplitudes ``U`` come from ``noise_seed`` (the same for every model).
     """
     import jax
     import jax.numpy as jnp
@@ -253,26 +259,26 @@ def train_and_eval(spectra: dict, seeds, data, H: int = 32, n_layers: int = 2, e
     weight_decay = check_scalar(weight_decay, "weight_decay", nonnegative=True)
     omegas = [check_scalar(o, "omegas") for o in omegas]
     if not isinstance(spectra, dict) or not spectra:
-        raise ValueError("spectra must be a non-empty dict {name: (lambda, V)}")
+        raise ValueError("spectra must be a non-empty dict {name: (lambda, V, B_tilde)}")
     if batch > data.x_train.shape[0]:
         raise ValueError(f"batch = {batch} exceeds n_train = {data.x_train.shape[0]} (no full batch to draw)")
     names = list(spectra)
     trs, frs = [], []
     for nm in names:
-        lam, V = spectra[nm]
         for s in seeds:
-            tr, fr = init_params(s, lam, V, H=H, n_layers=n_layers, d_input=data.x_train.shape[-1], d_output=data.n_classes)
+            tr, fr = init_params(s, *spectra[nm], H=H, n_layers=n_layers, d_input=data.x_train.shape[-1],
+                                 d_output=data.n_classes)
             trs.append(tr)
             frs.append(fr)
     stack = lambda ts: jax.tree_util.tree_map(lambda *x: jnp.stack([jnp.asarray(v) for v in x]), *ts)
     train, frozen = stack(trs), stack(frs)
-    X, Y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
-    n = X.shape[0]
-    nb = n // batch
-    rng = np.random.default_rng(data_seed)
-    idx = np.concatenate([rng.permutation(n)[: nb * batch].reshape(nb, batch) for _ in range(epochs)])
-    fit = _runner(len(trs), n_layers, int(idx.shape[0]), float(lr), float(lr_C), float(weight_decay), batch)
-    train = fit(train, frozen, X, Y, jnp.asarray(idx))
+    n = data.x_train.shape[0]
+    steps = epochs * (n // batch)
+    keys = jnp.broadcast_to(jax.random.PRNGKey(data_seed), (len(trs), 2))  # the same batches for every model (paired)
+    res = _train.fit_population(_ce_loss, train, (jnp.asarray(data.x_train), jnp.asarray(data.y_train)), steps=steps,
+                                opt=_optimizer(steps, float(lr), float(lr_C), float(weight_decay)), aux=frozen,
+                                batch_size=batch, sampling="epoch", keys=keys)
+    train = res.params
     Xte, Yte = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
     U = jnp.asarray(np.random.default_rng(noise_seed).uniform(size=(Xte.shape[0], 1, H)), jnp.float32)
     A = _evaluate(train, frozen, Xte, Yte, U, list(omegas), noise_amp)
@@ -280,5 +286,5 @@ def train_and_eval(spectra: dict, seeds, data, H: int = 32, n_layers: int = 2, e
     for nm in names:
         out[nm] = {"clean": A[k : k + len(seeds), 0], "noisy": A[k : k + len(seeds), 1:]}
         k += len(seeds)
-    out["_meta"] = {"steps": int(idx.shape[0]), "n_test": int(Xte.shape[0])}
+    out["_meta"] = {"steps": steps, "n_test": int(Xte.shape[0]), "diverged": int(np.sum(res.diverged))}
     return out

@@ -4,11 +4,9 @@ What is the paper's, what is ours
 ---------------------------------
 * **[paper]** ``A_H + E = V Lambda V^{-1}``; the diagonal SSM is initialized with ``(Lambda, V^{-1} B, C V)``;
   ``E`` minimizes ``kappa(V) + gamma ||E||`` by gradient descent (constants and norms unreported).
-* **[ours]** :func:`ptd_optimize`: Adam on ``E = ||A||_2 X`` (real, so eigenvalues stay in conjugate pairs)
-  minimizing ``log kappa_F(V) + gamma ||E||_F / ||A||_2 + 10 sum relu(Re lambda + margin) / ||A||_2`` with
-  ``kappa_F = ||V||_F ||V^{-1}||_F / N`` (unit columns; ``kappa_2 / N <= kappa_F <= kappa_2``, a smooth surrogate
-  of ``kappa_2``, which is what we report), gradients through ``jax.lax.linalg.eig(..., enable_eigvec_derivs=True)`` (CPU, JAX >= 0.10).
-  The official code uses ``cond(V)^2 + delta ||E||_F`` with torch's eig; both trade kappa against ``||E||``.
+* **[ours]** the optimizer of ``E`` is :mod:`ssmtheory.experiments.ptd_search`; the released perturbations, the
+  Ginibre Monte Carlo and notebook 05's drivers are :mod:`ssmtheory.experiments.ptd_study`.  The change of basis
+  ``(Lambda, V^{-1} B, C V)`` is :func:`ssmtheory.ssm.diagonalize`.
 * **[derived, checked]** Sherman-Morrison for HiPPO's NPLR form ``A_H = A_N - P P^T``, ``B = sqrt(2) P``:
   with ``q(s) = P^T (sI - A_N)^{-1} P`` and any ``C``,
   ``C (sI - A_N)^{-1} B = (1 + q(s)) C (sI - A_H)^{-1} B``, so ``G_H = G_N / (1 + q)`` costs ``O(N)`` per
@@ -22,31 +20,22 @@ What is the paper's, what is ours
   :func:`thm3_deviation` measures ``sup_w ||x(iw) - x_H(iw)||_2`` with ``x = (iw - A)^{-1} B_hat`` (the worst unit
   ``C``) and the median over Gaussian unit ``C`` (as the authors' code draws ``C``), for S4D ``(A_N, B_hat/2)`` or for
   ``A_H + E`` (exact transfer function, or its diagonal realization); ``C = e_1`` is kept as a diagnostic only.
-* The authors' released perturbations (``ptbHiPPO{N}.mat``) are read by :func:`load_released` from
-  ``$SSMTHEORY_PTD_RELEASED`` or a local mirror, never downloaded and never vendored (no license).
 
-Everything runs on the host in float64/complex128 except the optimizer (JAX, float64 required: enable
-``jax_enable_x64``).
+Source: ``docs/papers/ptd-2023.md``.  Everything runs on the host in float64 / complex128.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from ssmtheory import init as _init
-from ssmtheory import pseudospectra as _ps
-from ssmtheory._validate import (as_array, check_callable, check_choice, check_finite, check_int, check_positive, check_scalar,
-                                 check_square)
+from ssmtheory import ssm as _ssm
+from ssmtheory._validate import as_array, check_callable, check_choice, check_int, check_scalar, check_square
 
 __all__ = [
-    "PTDResult",
-    "ptd_optimize",
-    "ptd_sweep",
-    "diagonalize",
     "gaussian_perturbation",
     "s4d_legs_system",
     "omega_max",
@@ -63,10 +52,6 @@ __all__ = [
     "thm3_scaling",
     "worst_aligned_perturbation",
     "realization_error",
-    "ginibre_kappa",
-    "released_source",
-    "load_released",
-    "perturbation_structure",
 ]
 
 
@@ -88,25 +73,6 @@ def _check_E(E, N):
     if E.shape[0] != int(N):
         raise ValueError(f"E must be ({N}, {N}), got {E.shape}")
     return E
-
-
-def diagonalize(A, B, C=None):
-    """``(Lambda, V, V^{-1} B, C V)`` from ``numpy.linalg.eig(A)`` (meant for well-conditioned, perturbed ``A``).
-
-    ``C`` defaults to ``e_1``.  Returns complex128 arrays; ``V`` has unit columns.
-    """
-    check_square(A, "A", allow_complex=False)
-    as_array(B, "B", ndim=(1, 2))
-    if C is not None:
-        as_array(C, "C", ndim=(1, 2))
-    A = np.asarray(A, float)
-    N = A.shape[0]
-    C = np.eye(N)[0] if C is None else np.asarray(C)
-    lam, V = np.linalg.eig(A)
-    V = V / np.linalg.norm(V, axis=0, keepdims=True)
-    Bt = np.linalg.solve(V, np.asarray(B, complex))
-    Ct = np.asarray(C, complex) @ V
-    return lam, V, Bt, Ct
 
 
 def s4d_legs_system(N: int, C=None, b_scale: float = 0.5):
@@ -289,121 +255,6 @@ def l2_output_error(sys1, sys2, u: str = "exp"):
 
 
 # ---------------------------------------------------------------------------------------------------
-# PTD optimizer
-# ---------------------------------------------------------------------------------------------------
-@dataclass
-class PTDResult:
-    """Outcome of :func:`ptd_optimize` (host float64 / complex128 arrays)."""
-
-    E: np.ndarray
-    Lambda: np.ndarray
-    V: np.ndarray
-    eps: float  # ||E||_2
-    eps_rel: float  # ||E||_2 / ||A||_2
-    kappa: float  # kappa_2(V), unit columns, float64
-    max_re: float  # max Re Lambda
-    gamma: float
-    loss: np.ndarray = field(repr=False, default=None)
-
-
-def _ptd_loss(X, aux):
-    """``log kappa_F(V(A + E)) + gamma ||E||_F / ||A||_2 + 10 sum relu(Re lambda + margin) / ||A||_2``, ``E = ||A||_2 X``."""
-    import jax
-    import jax.numpy as jnp
-
-    A, nA, gamma, margin = aux["A"], aux["nA"], aux["gamma"], aux["margin"]
-    E = nA * X
-    w, v = jax.lax.linalg.eig(A + E, compute_left_eigenvectors=False, enable_eigvec_derivs=True)
-    v = v / jnp.linalg.norm(v, axis=0, keepdims=True)
-    vinv = jnp.linalg.inv(v)
-    logk = jnp.log(jnp.linalg.norm(v) * jnp.linalg.norm(vinv) / X.shape[0])
-    pen = 10.0 * jnp.sum(jax.nn.relu(jnp.real(w) + margin)) / nA
-    return logk + gamma * jnp.linalg.norm(E) / nA + pen
-
-
-def _ptd_train(A, gammas, X0, steps, lr, margin):
-    """Adam on ``X`` for each ``gamma`` (one population of :func:`ssmtheory.train.fit_population`, full batch,
-    non-finite gradient entries zeroed, no divergence freeze); returns ``(X (G, N, N), losses (steps, G))``."""
-    import jax.numpy as jnp
-
-    from ssmtheory import train as _train
-
-    G = len(gammas)
-    A = jnp.asarray(A, jnp.float64)
-    nA = jnp.linalg.norm(A, 2)
-    aux = {"A": jnp.broadcast_to(A, (G,) + A.shape), "nA": jnp.full(G, nA), "gamma": jnp.asarray(gammas, jnp.float64),
-           "margin": jnp.full(G, float(margin))}
-    X0 = jnp.broadcast_to(jnp.asarray(X0, jnp.float64), (G,) + A.shape)
-    res = _train.fit_population(_ptd_loss, X0, None, steps=steps, opt=_train.OptimizerSpec("adam"), lr=lr, aux=aux,
-                                guard=False, zero_nonfinite_grads=True)
-    return np.asarray(res.params), res.losses
-
-
-def _ptd_result(A, X, gamma, losses) -> PTDResult:
-    nA = float(np.linalg.norm(A, 2))
-    E = nA * np.asarray(X)
-    lam, V = np.linalg.eig(A + E)
-    eps = float(np.linalg.norm(E, 2))
-    return PTDResult(E=E, Lambda=lam, V=V / np.linalg.norm(V, axis=0, keepdims=True), eps=eps, eps_rel=eps / nA,
-                     kappa=_ps.eigvec_condition(V=V), max_re=float(lam.real.max()), gamma=float(gamma),
-                     loss=np.asarray(losses))
-
-
-def _ptd_args(A, steps, lr, seed, init_scale, margin, X0):
-    import jax
-
-    if not jax.config.jax_enable_x64:
-        raise RuntimeError("ptd_optimize needs jax_enable_x64 (float64 eig)")
-    A = np.asarray(as_array(A, "A", ndim=2, allow_complex=False), float)
-    if A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be square, got shape {A.shape}")
-    check_finite(A, "A")
-    steps = check_int(steps, "steps")
-    check_positive(lr, "lr")
-    check_int(seed, "seed", minimum=0)
-    check_positive(init_scale, "init_scale")
-    if not (isinstance(margin, (int, float)) and math.isfinite(margin)):
-        raise ValueError(f"margin must be a finite number, got {margin!r}")
-    N = A.shape[0]
-    if X0 is None:
-        X0 = init_scale * np.random.default_rng(seed).normal(size=(N, N))
-    X0 = np.asarray(as_array(X0, "X0", ndim=2, allow_complex=False), float)
-    if X0.shape != A.shape:
-        raise ValueError(f"X0 must have the shape of A {A.shape}, got {X0.shape}")
-    check_finite(X0, "X0")
-    return A, steps, X0
-
-
-def ptd_optimize(A, gamma: float, steps: int = 2000, lr: float = 1e-3, seed: int = 0, init_scale: float = 1e-3,
-                 margin: float = 0.5, X0=None) -> PTDResult:
-    """Optimize a real perturbation ``E`` of ``A`` (our reconstruction of PTD; see the module docstring).
-
-    ``E = ||A||_2 X``, ``X_0 ~ init_scale * N(0, 1)`` (or ``X0``), Adam(``lr``) for ``steps`` steps on
-    ``log kappa_F(V(A+E)) + gamma ||E||_F/||A||_2 + 10 sum relu(Re lambda + margin)/||A||_2``.
-    Larger ``gamma`` gives smaller ``||E||`` and larger ``kappa``.  Deterministic for fixed arguments.
-    """
-    A, steps, X0 = _ptd_args(A, steps, lr, seed, init_scale, margin, X0)
-    if not (isinstance(gamma, (int, float)) and math.isfinite(gamma) and gamma >= 0):
-        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
-    X, losses = _ptd_train(A, [float(gamma)], X0, steps, float(lr), float(margin))
-    return _ptd_result(A, X[0], gamma, losses[:, 0])
-
-
-def ptd_sweep(A, gammas, steps: int = 2000, lr: float = 1e-3, seed: int = 0, **kw) -> list[PTDResult]:
-    """:func:`ptd_optimize` for each ``gamma``: independent runs from the same seeded ``E_0``, trained together as
-    one population (a member equals its single run up to float round-off)."""
-    A, steps, X0 = _ptd_args(A, steps, lr, seed, kw.get("init_scale", 1e-3), kw.get("margin", 0.5), kw.get("X0"))
-    unknown = set(kw) - {"init_scale", "margin", "X0"}
-    if unknown:
-        raise ValueError(f"unknown arguments {sorted(unknown)}")
-    gammas = [float(g) for g in np.atleast_1d(np.asarray(gammas, float))]
-    if not gammas or not all(math.isfinite(g) and g >= 0 for g in gammas):
-        raise ValueError(f"gammas must be finite numbers >= 0, got {gammas!r}")
-    X, losses = _ptd_train(A, gammas, X0, steps, float(lr), float(kw.get("margin", 0.5)))
-    return [_ptd_result(A, X[i], g, losses[:, i]) for i, g in enumerate(gammas)]
-
-
-# ---------------------------------------------------------------------------------------------------
 # Theorem 3 in its own normalization (unit B, worst-case or Gaussian unit C, absolute eps = ||E||_2)
 # ---------------------------------------------------------------------------------------------------
 def _unit_B(N: int):
@@ -502,8 +353,7 @@ def thm3_deviation(N: int, E=None, n_C: int = 200, seed: int = 0, b_scale: float
         raise ValueError(f"via must be 'solve' or 'diag', got {via!r}")
     extra = () if E is None else np.linalg.eigvals(_init.hippo_legs(N)[0] + np.asarray(E)).imag
     if E is not None and via == "diag":
-        lam_d, V_d = np.linalg.eig(_init.hippo_legs(N)[0] + np.asarray(E))
-        Bt_d = np.linalg.solve(V_d, _unit_B(N).astype(complex))
+        lam_d, V_d, Bt_d, _ = _ssm.diagonalize(_init.hippo_legs(N)[0] + np.asarray(E), _unit_B(N))
 
     def diff(w):
         s = 1j * np.asarray(w, float).reshape(-1)
@@ -548,88 +398,6 @@ def thm3_scaling(N: int, E, ts, b_scale_ptd: float = 1.0):
     return np.array([r["eps"] for r in res]), np.array([r["worst"] for r in res])
 
 
-# ---------------------------------------------------------------------------------------------------
-# the authors' released perturbations (read, never downloaded, never vendored: the repository has no license)
-# ---------------------------------------------------------------------------------------------------
-RELEASED_ENV = "SSMTHEORY_PTD_RELEASED"
-RELEASED_MIRROR = "/work/.mirror/AnnanYu+Approximate_Diagonal/repo"
-RELEASED_FILES = {"ptbHiPPO8": "S5-PTD/ptbHiPPO8.mat", "ptbHiPPO16": "S5-PTD/ptbHiPPO16.mat",
-                  "ptbHiPPO16_v2": "S5-PTD/ptbHiPPO16_v2.mat", "ptbHiPPO32": "S4-PTD/ptbHiPPO32.mat",
-                  "ptbHiPPO128_v2": "S5-PTD/ptbHiPPO128_v2.mat"}
-
-
-def released_source():
-    """Where the authors' ``.mat`` files are read from, or ``None``: ``$SSMTHEORY_PTD_RELEASED`` (a directory holding
-    the files, flat or in the repository layout, or a git directory of AnnanYu/Approximate_Diagonal), else the local
-    mirror :data:`RELEASED_MIRROR` if present.  Nothing is downloaded."""
-    import os
-
-    for cand in (os.environ.get(RELEASED_ENV), RELEASED_MIRROR):
-        if cand and os.path.exists(cand):
-            return cand
-    return None
-
-
-def load_released(name: str, source: str | None = None):
-    """One released perturbation as a dict ``N, Lam, V, Vinv, E, A`` (``E = V diag(Lam) V^{-1} - A_H``, real part;
-    ``imag_residual`` = the largest imaginary part dropped).  Raises ``FileNotFoundError`` when absent.
-
-    ``ptbHiPPO{N}.mat`` (AnnanYu/Approximate_Diagonal, HEAD ec98d6a) holds ``Lam`` (eigenvalues of ``A_H + E``, as a
-    diagonal matrix or a column), ``V`` and ``Vinv``.
-    """
-    import io
-    import os
-    import subprocess
-
-    import scipy.io
-
-    if name not in RELEASED_FILES:
-        raise ValueError(f"name must be one of {sorted(RELEASED_FILES)}, got {name!r}")
-    src = source or released_source()
-    if src is None:
-        raise FileNotFoundError(f"no released perturbations: set ${RELEASED_ENV} or provide {RELEASED_MIRROR}")
-    rel = RELEASED_FILES[name]
-    raw = None
-    for p in (os.path.join(src, rel), os.path.join(src, os.path.basename(rel))):
-        if os.path.isfile(p):
-            with open(p, "rb") as f:
-                raw = f.read()
-            break
-    if raw is None and (os.path.isfile(os.path.join(src, "HEAD")) or os.path.isdir(os.path.join(src, ".git"))):
-        r = subprocess.run(["git", f"--git-dir={src if os.path.isfile(os.path.join(src, 'HEAD')) else os.path.join(src, '.git')}",
-                            "show", f"HEAD:{rel}"], capture_output=True, check=False)
-        if r.returncode == 0:
-            raw = r.stdout
-    if raw is None:
-        raise FileNotFoundError(f"{rel} not found under {src}")
-    d = scipy.io.loadmat(io.BytesIO(raw))
-    lam = np.asarray(d["Lam"])
-    lam = np.diag(lam) if lam.ndim == 2 and lam.shape[0] == lam.shape[1] and lam.shape[0] > 1 else lam.reshape(-1)
-    V, Vinv = np.asarray(d["V"]), np.asarray(d["Vinv"])
-    N = lam.size
-    A, _ = _init.hippo_legs(N)
-    M = (V * lam[None, :]) @ Vinv
-    return dict(name=name, N=N, Lam=lam, V=V, Vinv=Vinv, A=A, E=M.real - A, imag_residual=float(np.abs(M.imag).max()))
-
-
-def perturbation_structure(A, E) -> dict:
-    """Summary of a perturbation ``E`` of ``A``: ``eps = ||E||_2``, ``eps_rel``, ``kappa`` (unit-column ``kappa_2``
-    of the eigenvectors of ``A + E``), ``max_re``, and where ``E`` sits: Frobenius share of the first row, the last
-    column, the strict upper and strict lower triangles and the diagonal (shares of ``||E||_F^2``)."""
-    A = check_square(A, "A", allow_complex=False)
-    E = check_square(E, "E")
-    if E.shape != A.shape:
-        raise ValueError(f"E must have the shape of A {A.shape}, got {E.shape}")
-    A, E = np.asarray(A, float), np.asarray(E)
-    f2 = float(np.linalg.norm(E) ** 2)
-    lam = np.linalg.eigvals(A + E)
-    eps = float(np.linalg.norm(E, 2))
-    return dict(eps=eps, eps_rel=eps / float(np.linalg.norm(A, 2)), kappa=_ps.eigvec_condition(A + E), max_re=float(lam.real.max()),
-                first_row=float(np.linalg.norm(E[0]) ** 2 / f2), last_col=float(np.linalg.norm(E[:, -1]) ** 2 / f2),
-                upper=float(np.linalg.norm(np.triu(E, 1)) ** 2 / f2), lower=float(np.linalg.norm(np.tril(E, -1)) ** 2 / f2),
-                diag=float(np.linalg.norm(np.diag(E)) ** 2 / f2))
-
-
 def worst_aligned_perturbation(N: int, eps: float):
     """The rank-one ``E`` of norm ``eps`` that maximizes Theorem 3's first-order deviation at ``omega = 0``:
     ``E = eps u v^T`` with ``v = x_H(0)/||x_H(0)||`` (``x_H(0) = -A_H^{-1} B_hat``) and ``u`` the top right singular
@@ -663,35 +431,15 @@ def realization_error(N: int, E=None, dtype=np.float32, n_freq: int = 400):
     w = np.concatenate([[0.0], np.geomspace(1e-2, 4 * omega_max(N), n_freq)])
     s = 1j * w
     if E is None:
-        lam, V = np.linalg.eig(A)
-        Bt = np.linalg.solve(V, b.astype(complex))
+        lam, V, Bt, _ = _ssm.diagonalize(A, b)
         X = V @ (Bt[:, None] / (s[None, :] - lam[:, None]))
         ref = hippo_resolvent_B(N, s)
     else:
         Ap = A + np.asarray(E)
-        lam, V = np.linalg.eig(Ap)
-        Bt = np.linalg.solve(V, b.astype(complex))
+        lam, V, Bt, _ = _ssm.diagonalize(Ap, b)
         cdt = np.complex64 if np.dtype(dtype) == np.float32 else np.complex128
         lam_, V_, Bt_, s_ = (np.asarray(x, cdt) for x in (lam, V, Bt, s))
         X = (V_ @ (Bt_[:, None] / (s_[None, :] - lam_[:, None]))).astype(np.complex128)
         M = s[:, None, None] * np.eye(N)[None] - Ap[None]
         ref = np.linalg.solve(M, np.broadcast_to(b.astype(complex), (s.size, N))[..., None])[..., 0].T
     return float(np.linalg.norm(X - ref, axis=0).max() / np.linalg.norm(ref, axis=0).max())
-
-
-def ginibre_kappa(A, deltas, n_draws: int = 20, seed: int = 0):
-    """``kappa_2(V)`` (unit columns) of ``A + E`` for complex Ginibre ``E`` scaled to ``||E||_2 = delta ||A||_2``:
-    array ``(len(deltas), n_draws)``; draw ``j`` uses the same Ginibre matrix at every ``delta`` (seeded)."""
-    check_square(A, "A")
-    d = as_array(deltas, "deltas", ndim=(0, 1), allow_complex=False)
-    if np.any(np.asarray(d) < 0):
-        raise ValueError("deltas must be >= 0")
-    check_int(n_draws, "n_draws", minimum=1)
-    check_int(seed, "seed", minimum=0)
-    A = np.asarray(A)
-    N = A.shape[0]
-    nA = float(np.linalg.norm(A, 2))
-    rng = np.random.default_rng(seed)
-    Gs = [(rng.normal(size=(N, N)) + 1j * rng.normal(size=(N, N))) / math.sqrt(2 * N) for _ in range(n_draws)]
-    Gs = [G / np.linalg.norm(G, 2) for G in Gs]
-    return np.array([[_ps.eigvec_condition(A + d * nA * G) for G in Gs] for d in np.asarray(deltas, float)])
