@@ -165,10 +165,10 @@ for method in ("zoh", "bilinear"):
 # %%
 lam, B, C, D = random_system(P=24, H=3, radius=0.99)
 A_s, B_s, C_s, D_s = norms.layer_to_standard(lam, B, C, D)
-h_layer = np.asarray(ssm.impulse_response(lam, B, C, D, 50))
+h_layer = np.asarray(ssm.layer_impulse_response(lam, B, C, D, 50))
 h_std = norms.impulse_response(A_s, B_s, C_s, D_s, 50).real
 claims.sanity("core.kernel_is_impulse_response", float(np.abs(h_layer - h_std).max()), 1e-12, "<=",
-             description="ssm.impulse_response equals the control-convention impulse response of the converted system")
+             description="ssm.layer_impulse_response equals the control-convention impulse response of the converted system")
 
 rho = norms.spectral_radius(A_s)
 h2_cf = norms.h2_norm(A_s, B_s, C_s, D_s, method="closed_form")

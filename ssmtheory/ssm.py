@@ -40,7 +40,7 @@ import numpy as np
 
 from ssmtheory._validate import as_array, check_choice, check_positive, is_concrete
 
-__all__ = ["METHODS", "DISCRETIZATIONS", "MAX_KERNEL_BYTES", "discretize", "discretize_dense", "diagonalize", "kernel", "impulse_response", "linear_recurrence_op", "linear_scan", "choose_method", "apply_ssm", "apply_ssm_channels"]
+__all__ = ["METHODS", "DISCRETIZATIONS", "MAX_KERNEL_BYTES", "discretize", "discretize_dense", "diagonalize", "kernel", "layer_impulse_response", "linear_recurrence_op", "linear_scan", "choose_method", "apply_ssm", "apply_ssm_channels"]
 
 METHODS = ("auto", "scan", "associative", "fft")
 DISCRETIZATIONS = ("zoh", "bilinear")
@@ -264,11 +264,11 @@ def _check_kernel_size(L, H_out, H_in, P):
         )
 
 
-def impulse_response(Lambda_bar, B_bar, C, D, L: int, conj_sym: bool = False):
+def layer_impulse_response(Lambda_bar, B_bar, C, D, L: int, conj_sym: bool = False):
     """Impulse response of the layer as applied: ``h_0 = K_0 + D``, ``h_k = K_k`` (k >= 1).
 
-    (The input enters the state in the same step, so unlike the control convention ``h_0`` includes ``C B``.)
-    Shapes as :func:`kernel`; for the channels layout ``D`` is ``(H,)``.
+    (The input enters the state in the same step, so unlike the control convention of
+    :func:`ssmtheory.norms.impulse_response`, ``h_0 = D``, here ``h_0`` includes ``C B``.)  Shapes as :func:`kernel`; for the channels layout ``D`` is ``(H,)``.
     """
     Lambda_bar = as_array(Lambda_bar, "Lambda_bar", ndim=(1, 2))
     if Lambda_bar.ndim == 2:

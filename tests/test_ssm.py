@@ -131,7 +131,7 @@ def test_kernel_is_the_impulse_response():
     lam, B, C, D = random_mimo(rng)
     L = 25
     K = np.asarray(ssm.kernel(lam, B, C, L))
-    h = np.asarray(ssm.impulse_response(lam, B, C, D, L))
+    h = np.asarray(ssm.layer_impulse_response(lam, B, C, D, L))
     for i in range(B.shape[1]):
         u = np.zeros((L, B.shape[1]))
         u[0, i] = 1.0
@@ -334,6 +334,6 @@ def test_impulse_response_validates_D_and_kernel_refuses_huge_L():
     C = np.ones((4, 2), complex)
     for bad in (np.ones(3), np.array([np.nan, 0, 0, 0]), np.ones((4, 4)), None):
         with pytest.raises(ValueError, match="D"):
-            ssm.impulse_response(lam, B, C, bad, 5)
+            ssm.layer_impulse_response(lam, B, C, bad, 5)
     with pytest.raises(ValueError, match="GiB"):
         ssm.kernel(lam, B, C, 10**9)
