@@ -244,8 +244,9 @@ def train_and_eval(spectra: dict, seeds, data, H: int = 32, n_layers: int = 2, e
     ``spectra``: ``{name: (lambda, V, B_tilde)}`` (:func:`spectrum_s4d`, :func:`spectrum_ptd`); ``data``: a
     ``tasks.Split``; ``omegas``: noise frequencies (rad per unit time; the discrete frequency of channel ``h`` is
     ``omega Delta_h``).  Returns ``{name: {"clean": (n_seeds,), "noisy": (n_seeds, len(omegas))}}`` plus ``"_meta"``
-    (steps, test size, diverged models).  Batches are the engine's epoch permutations from ``PRNGKey(data_seed)``,
-    the same for every model; the noise amplitudes ``U`` come from ``noise_seed`` (the same for every model).
+    (steps, test size, diverged models).  Batches: per epoch a permutation from ``numpy.random.default_rng(data_seed)``
+    cut into ``n // batch`` batches, one table for every model (the engine's ``batches=``); the noise amplitudes ``U``
+    come from ``noise_seed`` (the same for every model).
     """
     import jax
     import jax.numpy as jnp
@@ -273,11 +274,13 @@ def train_and_eval(spectra: dict, seeds, data, H: int = 32, n_layers: int = 2, e
     stack = lambda ts: jax.tree_util.tree_map(lambda *x: jnp.stack([jnp.asarray(v) for v in x]), *ts)
     train, frozen = stack(trs), stack(frs)
     n = data.x_train.shape[0]
-    steps = epochs * (n // batch)
-    keys = jnp.broadcast_to(jax.random.PRNGKey(data_seed), (len(trs), 2))  # the same batches for every model (paired)
+    nb = n // batch
+    rng = np.random.default_rng(check_int(data_seed, "data_seed", minimum=0))  # one batch table for every model (paired)
+    idx = np.concatenate([rng.permutation(n)[: nb * batch].reshape(nb, batch) for _ in range(epochs)])
+    steps = int(idx.shape[0])
     res = _train.fit_population(_ce_loss, train, (jnp.asarray(data.x_train), jnp.asarray(data.y_train)), steps=steps,
                                 opt=_optimizer(steps, float(lr), float(lr_C), float(weight_decay)), aux=frozen,
-                                batch_size=batch, sampling="epoch", keys=keys)
+                                batches=idx)
     train = res.params
     Xte, Yte = jnp.asarray(data.x_test), jnp.asarray(data.y_test)
     U = jnp.asarray(np.random.default_rng(noise_seed).uniform(size=(Xte.shape[0], 1, H)), jnp.float32)
