@@ -104,6 +104,7 @@ def loop_oracle(lam, B, C, D, u):
     return out
 
 
+# %%
 L = 2000
 lam, B, C, D = random_system()
 u = rng.normal(size=(L, 4))
@@ -256,6 +257,7 @@ for Lt in timing_lengths:
         times[("channels", method, Lt)] = time_call(lambda: ssm.apply_ssm_channels(lam_c, Bc_, Cc_, Dc_, ut, method=method, conj_sym=True))
         times[("mimo", method, Lt)] = time_call(lambda: ssm.apply_ssm(lam_m, B_m, C_m, D_m, ut, method=method))
 
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
 for ax, layout in zip(axes, ("channels", "mimo")):
     auto = {Lt: ssm.choose_method(layout, H=Hc, L=Lt) for Lt in timing_lengths}
