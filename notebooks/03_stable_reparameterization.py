@@ -521,6 +521,7 @@ def by_size(values, target):
     return np.stack([values[(diag["target"] == target) & (diag["size"] == m)] for m in SIZES])  # (S, seeds)
 
 
+# %%
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.4))
 for panel in cm.PANELS:
     r = res[panel]["sequential"]
@@ -617,6 +618,16 @@ claims.check("stablessm.best_is_stable", float(g["best"].max()), control_observe
 # signal is spread evenly across modes.
 
 # %%
+students = {"direct": diag}
+for r in ["exp", "softplus", "best"]:  # both targets, as for direct: one compiled program for every reparameterization
+    students[r] = ds.train_students(r, TARGETS, SIZES, n_seeds=diag_seeds, steps=diag_steps, lr=1e-2, seed=seed)
+cvs = {}
+for r in REPARAMS:
+    st = students[r]
+    cvs[r] = np.array([np.std(gr[mk > 0]) / np.mean(gr[mk > 0])
+                       for gr, mk, tg in zip(st["grad_ratio"], st["mask"], st["target"]) if tg == 0])  # rho_pol
+
+# %%
 wg = np.linspace(-4, 4, 161)
 wg = wg[wg != 0]
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.4))
@@ -631,14 +642,6 @@ ax0.set_ylabel("gradient scale")
 ax0.set_ylim(1e-3, 1e4)
 ax0.set_title("Theorem 3.6 scale |f'(w)| / f(w)²")
 ax0.legend(fontsize=7, ncol=2)
-students = {"direct": diag}
-for r in ["exp", "softplus", "best"]:  # both targets, as for direct: one compiled program for every reparameterization
-    students[r] = ds.train_students(r, TARGETS, SIZES, n_seeds=diag_seeds, steps=diag_steps, lr=1e-2, seed=seed)
-cvs = {}
-for r in REPARAMS:
-    st = students[r]
-    cvs[r] = np.array([np.std(gr[mk > 0]) / np.mean(gr[mk > 0])
-                       for gr, mk, tg in zip(st["grad_ratio"], st["mask"], st["target"]) if tg == 0])  # rho_pol
 ax1.boxplot([cvs[r] for r in REPARAMS])
 ax1.set_xticks(range(1, len(REPARAMS) + 1), REPARAMS)
 for j, r in enumerate(REPARAMS):
