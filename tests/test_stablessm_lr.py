@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from ssmtheory.experiments import stablessm_lr as sl
@@ -76,3 +77,57 @@ def test_tiny_sweep_shapes_and_divergence_bookkeeping():
     assert np.all(np.isnan(r["test_loss"][r["diverged"]]))
     with pytest.raises(ValueError, match="lrs"):
         sl.lr_sweep(x, y, x, y, ("exp",), [-1.0], seeds=(0,), data_seed=0)
+
+
+def _reference_sweep(x, y, xt, yt, configs, lrs, seeds, steps, batch_size, H, N, n_layers, data_seed, wd=0.01):
+    """The pre-engine trainer written out run by run: the same numpy batch table for every run, optax.adamw with
+    a cosine schedule on every parameter, stop at the first non-finite loss, gradient or parameter."""
+    rng = np.random.default_rng(data_seed)
+    idx = np.stack([rng.choice(len(y), batch_size, replace=False) for _ in range(steps)])
+    out = {}
+    for c in configs:
+        kind, b = sl._KIND[c], sl._B.get(c, 0.1)
+        ce = jax.jit(lambda p, xb, yb: jnp.mean(optax.softmax_cross_entropy_with_integer_labels(
+            sl._apply(p, xb, kind, b), yb)))
+        vg = jax.jit(jax.value_and_grad(ce))
+        for s in seeds:
+            for lr in lrs:
+                p = sl.init_params(jax.random.PRNGKey(s), c, H, N, n_layers, d_in=x.shape[-1])
+                opt = optax.adamw(optax.cosine_decay_schedule(jnp.float32(lr), steps), weight_decay=wd)
+                st, hist, dead = opt.init(p), [], -1
+                for t in range(steps):
+                    l, g = vg(p, x[idx[t]], y[idx[t]])
+                    u, st2 = opt.update(g, st, p)
+                    p2 = optax.apply_updates(p, u)
+                    fin = all(np.all(np.isfinite(np.asarray(a))) for a in jax.tree_util.tree_leaves((l, g, p2)))
+                    if not fin:
+                        dead = t
+                        break
+                    p, st = p2, st2
+                    hist.append(float(l))
+                out[(c, s, lr)] = (dead, None if dead >= 0 else float(ce(p, xt, yt)),
+                                   None if dead >= 0 else float(np.mean(hist[-10:])))
+    return out
+
+
+def test_engine_sweep_reproduces_the_written_out_runs():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(24, 8, 1)).astype(np.float32), rng.integers(0, 3, 24)
+    kw = dict(configs=("direct", "best0.5"), lrs=[1e-2, 1e4], seeds=(0, 1), steps=12, batch_size=4, H=4, N=4,
+              n_layers=1, data_seed=3)
+    r = sl.lr_sweep(x, y, x[:10], y[:10], test_chunk=10, **kw)
+    ref = _reference_sweep(x, y, x[:10], y[:10], **kw)
+    n_div = 0
+    for i, c in enumerate(kw["configs"]):
+        for j, s in enumerate(kw["seeds"]):
+            for k, lr in enumerate(kw["lrs"]):
+                dead, tl, trl = ref[(c, s, lr)]
+                assert r["diverged"][i, j, k] == (dead >= 0)
+                if dead >= 0:
+                    n_div += 1
+                    assert r["diverged_step"][i, j, k] == dead
+                else:
+                    np.testing.assert_allclose(r["test_loss"][i, j, k], tl, rtol=1e-5)
+                    np.testing.assert_allclose(r["train_loss"][i, j, k], trl, rtol=1e-5)
+    assert 0 < n_div < 8  # both branches of the guard are exercised
+

@@ -32,7 +32,8 @@ from a doubling Krylov construction (``log2 T`` matmuls, differentiable); evalua
 
 **Training** [C: lf-ssm.yaml, base.yaml]: AdamW (lr 1e-2, weight decay 0), gradient clipping at global norm 0.5,
 ReduceLROnPlateau (factor 0.1, patience 10 epochs, torch's relative threshold 1e-4).  One "epoch" is
-``epoch_steps`` full-gradient steps (the authors' epoch is 250 minibatch steps of 512).  **Sequential protocol**
+``epoch_steps`` full-gradient steps (the authors' epoch is 250 minibatch steps of 512), one call of the package's
+engine :func:`ssmtheory.train.fit_population`; the schedule and the stopping rule act between calls.  **Sequential protocol**
 [C: figure_1_script]: sizes in order, each stopped at the end of the first epoch (at least 2) whose validation
 loss is below the previous size's final loss (threshold 100 for the first size), at most ``max_epochs``.
 **Equal budget** (our control): every size trains exactly ``budget_epochs`` epochs.
@@ -52,6 +53,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ssmtheory.train import OptimizerSpec, fit_population
 from ssmtheory.theory import memory as _memory
 from ssmtheory._validate import as_array, check_choice, check_finite, check_int, check_positive
 
@@ -242,55 +244,56 @@ def simulate(p: dict, panel: str, x, train: bool = True, dt: float = 1.0) -> np.
 # ------------------------------------------------------------------------------------------- training
 
 
-@partial(jax.jit, static_argnames=("epoch_steps", "min_epochs"))
-def _train_batch(pcode, params, rho, threshold, max_epochs, lr, epoch_steps, min_epochs, clip=0.5, patience=10,
-                 factor=0.1, dt=1.0):
-    """AdamW(wd 0) + global-norm clip + ReduceLROnPlateau, vmapped over the leading axis of ``pcode`` (panel code),
-    ``params``, ``threshold`` and ``max_epochs`` (one compiled program for both panels and both protocols).
+def _train_loss(p, aux):
+    """The engine's ``loss_fn(params, aux)``: the exact expected loss (training ``phi``) of one member;
+    ``aux["panel"]`` is the traced panel code, so both panels share one compiled program."""
+    return _expected_loss(p, aux["panel"], aux["rho"], True)
 
-    Stops a member at the end of the first epoch ``>= min_epochs`` with loss ``< threshold`` (``threshold=-inf``:
-    train exactly ``max_epochs``).  Returns ``(params, final_loss, epochs_used)``.
+
+_val_loss = jax.jit(jax.vmap(_train_loss))
+
+
+def _plateau(state, val, active, patience, factor, threshold=1e-4):
+    """One epoch of torch's ``ReduceLROnPlateau(mode="min", threshold_mode="rel")`` for the ``active`` members
+    (NumPy, in place): ``best``, ``bad`` epochs and the per-member ``lr``."""
+    improved = val < state["best"] * (1 - threshold)
+    state["best"] = np.where(active & improved, val, state["best"])
+    bad = np.where(active, np.where(improved, 0, state["bad"] + 1), state["bad"])
+    cut = active & (bad > patience)
+    state["lr"] = np.where(cut, state["lr"] * factor, state["lr"])
+    state["bad"] = np.where(cut, 0, bad)
+
+
+def _train_members(pcode, params, rho, threshold, max_epochs, lr, epoch_steps, min_epochs, clip=0.5, patience=10,
+                   factor=0.1):
+    """The authors' schedule on the engine: each epoch is one :func:`ssmtheory.train.fit_population` call of
+    ``epoch_steps`` full-gradient steps (AdamW with weight decay 0 = Adam, global-norm clip ``clip``; the optimizer
+    state carries over), then the validation loss, ReduceLROnPlateau and the stopping rule in NumPy.  Every call
+    has the same shapes and spec, so the engine compiles once.
+
+    Member ``i`` stops (is frozen) at the end of the first epoch ``>= min_epochs`` with loss ``< threshold[i]``, or
+    after ``max_epochs[i]`` (``threshold=-inf``: train exactly ``max_epochs``); a member whose step turns non-finite
+    is frozen at its last finite parameters (the engine's guard).  Returns ``(params, final_loss, epochs_used)``.
     """
-    b1, b2, eps = 0.9, 0.999, 1e-8
-
-    def one(pc, p, thr, mx):
-        loss = lambda p: _expected_loss(p, pc, rho, True, dt)
-
-        def step(c, _):
-            p, mo, ve, t, lr_ = c
-            g = jax.grad(loss)(p)
-            gn = jnp.sqrt(sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(g)))
-            g = jax.tree_util.tree_map(lambda a: a * jnp.minimum(1.0, clip / (gn + 1e-6)), g)
-            t = t + 1
-            mo = jax.tree_util.tree_map(lambda a, b: b1 * a + (1 - b1) * b, mo, g)
-            ve = jax.tree_util.tree_map(lambda a, b: b2 * a + (1 - b2) * b**2, ve, g)
-            p = jax.tree_util.tree_map(
-                lambda x, a, v: x - lr_ * (a / (1 - b1**t)) / (jnp.sqrt(v / (1 - b2**t)) + eps), p, mo, ve)
-            return (p, mo, ve, t, lr_), None
-
-        def epoch(c):
-            p, mo, ve, t, lr_, best, bad, ep, done, last = c
-            (p2, mo2, ve2, t2, _), _ = jax.lax.scan(step, (p, mo, ve, t, lr_), None, length=epoch_steps)
-            val = loss(p2)
-            improved = val < best * (1 - 1e-4)
-            best2 = jnp.where(improved, val, best)
-            bad2 = jnp.where(improved, 0, bad + 1)
-            cut = bad2 > patience
-            lr2 = jnp.where(cut, lr_ * factor, lr_)
-            bad2 = jnp.where(cut, 0, bad2)
-            ep2 = ep + 1
-            done2 = ((ep2 >= min_epochs) & (val < thr)) | (ep2 >= mx)
-            keep = lambda a, b: jax.tree_util.tree_map(lambda x, y: jnp.where(done, x, y), a, b)
-            return (keep(p, p2), keep(mo, mo2), keep(ve, ve2), jnp.where(done, t, t2), jnp.where(done, lr_, lr2),
-                    jnp.where(done, best, best2), jnp.where(done, bad, bad2), jnp.where(done, ep, ep2),
-                    done | done2, jnp.where(done, last, val))
-
-        z = jax.tree_util.tree_map(jnp.zeros_like, p)
-        c0 = (p, z, z, 0, jnp.asarray(lr, jnp.float64), jnp.inf, 0, 0, jnp.asarray(False), loss(p))
-        c = jax.lax.while_loop(lambda c: ~c[8], epoch, c0)
-        return c[0], c[9], c[7]
-
-    return jax.vmap(one)(pcode, params, threshold, max_epochs)
+    M = len(pcode)
+    aux = {"panel": jnp.asarray(pcode), "rho": jnp.broadcast_to(jnp.asarray(rho, jnp.float64), (M, len(rho)))}
+    spec = OptimizerSpec(name="adam", lr=lr, clip=clip)
+    plateau = {"best": np.full(M, np.inf), "bad": np.zeros(M, int), "lr": np.full(M, float(lr))}
+    epochs, done = np.zeros(M, int), np.zeros(M, bool)
+    last = np.asarray(_val_loss(params, aux))
+    opt_state = None
+    while not done.all():
+        res = fit_population(_train_loss, params, steps=epoch_steps, opt=spec, lr=plateau["lr"], aux=aux,
+                             opt_state=opt_state, frozen=done)
+        params, opt_state = res.params, res.opt_state
+        val = np.asarray(_val_loss(params, aux))
+        active = ~done
+        _plateau(plateau, val, active, patience, factor)
+        epochs = np.where(active, epochs + 1, epochs)
+        last = np.where(active, val, last)
+        stop = ((epochs >= min_epochs) & (val < threshold)) | (epochs >= max_epochs) | res.diverged
+        done = done | (active & stop)
+    return params, last, epochs
 
 
 def _init_stack(m, seeds, seed_offset, m_max):
@@ -323,8 +326,8 @@ def train_groups(groups, m: int, rho, seeds, *, lr: float = 1e-2, epoch_steps: i
         thr.append(np.full(n, -np.inf) if th is None else np.asarray(th, np.float64).reshape(n))
         mx += [check_int(me, "max_epochs")] * n
     params = jax.tree_util.tree_map(lambda a: jnp.concatenate([a] * G), p0)
-    p, fl, ep = _train_batch(jnp.asarray(codes), params, jnp.asarray(rho, jnp.float64),
-                             jnp.asarray(np.concatenate(thr)), jnp.asarray(mx), lr, epoch_steps, min_epochs)
+    p, fl, ep = _train_members(np.asarray(codes), params, np.asarray(rho, np.float64), np.concatenate(thr),
+                               np.asarray(mx), lr, epoch_steps, min_epochs)
     fl, ep = np.asarray(fl), np.asarray(ep)
     return [(jax.tree_util.tree_map(lambda a: a[g * n:(g + 1) * n], p), fl[g * n:(g + 1) * n], ep[g * n:(g + 1) * n])
             for g in range(G)]

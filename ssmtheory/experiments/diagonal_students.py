@@ -13,7 +13,7 @@ to ``||.||_inf = beta``.  ``E_m(beta)`` is the worst case over repeats, then the
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +21,7 @@ import numpy as np
 import optax
 
 from ssmtheory import param as _param
+from ssmtheory.train import fit_population
 from ssmtheory._validate import as_array, check_choice, check_int, check_positive
 from ssmtheory.theory.memory import population_loss, student_eigenvalues, student_kernel, time_weights
 
@@ -50,42 +51,47 @@ def _select_f(idx, w, train):
     return out
 
 
-@partial(jax.jit, static_argnames=("steps",))
-def _train_batch(ridx, params, mask, rho, weights, lr, steps, dt):
-    """Adam on the population loss, vmapped over the leading batch axis (masked padded modes get zero gradient);
-    the reparameterization index ``ridx`` is traced, so every reparameterization shares one compiled program."""
-    T = rho.shape[-1]
-    k = jnp.arange(T, dtype=rho.dtype)
+def _student_loss(p, aux):
+    """Population loss of one student (the engine's ``loss_fn(params, aux)``); ``aux``: ``ridx`` (reparameterization
+    index, traced: every reparameterization shares one compiled program), ``mask``, ``rho``, ``weights``, ``dt``.
+    Padded modes have ``b = c = 0`` and the mask, so their gradient is exactly zero and Adam never moves them."""
+    f = _select_f(aux["ridx"], p["w"], True)
+    k = jnp.arange(aux["rho"].shape[-1], dtype=aux["rho"].dtype)
+    K = jnp.einsum("i,ik->k", p["c"] * p["b"] * aux["mask"], jnp.exp(aux["dt"] * f[:, None] * k))
+    return population_loss(aux["rho"] - K, aux["weights"], aux["dt"])
 
-    def loss(p, rho_i):
-        f = _select_f(ridx, p["w"], True)
-        K = jnp.einsum("...i,...ik->...k", p["c"] * p["b"], jnp.exp(dt * f[..., None] * k))
-        return population_loss(rho_i - K, weights, dt)
 
-    opt = optax.adam(lr)
+def _w_ratio_tracker() -> optax.GradientTransformation:
+    """Identity on the gradient; its state sums ``|dL/dw_i| / max(|w_i|, 1e-12)`` over the applied steps."""
+    def init(p):
+        return jnp.zeros_like(p["w"])
 
-    def one(p, mk, rho_i):
-        s = opt.init(p)
+    def update(g, s, p=None):
+        return g, s + jnp.abs(g["w"]) / jnp.maximum(jnp.abs(p["w"]), 1e-12)
 
-        def body(carry, _):
-            p, s, acc = carry
-            l, g = jax.value_and_grad(loss)(p, rho_i)
-            g = jax.tree_util.tree_map(lambda a: a * mk, g)
-            ratio = jnp.abs(g["w"]) / jnp.maximum(jnp.abs(p["w"]), 1e-12) * mk
-            u, s = opt.update(g, s, p)
-            p = optax.apply_updates(p, u)
-            return (p, s, acc + ratio / steps), l
+    return optax.GradientTransformation(init, update)
 
-        (p, s, acc), hist = jax.lax.scan(body, (p, s, jnp.zeros_like(p["w"])), None, length=steps)
-        p = {**p, "w": jnp.where(ridx == 0, jnp.minimum(p["w"], 0.0), p["w"])}  # direct: project w <= 0
-        return p, hist, acc, loss(p, rho_i)
 
-    return jax.vmap(one)(params, mask, rho)
+@lru_cache(maxsize=32)
+def _optimizer(lr: float) -> optax.GradientTransformation:
+    """Adam with the gradient-ratio tracker in front; cached, so the engine sees the same object (no re-trace)."""
+    return optax.chain(_w_ratio_tracker(), optax.adam(lr))
+
+
+@jax.jit
+def _finish(p, aux):
+    """Project ``direct`` students onto ``w <= 0`` and evaluate their final population loss (vmapped)."""
+    def one(p, a):
+        p = {**p, "w": jnp.where(a["ridx"] == 0, jnp.minimum(p["w"], 0.0), p["w"])}
+        return p, _student_loss(p, a)
+
+    return jax.vmap(one)(p, aux)
 
 
 def train_students(reparam: str, rho, sizes, n_seeds: int = 1, steps: int = 1500, lr: float = 1e-2, *,
                    seed: int, dt: float = 1.0, rate_range=(0.1, 1.0), weighted: bool = True) -> dict:
-    """Train diagonal students for every (target, size, seed) with one compiled, vmapped Adam loop.
+    """Train diagonal students for every (target, size, seed) as one population of the engine
+    (:func:`ssmtheory.train.fit_population`, Adam, full batch on the exact population loss).
 
     ``rho (G, T)``: target kernels.  Sizes are padded to ``max(sizes)`` with masked modes (``b = c = 0`` and zero
     gradient, so they never move and never contribute).  Init: decay rates ``r_i`` log-uniform on
@@ -120,8 +126,14 @@ def train_students(reparam: str, rho, sizes, n_seeds: int = 1, steps: int = 1500
     params = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *ps)
     mask = jnp.stack(masks)
     rho_b = jnp.asarray(rho[[r[0] for r in rows]], dtype)
-    p, hist, acc, final = _train_batch(_param.REPARAMS.index(reparam), params, mask, rho_b,
-                                       jnp.asarray(time_weights(T, weighted), dtype), lr, steps, float(dt))
+    B = len(rows)
+    aux = {"ridx": jnp.full((B,), _param.REPARAMS.index(reparam)), "mask": mask, "rho": rho_b,
+           "weights": jnp.broadcast_to(jnp.asarray(time_weights(T, weighted), dtype), (B, T)),
+           "dt": jnp.full((B,), dt, dtype)}
+    res = fit_population(_student_loss, params, steps=steps, opt=_optimizer(float(lr)), aux=aux)
+    acc = res.opt_state[0] / steps  # the tracker's sum over the steps (training-averaged ratio)
+    p, final = _finish(res.params, aux)
+    hist = res.losses.T
     out = {k: np.asarray(v) for k, v in p.items()}
     out.update(mask=np.asarray(mask), target=np.array([r[0] for r in rows]), size=np.array([r[1] for r in rows]),
                seed=np.array([r[2] for r in rows]), loss_history=np.asarray(hist), final_loss=np.asarray(final),

@@ -25,13 +25,13 @@ its first non-finite loss, gradient or parameter (the paper's "NaN").
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ssmtheory.train import OptimizerSpec, fit_population
 from ssmtheory._validate import as_array, check_choice, check_int, check_positive
 
 __all__ = ["CONFIGS", "real_part", "init_params", "kernel", "apply", "lr_sweep"]
@@ -155,13 +155,31 @@ def _apply(params, x, kind, b):
     return v.mean(-2) @ params["decoder"]["W"].T + params["decoder"]["b"]
 
 
+def _ce(p, xb, yb, aux):
+    """The engine's ``loss_fn``: mean cross-entropy of one member; ``aux`` holds its ``kind`` and ``b`` (traced)."""
+    return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(_apply(p, xb, aux["kind"], aux["b"]), yb))
+
+
+@jax.jit
+def _test_loss(params, aux, xt, yt):
+    """Mean test cross-entropy of every member over the chunks ``xt (C, chunk, L, d)``, ``yt (C, chunk)``."""
+    def one(p, a):
+        return jnp.mean(jax.lax.map(lambda ab: _ce(p, ab[0], ab[1], a), (xt, yt)))
+
+    return jax.vmap(one)(params, aux)
+
+
 def lr_sweep(x, y, x_test, y_test, configs, lrs, seeds, steps: int = 200, batch_size: int = 64, H: int = 64,
              N: int = 64, n_layers: int = 4, weight_decay: float = 0.01, *, data_seed: int, test_chunk: int = 50) -> dict:
-    """Every (config, seed, lr) run in one compiled, vmapped program.
+    """Every (config, seed, lr) run as one population of the engine (:func:`ssmtheory.train.fit_population`).
 
-    Returns NumPy arrays indexed ``[config, seed, lr]``: ``diverged`` (bool), ``diverged_step`` (-1 if none),
-    ``test_loss`` (on the first ``test_chunk * floor(n_test / test_chunk)`` test examples) and ``train_loss`` (mean of
-    the last 10 steps) — NaN where diverged (a non-finite test loss also counts as diverged) — and ``lrs``, ``configs``.
+    Every run sees the same minibatches: step ``t`` takes ``numpy.random.default_rng(data_seed)``'s ``t``-th draw
+    of ``batch_size`` examples without replacement.  AdamW (weight decay on every parameter, cosine decay to 0
+    over ``steps``), one learning rate per run; the engine's guard freezes a run at its first non-finite loss,
+    gradient or parameter.  Returns NumPy arrays indexed ``[config, seed, lr]``: ``diverged`` (bool),
+    ``diverged_step`` (the first failing step, ``steps`` if only the test loss is non-finite, -1 if none), ``test_loss`` (on the first ``test_chunk * floor(n_test / test_chunk)`` test
+    examples) and ``train_loss`` (mean of the last 10 steps) — NaN where diverged (a non-finite test loss also
+    counts as diverged) — and ``lrs``, ``configs``.
     """
     configs = tuple([configs] if isinstance(configs, str) else configs)
     if not configs:
@@ -189,52 +207,30 @@ def lr_sweep(x, y, x_test, y_test, configs, lrs, seeds, steps: int = 200, batch_
     if batch_size > n:
         raise ValueError(f"batch_size must be <= the number of examples ({n})")
     rng = np.random.default_rng(data_seed)
-    idx = jnp.asarray(np.stack([rng.choice(n, batch_size, replace=False) for _ in range(steps)]))
+    idx = np.stack([rng.choice(n, batch_size, replace=False) for _ in range(steps)])  # (steps, B), shared
     runs = [(c, s, lr) for c in configs for s in seeds for lr in lrs]
     p0 = {(c, s): init_params(jax.random.PRNGKey(int(s)), c, H, N, n_layers, d_in=x.shape[-1])
           for c in configs for s in seeds}
     params = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[p0[(c, s)] for c, s, _ in runs])
     kinds = jnp.asarray([_KIND[c] for c, _, _ in runs])
     bs = jnp.asarray([_B.get(c, 0.1) for c, _, _ in runs], jnp.float32)
-    lr_b = jnp.asarray([lr for _, _, lr in runs], jnp.float32)
     nt = (len(y_test) // test_chunk) * test_chunk
     if nt == 0:
         raise ValueError(f"test_chunk must be <= the number of test examples ({len(y_test)})")
     xt = jnp.asarray(x_test[:nt], jnp.float32).reshape((-1, test_chunk) + tuple(x_test.shape[1:]))
     yt = jnp.asarray(y_test[:nt]).reshape(-1, test_chunk)
-
-    def ce(p, kind, b, xb, yb):
-        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(_apply(p, xb, kind, b), yb))
-
-    def finite(tree):
-        return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in jax.tree_util.tree_leaves(tree)]))
-
-    def run(p, kind, b, lr):
-        opt = optax.adamw(optax.cosine_decay_schedule(lr, steps), b1=0.9, b2=0.999, eps=1e-8, weight_decay=weight_decay)
-        s = opt.init(p)
-
-        def body(carry, bidx):
-            p, s, dead = carry
-            l, g = jax.value_and_grad(ce)(p, kind, b, x[bidx], y[bidx])
-            u, s2 = opt.update(g, s, p)
-            p2 = optax.apply_updates(p, u)
-            ok = jnp.isfinite(l) & finite(g) & finite(p2) & ~dead
-            keep = lambda a, c: jnp.where(ok, a, c)
-            return (jax.tree_util.tree_map(keep, p2, p), jax.tree_util.tree_map(keep, s2, s), dead | ~ok), \
-                jnp.where(ok, l, jnp.nan)
-
-        (p, _, dead), hist = jax.lax.scan(body, (p, s, jnp.asarray(False)), idx)
-        tl = jnp.mean(jax.lax.map(lambda ab: ce(p, kind, b, ab[0], ab[1]), (xt, yt)))  # test set in chunks
-        return hist, jnp.where(dead, jnp.nan, tl)
-
-    hist, tl = jax.jit(jax.vmap(run))(params, kinds, bs, lr_b)
+    spec = OptimizerSpec(name="adamw", schedule="cosine", decay_steps=steps, weight_decay=weight_decay,
+                         decay_ssm=True)  # [C] one optimizer for every parameter
+    aux = {"kind": kinds, "b": bs}
+    res = fit_population(_ce, params, (x, y), steps=steps, opt=spec, lr=np.array([lr for _, _, lr in runs]), aux=aux,
+                         batches=idx)
+    tl = np.asarray(_test_loss(res.params, aux, xt, yt), np.float64)
     shape = (len(configs), len(seeds), lrs.size)
-    hist = np.asarray(hist, np.float64).reshape(shape + (steps,))
-    bad = ~np.isfinite(hist)
-    diverged = bad.any(-1)
-    tl = np.asarray(tl, np.float64).reshape(shape)
-    diverged = diverged | ~np.isfinite(tl)
-    train = np.where(diverged, np.nan, np.nanmean(np.where(bad, np.nan, hist)[..., -10:], -1))
-    return {"diverged": diverged, "diverged_step": np.where(diverged, np.argmax(bad, -1), -1),
-            "test_loss": np.where(diverged | ~np.isfinite(tl), np.nan, tl), "train_loss": train,
+    hist = res.losses.T.astype(np.float64).reshape(shape + (steps,))
+    diverged = res.diverged.reshape(shape) | ~np.isfinite(tl.reshape(shape))
+    tl = tl.reshape(shape)
+    train_loss = np.where(diverged, np.nan, np.mean(hist[..., -10:], -1))
+    step = np.where(res.diverged, res.steps, steps).reshape(shape)  # the failing step; `steps`: at the test set
+    return {"diverged": diverged, "diverged_step": np.where(diverged, step, -1),
+            "test_loss": np.where(diverged, np.nan, tl), "train_loss": train_loss,
             "lrs": lrs, "configs": configs, "seeds": tuple(seeds)}
