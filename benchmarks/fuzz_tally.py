@@ -311,12 +311,14 @@ def public_functions(modules, root, flat):
     return out
 
 
-ALL_MODULES = ("ssm", "init", "norms", "param", "models", "processes", "tasks", "train", "stats", "pseudospectra",
-               "theory.bounds", "theory.measure", "theory.uniform_gap", "theory.memory", "theory.expressivity",
-               "theory.ptd", "experiments.rademacher", "experiments.siso", "experiments.curse_of_memory",
-               "experiments.stablessm_lr", "experiments.mamba", "experiments.frozen_s4", "experiments.synthesis",
-               "harness.claims", "harness.report", "harness.paths", "harness.plotting", "harness.expectations",
-               "harness.runner", "harness.cli", "harness.nbstrip")
+def _package_modules():
+    """Every public module of this checkout's package (derived from the files, so a new module is never missed)."""
+    pkg = HERE.parent / "ssmtheory"
+    return tuple(sorted(".".join(p.relative_to(pkg).with_suffix("").parts) for p in pkg.rglob("*.py")
+                        if not any(part.startswith("_") for part in p.relative_to(pkg).parts)))
+
+
+ALL_MODULES = _package_modules()
 
 
 def fuzz(root, label, timeout, out_path, only=None):
