@@ -20,6 +20,11 @@ _P = mb.init_params(jax.random.PRNGKey(0), _CFG)
 _TOK = np.array([1, 2, 3, 0, 4, 1], np.int32)
 _SPLIT = tasks.sequential_digits(seed=0, n_train=100)
 _SPLIT = type(_SPLIT)(_SPLIT.x_train[:, :8], _SPLIT.y_train, _SPLIT.x_test[:40, :8], _SPLIT.y_test[:40], 10)
+_TAB = dict(table1={(nm, o): 0.5 for nm in ("delay", "random", "oscillation") for o in ("adam", "adamw", "radam")},
+            table2={(nm, 4): (0.1, 0.2) for nm in ("delay", "random", "oscillation")})
+_T3 = dict(cell={(k, c): np.array([0.5, 0.6, 0.7]) + 0.1 * c[0] + 0.05 * (k == "real") for k in mb.KINDS
+                 for c in ((1, 1, 1), (0, 0, 1))}, combos=[(1, 1, 1), (0, 0, 1)],
+           copy={(k, lag): np.array([0.1, 0.4, 0.3]) for k in mb.KINDS for lag in (8, 2)})
 
 VALID = {
     "theory.expressivity.impulse_real": (dict(a=A3, b=B3, c=C3, t=5), {"a": "real", "b": "real", "c": "real", "t": "pint"}),
@@ -62,6 +67,15 @@ VALID = {
                                                       "n_complex": "pint", "steps": "pint", "batch_size": "pint",
                                                       "lr": "pfloat", "weight_decay": "nnfloat",
                                                       "shuffle_seed": "nnint"}),
+    "experiments.complex_real.dimension_study": (dict(ts=[3, 4], grid_size=5, t_long=10),
+                                                 {"grid_size": "pint", "t_long": "pint"}),
+    "experiments.complex_real.parameter_size_study": (dict(ts=[4, 6], grid_size=21, eps=0.1, seed=0),
+                                                      {"grid_size": "pint", "eps": "nnfloat", "seed": "nnint"}),
+    "experiments.complex_real.tables_1_2": (dict(t1_n=2, t1_lrs=[1e-2], t1_steps=2, t2_t=[3], t2_steps=2, seeds=[0],
+                                                 t=3, target_seed=0, record_every=1),
+                                            {"t1_n": "pint", "t1_lrs": "real", "t1_steps": "pint", "t2_steps": "pint",
+                                             "t": "pint", "target_seed": "nnint", "record_every": "pint"}),
+    "experiments.complex_real.format_tables_1_2": (dict(tab=_TAB), {}),
     "experiments.mamba.init_params": (dict(key=jax.random.PRNGKey(0), cfg=_CFG), {}),
     "experiments.mamba.apply": (dict(params=_P, tokens=_TOK, cfg=_CFG, gates=(1.0, 0.0, 1.0)), {}),
     "experiments.mamba.reference_forward": (dict(params=_P, tokens=_TOK, cfg=_CFG, gates=(1, 1, 0)), {}),
@@ -73,6 +87,17 @@ VALID = {
                                                batch=2, lr=1e-2, n_test=4, record_every=1),
                                           {"steps": "pint", "length": "pint", "recall": "pint", "batch": "pint",
                                            "lr": "pfloat", "n_test": "pint", "record_every": "pint"}),
+    "experiments.mamba.loop_agreement": (dict(seed=0, gate_combos=((1, 0, 1),)), {"seed": "nnint"}),
+    "experiments.mamba.table3_study": (dict(combos=[(1, 1, 1)], seeds=[0], copy_seeds=[0], steps=10, d_model=2,
+                                            context=4, recall=1, batch=2, lr=1e-2, copy_lag=2, copy_ctrl_lag=1,
+                                            n_test=2),
+                                       {"steps": "pint", "d_model": "pint", "context": "pint", "recall": "pint",
+                                        "batch": "pint", "lr": "pfloat", "copy_lag": "pint", "copy_ctrl_lag": "pint",
+                                        "n_test": "pint"}),
+    "experiments.mamba.table3_statistics": (dict(study=_T3, copy_lag=8, copy_ctrl_lag=2, learned=0.3, level=0.95),
+                                            {"copy_lag": "pint", "copy_ctrl_lag": "pint", "learned": "float",
+                                             "level": "float"}),
+    "experiments.mamba.format_table3": (dict(study=_T3), {}),
 }
 
 EXEMPT = {}
@@ -114,6 +139,26 @@ EXTRA = [
     ("experiments.mamba.train_selective", "seeds", "negative seed", [-1]),
     ("experiments.mamba.train_selective", "tasks", "unknown task", ["sort"]),
     ("experiments.mamba.train_selective", "lr", "nan", float("nan")),
+    ("experiments.complex_real.dimension_study", "ts", "empty", []),
+    ("experiments.complex_real.parameter_size_study", "eps", "above 1", 1.5),
+    ("experiments.complex_real.parameter_size_study", "ts", "fraction", [4, 6.5]),
+    ("experiments.complex_real.tables_1_2", "seeds", "negative", [-1]),
+    ("experiments.complex_real.tables_1_2", "t2_t", "empty", []),
+    ("experiments.complex_real.tables_1_2", "t1_steps", "not a multiple of record_every", 3),
+    ("experiments.complex_real.format_tables_1_2", "tab", "not a table", {"x": 1}),
+    ("experiments.mamba.loop_agreement", "gate_combos", "gate 2", ((1, 2, 0),)),
+    ("experiments.mamba.table3_study", "combos", "gate 2", [(1, 2, 1)]),
+    ("experiments.mamba.table3_study", "combos", "empty", []),
+    ("experiments.mamba.table3_study", "seeds", "negative", [-1]),
+    ("experiments.mamba.table3_study", "copy_seeds", "empty", []),
+    ("experiments.mamba.table3_study", "recall", "recall >= context", 4),
+    ("experiments.mamba.table3_study", "copy_lag", "lag >= context + recall", 5),
+    ("experiments.mamba.table3_study", "steps", "not a multiple of 10", 15),
+    ("experiments.mamba.table3_statistics", "study", "not a study", {"cell": {}}),
+    ("experiments.mamba.table3_statistics", "copy_lag", "lag not run", 7),
+    ("experiments.mamba.table3_statistics", "study", "one group only", dict(_T3, combos=[(1, 1, 1)])),
+    ("experiments.mamba.table3_statistics", "level", "above 1", 1.5),
+    ("experiments.mamba.format_table3", "study", "not a study", {"x": 1}),
 ]
 
 (test_every_public_function_is_covered, test_valid_call_succeeds,

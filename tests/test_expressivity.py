@@ -229,3 +229,96 @@ def test_s4d_real_vs_complex_vmapped_seeds_equal_single_runs():
         np.testing.assert_allclose(both["loss"][arm][1], one["loss"][arm][0], rtol=1e-4)
     with pytest.raises(ValueError, match="batch_size"):
         cr.s4d_real_vs_complex(split, [0], batch_size=10_000)
+
+
+def _reference_train_ssm(phi, n, kind, steps, lr, seed, r_min, optimizer):
+    """Test-only oracle: the authors' Tables 1-2 loop written directly in optax (no engine): Adam / AdamW (weight
+    decay 0.01 on every parameter) / RAdam with lr * cosine_decay(steps), running minima of loss and l_inf."""
+    import jax.numpy as jnp
+    import optax
+
+    sched = optax.cosine_decay_schedule(1.0, steps)
+    rate = lambda i: lr * sched(i)  # noqa: E731
+    tx = {"adam": optax.adam(rate), "adamw": optax.adamw(rate, weight_decay=0.01), "radam": optax.radam(rate)}[optimizer]
+    p, sign = cr.init_ssm_params(jax.random.PRNGKey(seed), n, kind, r_min=r_min, dtype=jnp.float32)
+    sign = jnp.ones(n, jnp.float32) if sign is None else sign
+    phi = jnp.asarray(phi, jnp.float32)
+
+    def loss_fn(q):
+        out = cr.ssm_impulse_from_params(q, sign, phi.shape[0])
+        return jnp.sum((out - phi) ** 2), ex.linf_normalized(out, phi)
+
+    @jax.jit
+    def step(p, s):
+        (loss, linf), g = jax.value_and_grad(loss_fn, has_aux=True)(p)
+        upd, s = tx.update(g, s, p)
+        return optax.apply_updates(p, upd), s, loss, linf
+
+    s, losses, linfs = tx.init(p), [], []
+    for _ in range(steps):
+        p, s, loss, linf = step(p, s)
+        losses.append(float(loss))
+        linfs.append(float(linf))
+    loss, linf = loss_fn(p)
+    return min(min(losses), float(loss)), min(min(linfs), float(linf)), np.minimum.accumulate(losses)
+
+
+@pytest.mark.parametrize("kind", ["real", "complex"])
+def test_train_ssm_equals_a_direct_optax_loop(kind):
+    """The engine port of the Tables 1-2 trainer: each run of a mixed population (three optimizers, per-run lr,
+    seed and target) equals the authors' loop written directly in optax, up to float32 round-off."""
+    phis = np.stack([ex.target(nm, 8, seed=0) for nm in ex.TARGETS]).astype(np.float32)
+    lrs, seeds, r_min = [1e-2, 3e-3, 1e-2], [0, 1, 2], 0.5
+    r = cr.train_ssm(phis, 5, kind, 30, lrs, seeds, r_min, record_every=10, optimizer=list(cr.OPTIMIZERS))
+    assert r["diverged"].sum() == 0 and r["steps"].tolist() == [10, 20, 30]
+    for i, opt in enumerate(cr.OPTIMIZERS):
+        best, linf, hist = _reference_train_ssm(phis[i], 5, kind, 30, lrs[i], seeds[i], r_min, opt)
+        np.testing.assert_allclose(r["best"][i], best, rtol=1e-4)
+        np.testing.assert_allclose(r["linf"][i], linf, rtol=1e-4)
+        np.testing.assert_allclose(r["history"][i], hist[9::10], rtol=1e-4)
+
+
+def test_dimension_study_matches_direct_fits_and_t1():
+    d = cr.dimension_study([3, 4, 5], 9, t_long=50)
+    assert set(d["err"]) == {(3, 1), (3, 2), (4, 1), (4, 2), (5, 1), (5, 2), (5, 3)}
+    grid = ex.pole_grid(9)
+    for (t, n), e in d["err"].items():
+        assert e == ex.best_linf_real_fit(ex.target("oscillation", t, normalize="none"), n, grid)["error"]
+    assert d["below"] >= 1 - 1e-9  # T1: fewer than ceil(t/2) real modes do no better than the zero map
+    assert d["at"] < 1  # the control: enough modes do
+    assert d["err_c1"].shape == (50,) and d["err_c1"].max() < 1e-12
+    with pytest.raises(ValueError, match="ts"):
+        cr.dimension_study([], 9)
+
+
+def test_parameter_size_study_summaries():
+    s = cr.parameter_size_study([4, 6, 8], 201, 0.1, seed=0)
+    assert set(s["slope_real"]) == set(ex.TARGETS) == set(s["slope_dft"])
+    assert s["lp_excess"] <= 1e-9 and s["lp_success"] == 1.0 and s["lp_over_bound"] >= 1.0
+    assert s["dft_err"] <= 1e-12 and s["p2_max"] <= 0.5  # P2's bound
+    for name in ex.TARGETS:  # the slope is the least-squares slope of log LP optimum against t
+        y = np.log([s["lp"][(name, t)]["objective"] for t in (4, 6, 8)])
+        assert s["slope_real"][name] == pytest.approx(np.polyfit([4, 6, 8], y, 1)[0], rel=1e-9)
+    with pytest.raises(ValueError, match="eps"):
+        cr.parameter_size_study([4, 6], 201, 1.5)
+
+
+def test_tables_1_2_assembles_train_ssm_runs():
+    tab = cr.tables_1_2(4, [1e-2], 20, [4], 20, [0, 1], t=4, target_seed=0)
+    phis = np.stack([ex.target(nm, 4, seed=0) for nm in ex.TARGETS for _ in cr.OPTIMIZERS for _ in (0, 1)])
+    r1 = cr.train_ssm(phis.astype(np.float32), 4, "real", 20, 1e-2, [s for _ in ex.TARGETS for _ in cr.OPTIMIZERS
+                                                                   for s in (0, 1)], 0.0,
+                      optimizer=[o for _ in ex.TARGETS for o in cr.OPTIMIZERS for _ in (0, 1)])
+    for i, nm in enumerate(ex.TARGETS):
+        for j, opt in enumerate(cr.OPTIMIZERS):
+            k = 6 * i + 2 * j
+            assert tab["table1"][(nm, opt)] == pytest.approx(r1["linf"][k:k + 2].min(), rel=1e-6)
+    assert tab["real_max"] == pytest.approx(r1["linf"].max(), rel=1e-6)
+    assert all(lo <= hi for lo, hi in tab["table2"].values()) and np.isfinite(tab["complex_min_t"])
+    assert tab["curves1"][("delay", "adam")].shape == (2,) and tab["steps2"].tolist() == [10, 20]
+    text = cr.format_tables_1_2(tab)
+    assert "Table 1" in text and "t=4" in text
+    with pytest.raises(ValueError, match="t1_lrs"):
+        cr.tables_1_2(4, [-1e-2], 20, [4], 20, [0], t=4)
+    with pytest.raises(ValueError, match="t1_steps"):
+        cr.tables_1_2(4, [1e-2], 25, [4], 20, [0], t=4)

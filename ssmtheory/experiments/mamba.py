@@ -40,6 +40,7 @@ Tasks (``datasets.py``): :func:`induction_head_task` (``InductionHead``, one tri
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from functools import partial
@@ -49,8 +50,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ssmtheory import ssm
-from ssmtheory._validate import check_choice, check_int, check_size, is_concrete
+from ssmtheory import ssm, stats, train
+from ssmtheory._validate import check_choice, check_int, check_scalar, check_size, is_concrete
 
 __all__ = [
     "MambaConfig",
@@ -62,6 +63,10 @@ __all__ = [
     "induction_head_task",
     "copy_task",
     "train_selective",
+    "loop_agreement",
+    "table3_study",
+    "table3_statistics",
+    "format_table3",
 ]
 
 KINDS = ("real", "complex")
@@ -352,7 +357,7 @@ def copy_task(key, batch: int, length: int, lag: int, vocab: int):
 
 
 # ----------------------------------------------------------------------------------------------
-# training (Adam, fresh batch every step, as the authors' on-the-fly datasets)
+# training (Adam, fresh batch every step, as the authors' on-the-fly datasets), on the engine
 # ----------------------------------------------------------------------------------------------
 def _task_batch(key, is_copy, lag, batch, length, recall, vocab):
     """One batch of either task, selected by the traced flag ``is_copy`` (so one compiled function serves both):
@@ -367,42 +372,64 @@ def _task_batch(key, is_copy, lag, batch, length, recall, vocab):
     return (jnp.where(is_copy, xc, xi), jnp.where(is_copy, yc, yi), jnp.where(is_copy, mc, mi))
 
 
-@partial(jax.jit, static_argnames=("cfg", "length", "recall", "batch", "steps", "lr", "n_test", "record_every"))
-def _train(seeds, gates, is_copy, lags, cfg, length, recall, batch, steps, lr, n_test, record_every):
-    def one(seed, gate, cp, lag):
-        kp, kd, ke = jax.random.split(jax.random.PRNGKey(seed), 3)
-        params = init_params(kp, cfg)
-        opt = optax.adam(lr)
-        state = opt.init(params)
-        gate = (gate[0], gate[1], gate[2])
+def _score_mask(is_copy, lag, length, recall):
+    """Scored positions ``(length,)``: the last ``recall`` (induction head) or those ``>= lag`` (copy task)."""
+    t = jnp.arange(length)
+    return jnp.where(is_copy, t >= lag, t >= length - recall).astype(jnp.float32)
 
-        def loss_acc(p, x, y, mask):
-            logits = jax.vmap(lambda s: apply(p, s, cfg, gate))(x)
-            nll = optax.softmax_cross_entropy_with_integer_labels(logits, y)
-            den = mask.sum() * x.shape[0]
-            hit = (jnp.argmax(logits, -1) == y).astype(jnp.float32)
-            return jnp.sum(nll * mask) / den, jnp.sum(hit * mask) / den
 
-        def step(carry, i):
-            p, s = carry
-            x, y, mask = _task_batch(jax.random.fold_in(kd, i), cp, lag, batch, length, recall, cfg.vocab)
-            (loss, acc), g = jax.value_and_grad(loss_acc, has_aux=True)(p, x, y, mask)
-            upd, s = opt.update(g, s, p)
-            return (optax.apply_updates(p, upd), s), (loss, acc)
+@functools.lru_cache(maxsize=64)
+def _selective_loss(cfg: MambaConfig, length: int, recall: int):
+    """``loss_fn(params, x, y, aux) -> (mean nll, accuracy)`` over the scored positions, for the engine; ``aux``
+    holds the run's gates, task flag and lag (cached: the same function object per ``(cfg, length, recall)``)."""
 
-        (params, _), (losses, accs) = jax.lax.scan(step, (params, state), jnp.arange(steps))
-        xe, ye, me = _task_batch(ke, cp, lag, n_test, length, recall, cfg.vocab)
-        tl, ta = loss_acc(params, xe, ye, me)
-        return losses.reshape(-1, record_every).mean(1), accs.reshape(-1, record_every).mean(1), tl, ta
+    def loss_fn(p, x, y, aux):
+        gate = (aux["gate"][0], aux["gate"][1], aux["gate"][2])
+        mask = _score_mask(aux["is_copy"], aux["lag"], length, recall)
+        logits = jax.vmap(lambda s: apply(p, s, cfg, gate))(x)
+        nll = optax.softmax_cross_entropy_with_integer_labels(logits, y)
+        den = mask.sum() * x.shape[0]
+        hit = (jnp.argmax(logits, -1) == y).astype(jnp.float32)
+        return jnp.sum(nll * mask) / den, jnp.sum(hit * mask) / den
 
-    return jax.vmap(one)(seeds, gates, is_copy, lags)
+    return loss_fn
+
+
+@partial(jax.jit, static_argnames=("cfg",))
+def _init_runs(keys, cfg):
+    return jax.vmap(lambda k: init_params(k, cfg))(keys)
+
+
+@partial(jax.jit, static_argnames=("steps", "batch", "length", "recall", "vocab"))
+def _streams(keys, is_copy, lags, steps, batch, length, recall, vocab):
+    """Every run's training stream: batch ``i`` from ``fold_in(key, i)``, as ``(R, steps * batch, length)`` rows."""
+    def one(key, cp, lag):
+        x, y, _ = jax.vmap(lambda i: _task_batch(jax.random.fold_in(key, i), cp, lag, batch, length, recall,
+                                                 vocab))(jnp.arange(steps))
+        return x.reshape(steps * batch, length), y.reshape(steps * batch, length)
+
+    return jax.vmap(one)(keys, is_copy, lags)
+
+
+@partial(jax.jit, static_argnames=("cfg", "length", "recall", "n_test"))
+def _test_metrics(params, keys, aux, cfg, length, recall, n_test):
+    """Held-out loss and accuracy of each run on ``n_test`` fresh sequences of its task."""
+    loss_fn = _selective_loss(cfg, length, recall)
+
+    def one(p, key, a):
+        x, y, _ = _task_batch(key, a["is_copy"], a["lag"], n_test, length, recall, cfg.vocab)
+        return loss_fn(p, x, y, a)
+
+    return jax.vmap(one)(params, keys, aux)
 
 
 def train_selective(cfg: MambaConfig, seeds, gates, steps: int, *, tasks=None, lags=None, length: int = 80,
                     recall: int = 16, batch: int = 8, lr: float = 1e-3, n_test: int = 256,
                     record_every: int = 10) -> dict:
     """Train ``R`` independent models with Adam (lr ``1e-3``, batch 8: the authors' settings), one fresh batch per
-    step, all vmapped into one compiled scan (one compilation per ``cfg``).
+    step, as one population of :func:`ssmtheory.train.fit_population` (one compilation per ``cfg``).  Run ``r``'s
+    stream of batches is drawn in advance (batch ``i`` from ``fold_in(k_data, i)``, ``k_data`` the second of
+    ``split(PRNGKey(seeds[r]), 3)``; the first initializes, the third draws the test set).
 
     Run ``r`` has ``seeds[r]`` (init and data), ``gates[r]`` = selective (B, C, Delta) as 0/1, ``tasks[r]`` in
     ``{"induction", "copy"}`` (default: all induction) and, for copy runs, ``lags[r]``.  Every run sees sequences of
@@ -410,7 +437,7 @@ def train_selective(cfg: MambaConfig, seeds, gates, steps: int, *, tasks=None, l
     positions (:func:`induction_head_task`); the copy task scores positions ``>= lag`` (:func:`copy_task`).
     Returns NumPy arrays ``loss``, ``acc`` ``(R, steps // record_every)`` (training means per block of
     ``record_every`` steps) and held-out ``test_loss``, ``test_acc`` ``(R,)`` on ``n_test`` fresh sequences
-    (token accuracy on the scored positions; chance ``1/(vocab-1)``).
+    (token accuracy on the scored positions; chance ``1/(vocab-1)``), and ``diverged (R,)`` (the engine's guard).
     """
     _check_cfg(cfg)
     steps = check_int(steps, "steps")
@@ -437,7 +464,148 @@ def train_selective(cfg: MambaConfig, seeds, gates, steps: int, *, tasks=None, l
     if lags.shape != (R,) or any(t == "copy" and not 1 <= lag < length for t, lag in zip(tasks, lags)):
         raise ValueError(f"lags must give each copy run a lag in [1, length={length}), got {lags.tolist()}")
     is_copy = np.array([t == "copy" for t in tasks])
-    out = _train(jnp.asarray(seeds.astype(np.uint32)), jnp.asarray(gates), jnp.asarray(is_copy),
-                 jnp.asarray(lags.astype(np.int32)), cfg, length, recall, check_int(batch, "batch"), steps, float(lr),
-                 check_int(n_test, "n_test"), record_every)
-    return dict(zip(("loss", "acc", "test_loss", "test_acc"), (np.asarray(v) for v in out)))
+    batch, n_test = check_int(batch, "batch"), check_int(n_test, "n_test")
+    kp, kd, ke = (jnp.stack(k) for k in zip(*[jax.random.split(jax.random.PRNGKey(int(s)), 3) for s in seeds]))
+    aux = dict(gate=jnp.asarray(gates), is_copy=jnp.asarray(is_copy), lag=jnp.asarray(lags.astype(np.int32)))
+    x, y = _streams(kd, aux["is_copy"], aux["lag"], steps, batch, length, recall, cfg.vocab)
+    res = train.fit_population(_selective_loss(cfg, length, recall), _init_runs(kp, cfg), (x, y), steps,
+                               opt=train.OptimizerSpec(name="adam", lr=float(lr)), aux=aux, member_data=True,
+                               batches=np.arange(steps * batch).reshape(steps, batch), keys=kd, has_aux=True)
+    test_loss, test_acc = _test_metrics(res.params, ke, aux, cfg, length, recall, n_test)
+    blocks = (steps // record_every, record_every, R)
+    return dict(loss=res.losses.reshape(blocks).mean(1).T, acc=np.asarray(res.metrics).reshape(blocks).mean(1).T,
+                test_loss=np.asarray(test_loss), test_acc=np.asarray(test_acc), diverged=np.asarray(res.diverged))
+
+
+# ----------------------------------------------------------------------------------------------
+# notebook 04's Table 3 study: the runs, the cells and the statistics its claims read
+# ----------------------------------------------------------------------------------------------
+_apply_jit = jax.jit(apply, static_argnames="cfg")  # one compilation per config (gates traced)
+_init_jit = jax.jit(init_params, static_argnames="cfg")
+
+
+def loop_agreement(seed: int = 0, gate_combos=((1, 1, 1), (0, 0, 0), (1, 0, 1))) -> float:
+    """Max ``|logit difference|`` between :func:`apply` (float32, traced gates) and :func:`reference_forward` (NumPy
+    float64 loop) for a small real and complex model (vocab 7, width 8, 2 layers, 4 states) on 12 random tokens."""
+    seed = check_int(seed, "seed", 0)
+    combos = [_check_gates(tuple(g)) for g in gate_combos]
+    tok = np.random.default_rng(seed).integers(0, 7, 12)
+    err = 0.0
+    for kind in KINDS:
+        cfg = MambaConfig(vocab=7, d_model=8, n_layers=2, d_state=4, kind=kind)
+        p = _init_jit(jax.random.PRNGKey(seed), cfg=cfg)
+        for g in combos:
+            out = np.asarray(_apply_jit(p, tok, cfg, tuple(jnp.float32(v) for v in g)))
+            err = max(err, float(np.abs(out - reference_forward(p, tok, cfg, g)).max()))
+    return err
+
+
+def _check_seeds(seeds, name):
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise ValueError(f"{name} must be a non-empty list of non-negative integers, got {seeds!r}")
+    out = [check_int(s, name, 0) for s in seeds]
+    if not out:
+        raise ValueError(f"{name} must be a non-empty list of non-negative integers")
+    return out
+
+
+def table3_study(combos, seeds, copy_seeds, *, steps: int, d_model: int, context: int, recall: int, batch: int,
+                 lr: float, copy_lag: int, copy_ctrl_lag: int, n_test: int = 256) -> dict:
+    """Table 3 at CPU scale and the copy task: every induction-head run (gate combination x seed) and every copy run
+    (all selective, lags ``copy_lag`` and ``copy_ctrl_lag`` x ``copy_seeds``) of each kind, trained by one
+    :func:`train_selective` call per kind (vocab 16, 2 layers, ``d_state`` 16; sequences of ``context + recall``
+    tokens).  Returns ``cell {(kind, combo): held-out accuracy per seed}``, ``copy {(kind, lag): accuracy per copy
+    seed}``, ``copy_curves {(kind, lag, seed): training accuracy per block of steps / 10}``, ``curve_steps``,
+    ``combos`` (tuples) and ``diverged`` (runs the engine's guard froze)."""
+    try:
+        combos = [tuple(_check_gates(tuple(c))) for c in combos]
+    except (TypeError, ValueError):
+        raise ValueError(f"combos must list (B, C, Delta) gate triples of 0/1, got {combos!r}") from None
+    if not combos:
+        raise ValueError("combos must list at least one (B, C, Delta) gate triple")
+    combos = [tuple(int(v) for v in c) for c in combos]
+    seeds, copy_seeds = _check_seeds(seeds, "seeds"), _check_seeds(copy_seeds, "copy_seeds")
+    steps, d_model = check_int(steps, "steps"), check_int(d_model, "d_model")
+    context, recall = check_int(context, "context", 2), check_int(recall, "recall")
+    batch, n_test = check_int(batch, "batch"), check_int(n_test, "n_test")
+    copy_lag, copy_ctrl_lag = check_int(copy_lag, "copy_lag"), check_int(copy_ctrl_lag, "copy_ctrl_lag")
+    check_scalar(lr, "lr", positive=True)
+    if recall >= context:
+        raise ValueError(f"recall must be < context, got recall={recall}, context={context}")
+    if max(copy_lag, copy_ctrl_lag) >= context + recall:
+        raise ValueError(f"copy_lag and copy_ctrl_lag must be < context + recall = {context + recall}")
+    if steps % 10:
+        raise ValueError(f"steps must be a multiple of 10 (curves in 10 blocks), got {steps}")
+    runs = [("induction", c, s, 0) for c in combos for s in seeds]
+    runs += [("copy", (1, 1, 1), s, lag) for lag in (copy_lag, copy_ctrl_lag) for s in copy_seeds]
+    out = dict(cell={}, copy={}, copy_curves={}, combos=combos, diverged=0,
+               curve_steps=np.arange(1, 11) * steps // 10)
+    for kind in KINDS:
+        cfg = MambaConfig(vocab=16, d_model=d_model, n_layers=2, d_state=16, kind=kind)
+        r = train_selective(cfg, [x[2] for x in runs], [x[1] for x in runs], steps, tasks=[x[0] for x in runs],
+                            lags=[x[3] for x in runs], length=context + recall, recall=recall, batch=batch, lr=lr,
+                            n_test=n_test, record_every=steps // 10)
+        acc = {x: float(r["test_acc"][i]) for i, x in enumerate(runs)}
+        out["diverged"] += int(r["diverged"].sum())
+        for c in combos:
+            out["cell"][(kind, c)] = np.array([acc[("induction", c, s, 0)] for s in seeds])
+        for lag in (copy_lag, copy_ctrl_lag):
+            out["copy"][(kind, lag)] = np.array([acc[("copy", (1, 1, 1), s, lag)] for s in copy_seeds])
+        for i, x in enumerate(runs):
+            if x[0] == "copy":
+                out["copy_curves"][(kind, x[3], x[2])] = r["acc"][i]
+    return out
+
+
+def table3_statistics(study: dict, copy_lag: int, copy_ctrl_lag: int, learned: float = 0.3, level: float = 0.95) -> dict:
+    """The Table 3 and copy statistics of :func:`table3_study` (Student-t bounds over seeds, :mod:`ssmtheory.stats`).
+
+    Per seed, ``gap = complex - real`` held-out accuracy averaged over a group of gate combinations: ``bc`` (B and C
+    both selective) or ``other``.  Returns ``superior`` / ``superior_ctrl`` (one-sided "greater" t inference of the
+    gap over ``other`` / ``bc``), ``noninf`` / ``noninf_ctrl`` (the upper "less" bound of the gap over ``bc`` /
+    ``other``, ``+inf`` when neither kind's mean accuracy in the group reaches ``learned``) with their inferences
+    ``noninf_inf`` / ``noninf_ctrl_inf``, ``best_cell`` (per-seed accuracies of the cell with the highest mean) and
+    ``copy`` / ``copy_ctrl`` (paired t of complex - real at ``copy_lag`` / ``copy_ctrl_lag``).  Both groups must
+    hold at least one combination.
+    """
+    if not isinstance(study, dict) or not {"cell", "copy", "combos"} <= set(study):
+        raise ValueError("study must be the dict returned by table3_study")
+    for lag, name in ((copy_lag, "copy_lag"), (copy_ctrl_lag, "copy_ctrl_lag")):
+        if ("real", check_int(lag, name)) not in study["copy"]:
+            raise ValueError(f"{name}={lag} is not a lag of the study's copy runs")
+    check_scalar(learned, "learned", minimum=0.0, maximum=1.0)
+    check_scalar(level, "level", minimum=0.5, maximum=1.0)
+    cell, combos = study["cell"], study["combos"]
+
+    if len({c[0] == 1 and c[1] == 1 for c in combos}) != 2:
+        raise ValueError(f"study combos must include gate triples with and without B, C both selective, got {combos}")
+
+    def gap(bc_selective):
+        grp = [c for c in combos if (c[0] == 1 and c[1] == 1) == bc_selective]
+        return np.mean([cell[("complex", c)] - cell[("real", c)] for c in grp], axis=0), grp
+
+    def noninferiority(bc_selective):
+        g, grp = gap(bc_selective)
+        inf = stats.t_mean(g, alternative="less", level=level)
+        ok = max(np.mean([cell[(k, c)].mean() for c in grp]) for k in KINDS) >= learned
+        return (inf.hi if ok else np.inf), inf
+
+    out = dict(superior=stats.t_mean(gap(False)[0], alternative="greater", level=level),
+               superior_ctrl=stats.t_mean(gap(True)[0], alternative="greater", level=level),
+               best_cell=max(cell.values(), key=np.mean))
+    out["noninf"], out["noninf_inf"] = noninferiority(True)
+    out["noninf_ctrl"], out["noninf_ctrl_inf"] = noninferiority(False)
+    cp = study["copy"]
+    out["copy"] = stats.paired_t(cp[("complex", copy_lag)], cp[("real", copy_lag)], level=level)
+    out["copy_ctrl"] = stats.paired_t(cp[("complex", copy_ctrl_lag)], cp[("real", copy_ctrl_lag)], level=level)
+    return out
+
+
+def format_table3(study: dict) -> str:
+    """Table 3 of :func:`table3_study` as text: held-out accuracy, highest / lowest over seeds, per combination."""
+    if not isinstance(study, dict) or "cell" not in study:
+        raise ValueError("study must be the dict returned by table3_study")
+    lines = [f"  {'B C Delta':10s}{'real':>16s}{'complex':>16s}"]
+    lines += [f"  {str(c):10s}" + "".join(f"{study['cell'][(k, c)].max():8.3f}/{study['cell'][(k, c)].min():.3f}"
+                                           for k in KINDS) for c in study["combos"]]
+    return "\n".join(lines)
