@@ -70,7 +70,6 @@ __all__ = [
     "power_norm_envelope",
     "nonnormal_realization",
     "union_over_time_factor",
-    "energy_h2_numerator",
     "clipped_square_lipschitz",
     "NormGrid",
     "envelope_class_complexity_bound",
@@ -375,24 +374,6 @@ def union_over_time_factor(T: int) -> float:
     """Comparator (ii): ``sqrt(2 ln(2T))``, the Massart factor of a union bound over ``T`` time steps (and sign)."""
     _check_int(T, "T", minimum=1)
     return math.sqrt(2.0 * math.log(2.0 * T))
-
-
-def energy_h2_numerator(K_u: float, T: int, w_l1: float, constants_l1, last_h2_constant: float, lipschitz_loss: float,
-                        encoder_norm: float = 1.0, bias_abs: float = 0.0) -> float:
-    """The paper's energy route applied outside its assumption [R]: per-step inputs give ``K = sqrt(T (K_u^2 + 1))``.
-
-    Energy version of M: ``M_2(V) = (E sup_f sum_t ||sum_i sigma_i v_t^i||_inf^2)^{1/2} <= sqrt(N T) K``
-    for per-step bounded inputs (the pitfall).  Intermediate blocks propagate energy with Young's
-    inequality (their l1 constants ``constants_l1``, all but the last block); the last block's
-    single-time output uses Cauchy-Schwarz over lags, ``c_L = 2 L sqrt(q) ||Sigma_L||_{H2}``
-    (``last_h2_constant``).  Numerator ``2 L_loss (K a ||w||_1 prod_{l<L} c_l c_L + |b|)``.
-    """
-    _num(K_u, "K_u")
-    _check_int(T, "T", minimum=1)
-    _num(last_h2_constant, "last_h2_constant", allow_inf=True)
-    _nums(constants_l1, "constants_l1", allow_inf=True)
-    K = math.sqrt(T * (K_u**2 + 1.0))
-    return complexity_numerator(K, w_l1, list(constants_l1) + [last_h2_constant], lipschitz_loss, encoder_norm, bias_abs)
 
 
 # ----------------------------------------------------------------------------------------------
