@@ -201,3 +201,17 @@ def test_declaration_checker_rejects_computed_values():
         "claims.expect('a', kind='theorem', op='<=', threshold=data[0], control='c')\n",
     ):
         assert _declaration_violations(ast.parse(src), {"profile"}), src
+
+
+MAX_COMPUTE_CELL_LINES = 30  # issue 12: compute cells stay short (about 20 lines); logic lives in experiments/
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+def test_compute_cells_are_short(src):
+    """Every code cell after the parameters and declarations cells (the ones that only declare) is at most
+    MAX_COMPUTE_CELL_LINES non-blank lines: parameters -> declarations -> calls -> figures -> checks."""
+    code = [c for c in jupytext.read(src).cells if c.cell_type == "code"]
+    compute = [c for c in code[1:] if "claims.start(" not in c.source]
+    long = {i: n for i, c in enumerate(compute) if (n := sum(1 for ln in c.source.splitlines() if ln.strip()))
+            > MAX_COMPUTE_CELL_LINES}
+    assert not long, f"compute cells longer than {MAX_COMPUTE_CELL_LINES} lines (index: lines): {long}"
