@@ -60,3 +60,23 @@ def test_no_private_names_from_other_modules(path):
         if module == "ssmtheory._validate" or module == "ssmtheory" and private == ["_validate"]:
             continue  # the shared validators are package-internal by design
         assert not private, f"{path.relative_to(PKG)} imports private {private} from {module}"
+
+
+def _optimizer_steps(path: Path) -> list[str]:
+    """Calls that apply an optimizer update (``optax.apply_updates``, ``<tx>.update(grads, state, ...)``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "apply_updates":
+                found.append(f"line {node.lineno}: apply_updates")
+            elif node.func.attr == "update" and len(node.args) >= 2:  # tx.update(g, state[, params])
+                found.append(f"line {node.lineno}: .update(g, state, ...)")
+    return found
+
+
+def test_one_training_loop():
+    """Issue 12: the engine (ssmtheory/train.py) is the package's one optax training loop; every trainer calls it."""
+    offenders = {str(p.relative_to(PKG)): f for p in sorted(PKG.rglob("*.py"))
+                 if p.name != "train.py" and (f := _optimizer_steps(p))}
+    assert not offenders, f"optimizer updates outside ssmtheory/train.py: {offenders}"
+    assert _optimizer_steps(PKG / "train.py"), "the check no longer sees the engine's own update"
