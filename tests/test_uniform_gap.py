@@ -5,6 +5,7 @@ import pytest
 from scipy.optimize import minimize
 
 from ssmtheory import init, processes, ssm
+from ssmtheory.experiments import data_dependent as dd
 from ssmtheory.theory import measure
 from ssmtheory.theory import uniform_gap as ug
 
@@ -148,9 +149,9 @@ def test_norm_proxy_closed_form_and_statistics():
         ug.norm_proxy(bases, 0.0, 0.5)
     ns = [10, 20, 40, 80]
     gaps = [np.outer(np.ones(6) + 0.01 * RNG.normal(size=6), np.asarray(ns, float) ** -0.5)]
-    sl, ci, exc = ug.slope_band_excess(ns, gaps, (-0.6, -0.4), n_boot=200)
+    sl, ci, exc = dd.slope_band_excess(ns, gaps, (-0.6, -0.4), n_boot=200)
     assert sl[0] == pytest.approx(-0.5, abs=1e-9) and exc[0] < 0
-    rho, lo = ug.rank_tracking([np.full(4, v) + 0.001 * RNG.normal(size=4) for v in (1, 2, 3)], [1.0, 2.0, 3.0], n_boot=100)
+    rho, lo = dd.rank_tracking([np.full(4, v) + 0.001 * RNG.normal(size=4) for v in (1, 2, 3)], [1.0, 2.0, 3.0], n_boot=100)
     assert rho == pytest.approx(1.0) and lo == pytest.approx(1.0)
-    v, hi = ug.refinement_excess(np.full(5, 2.0), np.full(5, 2.0), 1.0, 1.0, n_boot=100)
+    v, hi = dd.refinement_excess(np.full(5, 2.0), np.full(5, 2.0), 1.0, 1.0, n_boot=100)
     assert v == pytest.approx(0.0) and hi == pytest.approx(0.0)

@@ -3,7 +3,9 @@ study over processes (section 1), the ``E[y_T^2] <= tau`` check (section 2), the
 (section 3), the ``tau``-regularized loss of a deep model and the 2-layer S4D comparison (section 6).
 
 The formulas (``tau``, ``psi``, the bound, the scaling rule, the regularizer) live in :mod:`ssmtheory.theory.measure`;
-the exact uniform gap and ``psi`` of a class in :mod:`ssmtheory.theory.uniform_gap`; the one-layer SISO trainer of
+the exact uniform gap and ``psi`` of a class in :mod:`ssmtheory.theory.uniform_gap` (its per-process study
+:func:`study_process` and the section-1 statistics :func:`slope_band_excess`, :func:`rank_tracking`,
+:func:`refinement_excess` are here); the one-layer SISO trainer of
 sections 4-5 in :mod:`ssmtheory.experiments.siso`.  Every function that draws random numbers takes the generator
 ``rng`` (or a ``seed``) explicitly; calls in the notebook's order reproduce its numbers.
 """
@@ -25,11 +27,17 @@ from ssmtheory import ssm as _ssm
 from ssmtheory import stats as _stats
 from ssmtheory import train as _train
 from ssmtheory._validate import as_array, check_choice, check_int, check_positive
+from ssmtheory._validate import check_scalar as _check_scalar
+from ssmtheory._validate import check_size as _check_size
 from ssmtheory.theory import measure as _measure
 from ssmtheory.theory import uniform_gap as _ug
 
 __all__ = [
     "make_regularized_loss",
+    "study_process",
+    "slope_band_excess",
+    "rank_tracking",
+    "refinement_excess",
     "uniform_gap_study",
     "uniform_gap_statistics",
     "siso_kernel",
@@ -84,8 +92,121 @@ def _seq(xs, name):
     return list(xs)
 
 
+def _check_boot(level, n_boot, seed):
+    level = _check_scalar(level, "level")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    n_boot = check_int(n_boot, "n_boot")
+    if n_boot > MAX_BOOT:
+        raise ValueError(f"n_boot must be <= {MAX_BOOT} (resampling loop in Python), got {n_boot}")
+    return level, n_boot, check_int(seed, "seed", minimum=0)
+
+
+MAX_BOOT = 10**6
+
+
+def study_process(process, N: int, T: float, r: float, ns, reps: int, L: int, L_fine: int, n_fine: int,
+                  alphas=(0.5, 1.0, 2.0), label_std: float = 1.0, seed: int = 0) -> dict:
+    """Everything section 1 of notebook 02 needs for one process, at resolution ``L`` and ``L_fine`` (same ``T``):
+
+    ``gaps (reps, len(ns))`` uniform gaps and ``erm`` the unbounded least-squares control at ``L``;
+    ``psi``, ``psi_flip`` (time index reversed, pitfall 3), ``phi`` (norm proxy) at ``L``;
+    ``gap_at (reps,)`` at ``n_fine`` and ``L``, ``gap_fine (reps,)`` at ``n_fine`` and ``L_fine``, ``psi_fine``."""
+    L_fine, n_fine = check_int(L_fine, "L_fine"), check_int(n_fine, "n_fine")
+    _check_size(8 * n_fine * max(L_fine, check_int(L, "L")), "n_fine", "(n_fine, L_fine) sample")
+    _check_size(8 * check_int(reps, "reps") * max(1, len(ns)), "reps", "(reps, len(ns)) result")
+    _check_size(16 * check_int(N, "N") * L_fine * len(alphas), "L_fine", "N x L_fine read-out bases")
+    G, Gf = _ug.s4d_class(N, T, L, alphas), _ug.s4d_class(N, T, L_fine, alphas)
+    gaps, erm = _ug.uniform_gaps(process, G, r, ns, reps, L, label_std, seed, erm=True)
+    mu, sd = process.mean(L), process.std(L)
+    a, m = _ug.psi_ball(G, mu, sd, r)
+    af, mf = _ug.psi_ball(G, mu[::-1], sd[::-1], r)
+    b, mb = _ug.psi_ball(Gf, process.mean(L_fine), process.std(L_fine), r)
+    coarse = _ug.uniform_gaps(process, G, r, [n_fine], reps, L, label_std, seed + 1)[:, 0]
+    fine = _ug.uniform_gaps(process, Gf, r, [n_fine], reps, L_fine, label_std, seed + 2)[:, 0]
+    return {"gaps": gaps, "erm": erm, "psi": a + m, "psi_flip": af + mf, "psi_fine": b + mb,
+            "phi": _ug.norm_proxy(G, float(np.sum(mu**2 + sd**2)), r), "gap_at": coarse, "gap_fine": fine,
+            "holder": process.holder}
+
+
+def _boot_reps(reps: int, n_boot: int, seed: int):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, reps, size=reps) for _ in range(n_boot)]
+
+
+def slope_band_excess(ns, gaps: list, band, level: float = 0.95, n_boot: int = 2000, seed: int = 0):
+    """For each process (``gaps[i] (reps, len(ns))``) the log-log slope of the mean gap against ``n`` with a
+    two-sided ``level`` bootstrap interval over training sets (the replication unit), and the excess of that
+    interval outside ``band = (lo, hi)``: ``max(lo - ci_lo, ci_hi - hi)`` (``<= 0``: the whole interval lies in
+    the band).  Returns ``(slopes, ci (P, 2), excess (P,))``."""
+    from ssmtheory.stats import log_slope
+
+    level, n_boot, seed = _check_boot(level, n_boot, seed)
+    x = np.asarray(as_array(ns, "ns", ndim=1, allow_complex=False), np.float64)
+    if x.size < 2 or np.any(x <= 0):
+        raise ValueError(f"ns must hold at least two positive sample sizes, got {x}")
+    try:
+        lo_b, hi_b = (_check_scalar(b, "band") for b in band)
+    except TypeError:
+        raise ValueError(f"band must be a pair (lo, hi), got {band!r}") from None
+    if not lo_b <= hi_b:
+        raise ValueError(f"band must be (lo, hi) with lo <= hi, got {band!r}")
+    slopes, cis, exc = [], [], []
+    for g in gaps:
+        g = np.asarray(as_array(g, "gaps", ndim=2, allow_complex=False))
+        if g.shape[1] != x.size or np.any(g <= 0):
+            raise ValueError(f"gaps must be positive arrays (reps, len(ns) = {x.size}), got shape {g.shape}")
+        s = log_slope(x, g.mean(0))
+        boot = [log_slope(x, g[i].mean(0)) for i in _boot_reps(g.shape[0], n_boot, seed)]
+        a, b = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+        slopes.append(s)
+        cis.append((a, b))
+        exc.append(max(lo_b - a, b - hi_b))
+    return np.array(slopes), np.array(cis), np.array(exc)
+
+
+def rank_tracking(gap_samples: list, measures, level: float = 0.95, n_boot: int = 2000, seed: int = 0):
+    """Spearman rho between the mean gaps of the processes (``gap_samples[i] (reps,)``) and ``measures (P,)``, with a
+    one-sided lower ``level`` bound from resampling the training sets of every process (the processes are a fixed
+    design).  Returns ``(rho, lower)``."""
+    from ssmtheory.stats import spearman
+
+    level, n_boot, seed = _check_boot(level, n_boot, seed)
+    G = [np.asarray(as_array(g, "gap_samples", ndim=1, allow_complex=False), np.float64) for g in gap_samples]
+    if len(G) < 2 or len({g.size for g in G}) != 1:
+        raise ValueError("gap_samples must hold at least two processes with the same number of training sets")
+    G = np.stack(G)
+    m = np.asarray(as_array(measures, "measures", ndim=1, allow_complex=False), np.float64)
+    if m.size != G.shape[0]:
+        raise ValueError(f"measures must hold one value per process ({G.shape[0]}), got {m.size}")
+    rho = spearman(G.mean(1), m)
+    boot = [spearman(G[:, i].mean(1), m) for i in _boot_reps(G.shape[1], n_boot, seed)]
+    return rho, float(np.quantile(boot, 1 - level))
+
+
+def refinement_excess(coarse, fine, psi_coarse: float, psi_fine: float, level: float = 0.95, n_boot: int = 2000,
+                      seed: int = 0):
+    """``|log r|`` with ``r = (gap_fine / gap_coarse) / ((psi_fine + 1)^2 / (psi_coarse + 1)^2)``: how much the gap
+    and the bound's factor ``(psi + 1)^2`` drift apart when the grid is refined at a fixed horizon (0 when they
+    move together).  Returns ``(|log r|, upper one-sided level bound)`` by resampling training sets."""
+    level, n_boot, seed = _check_boot(level, n_boot, seed)
+    c = np.asarray(as_array(coarse, "coarse", ndim=1, allow_complex=False), np.float64)
+    f = np.asarray(as_array(fine, "fine", ndim=1, allow_complex=False), np.float64)
+    for a, nm in ((c, "coarse"), (f, "fine")):
+        if a.size == 0 or np.any(a <= 0):
+            raise ValueError(f"{nm} must be non-empty positive gaps")
+    psi_coarse = _check_scalar(psi_coarse, "psi_coarse", nonnegative=True)
+    psi_fine = _check_scalar(psi_fine, "psi_fine", nonnegative=True)
+    fac = 2 * np.log((psi_fine + 1) / (psi_coarse + 1))
+    val = abs(np.log(f.mean() / c.mean()) - fac)
+    rng = np.random.default_rng(seed)
+    boot = [abs(np.log(f[rng.integers(0, f.size, f.size)].mean() / c[rng.integers(0, c.size, c.size)].mean()) - fac)
+            for _ in range(n_boot)]
+    return float(val), float(np.quantile(boot, level))
+
+
 def uniform_gap_study(holder, N: int, T: float, r: float, ns, reps: int, L: int, L_fine: int, n_fine: int, seed: int = 0):
-    """Section 1's data: :func:`ssmtheory.theory.uniform_gap.study_process` for every Hölder process in ``holder``
+    """Section 1's data: :func:`study_process` for every Hölder process in ``holder``
     (seed ``seed + 7 i``), the white-noise control ``dW/ds`` at ``L`` and ``L_fine`` (gaps at ``n_fine``, seeds
     ``seed + 101/102``, and ``psi``), and the heavy-tailed (``t_2.5``) version of every process (seed ``seed + 200 + i``).
 
@@ -94,7 +215,7 @@ def uniform_gap_study(holder, N: int, T: float, r: float, ns, reps: int, L: int,
     holder = _seq(holder, "holder")
     seed = check_int(seed, "seed", minimum=0)
     check_positive(T, "T")
-    study = {p.name: _ug.study_process(p, N, T, r, ns, reps, L, L_fine, n_fine, seed=seed + 7 * i) for i, p in enumerate(holder)}
+    study = {p.name: study_process(p, N, T, r, ns, reps, L, L_fine, n_fine, seed=seed + 7 * i) for i, p in enumerate(holder)}
     white_c, white_f = (_processes.white_on(np.sqrt(Lx / T), 0.0, T, name=f"white dW/ds (L={Lx})") for Lx in (L, L_fine))
     G_c, G_f = _ug.s4d_class(N, T, L), _ug.s4d_class(N, T, L_fine)
     white = {"gap_at": _ug.uniform_gaps(white_c, G_c, r, [n_fine], reps, L, seed=seed + 101)[:, 0],
@@ -113,7 +234,7 @@ def uniform_gap_statistics(study: dict, white: dict, heavy: list, ns, band, seed
     least-squares control), ``h_slopes, h_ci`` (heavy-tailed control), ``in_issue_band`` (CI inside [-0.6, -0.4]),
     ``psi_v, phi_v``, ``gap_last``/``erm_last`` (gaps at the largest ``n``), Spearman ``rho_psi`` (with lower bound
     ``rho_psi_lo``), ``rho_erm`` (``rho_erm_lo``), ``rho_phi``, ``rho_erm_phi``, ``refine`` (per process) and
-    ``refine_w`` (white) from :func:`ssmtheory.theory.uniform_gap.refinement_excess`.
+    ``refine_w`` (white) from :func:`refinement_excess`.
     """
     if not isinstance(study, dict) or not study:
         raise ValueError("study must be the non-empty dict returned by uniform_gap_study")
@@ -121,20 +242,20 @@ def uniform_gap_statistics(study: dict, white: dict, heavy: list, ns, band, seed
         raise ValueError(f"heavy must hold one gap table per process ({len(study)}), got {len(heavy)}")
     names = list(study)
     o = dict(names=names)
-    o["slopes"], o["slope_ci"], _ = _ug.slope_band_excess(ns, [study[k]["gaps"] for k in names], band, seed=seed)
-    o["e_slopes"], _, _ = _ug.slope_band_excess(ns, [study[k]["erm"] for k in names], band, seed=seed)
-    o["h_slopes"], o["h_ci"], _ = _ug.slope_band_excess(ns, heavy, band, seed=seed)
+    o["slopes"], o["slope_ci"], _ = slope_band_excess(ns, [study[k]["gaps"] for k in names], band, seed=seed)
+    o["e_slopes"], _, _ = slope_band_excess(ns, [study[k]["erm"] for k in names], band, seed=seed)
+    o["h_slopes"], o["h_ci"], _ = slope_band_excess(ns, heavy, band, seed=seed)
     o["in_issue_band"] = {k: bool(-0.6 <= o["slope_ci"][i, 0] and o["slope_ci"][i, 1] <= -0.4) for i, k in enumerate(names)}
     o["psi_v"], o["phi_v"] = np.array([study[k]["psi"] for k in names]), np.array([study[k]["phi"] for k in names])
     o["gap_last"], o["erm_last"] = [study[k]["gaps"][:, -1] for k in names], [study[k]["erm"][:, -1] for k in names]
     psi2, phi2 = (o["psi_v"] + 1) ** 2, (o["phi_v"] + 1) ** 2
-    o["rho_psi"], o["rho_psi_lo"] = _ug.rank_tracking(o["gap_last"], psi2, seed=seed)
-    o["rho_erm"], o["rho_erm_lo"] = _ug.rank_tracking(o["erm_last"], psi2, seed=seed)
-    o["rho_phi"], _ = _ug.rank_tracking(o["gap_last"], phi2, seed=seed)
-    o["rho_erm_phi"], _ = _ug.rank_tracking(o["erm_last"], phi2, seed=seed)
-    o["refine"] = {k: _ug.refinement_excess(study[k]["gap_at"], study[k]["gap_fine"], study[k]["psi"], study[k]["psi_fine"],
+    o["rho_psi"], o["rho_psi_lo"] = rank_tracking(o["gap_last"], psi2, seed=seed)
+    o["rho_erm"], o["rho_erm_lo"] = rank_tracking(o["erm_last"], psi2, seed=seed)
+    o["rho_phi"], _ = rank_tracking(o["gap_last"], phi2, seed=seed)
+    o["rho_erm_phi"], _ = rank_tracking(o["erm_last"], phi2, seed=seed)
+    o["refine"] = {k: refinement_excess(study[k]["gap_at"], study[k]["gap_fine"], study[k]["psi"], study[k]["psi_fine"],
                                             seed=seed) for k in names}
-    o["refine_w"] = _ug.refinement_excess(white["gap_at"], white["gap_fine"], white["psi"], white["psi_fine"], seed=seed)
+    o["refine_w"] = refinement_excess(white["gap_at"], white["gap_fine"], white["psi"], white["psi_fine"], seed=seed)
     return o
 
 

@@ -49,10 +49,6 @@ __all__ = [
     "psi_ball",
     "norm_proxy",
     "s4d_class",
-    "study_process",
-    "slope_band_excess",
-    "rank_tracking",
-    "refinement_excess",
 ]
 
 
@@ -192,19 +188,6 @@ def _check_bases(bases, L):
     return Gs
 
 
-def _check_boot(level, n_boot, seed):
-    level = check_scalar(level, "level")
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
-    n_boot = check_int(n_boot, "n_boot")
-    if n_boot > MAX_BOOT:
-        raise ValueError(f"n_boot must be <= {MAX_BOOT} (resampling loop in Python), got {n_boot}")
-    return level, n_boot, check_int(seed, "seed", minimum=0)
-
-
-MAX_BOOT = 10**6
-
-
 def uniform_gaps(process, bases, r: float, ns, reps: int, L: int, label_std: float = 1.0, seed=0,
                  erm: bool = False):
     """Exact uniform gaps ``sup_{theta in Theta} |R(theta) - R_n(theta)|`` for ``reps`` independent training
@@ -313,103 +296,3 @@ def s4d_class(N: int, T: float, L: int, alphas=(0.5, 1.0, 2.0)) -> list:
     lin = np.asarray(_init.s4d_lin(N))
     check_positive(T, "T")
     return [readout_basis(a * lin.real + 1j * lin.imag, T / check_int(L, "L"), L) for a in alphas]
-
-
-def study_process(process, N: int, T: float, r: float, ns, reps: int, L: int, L_fine: int, n_fine: int,
-                  alphas=(0.5, 1.0, 2.0), label_std: float = 1.0, seed: int = 0) -> dict:
-    """Everything section 1 of notebook 02 needs for one process, at resolution ``L`` and ``L_fine`` (same ``T``):
-
-    ``gaps (reps, len(ns))`` uniform gaps and ``erm`` the unbounded least-squares control at ``L``;
-    ``psi``, ``psi_flip`` (time index reversed, pitfall 3), ``phi`` (norm proxy) at ``L``;
-    ``gap_at (reps,)`` at ``n_fine`` and ``L``, ``gap_fine (reps,)`` at ``n_fine`` and ``L_fine``, ``psi_fine``."""
-    L_fine, n_fine = check_int(L_fine, "L_fine"), check_int(n_fine, "n_fine")
-    check_size(8 * n_fine * max(L_fine, check_int(L, "L")), "n_fine", "(n_fine, L_fine) sample")
-    check_size(8 * check_int(reps, "reps") * max(1, len(ns)), "reps", "(reps, len(ns)) result")
-    check_size(16 * check_int(N, "N") * L_fine * len(alphas), "L_fine", "N x L_fine read-out bases")
-    G, Gf = s4d_class(N, T, L, alphas), s4d_class(N, T, L_fine, alphas)
-    gaps, erm = uniform_gaps(process, G, r, ns, reps, L, label_std, seed, erm=True)
-    mu, sd = process.mean(L), process.std(L)
-    a, m = psi_ball(G, mu, sd, r)
-    af, mf = psi_ball(G, mu[::-1], sd[::-1], r)
-    b, mb = psi_ball(Gf, process.mean(L_fine), process.std(L_fine), r)
-    coarse = uniform_gaps(process, G, r, [n_fine], reps, L, label_std, seed + 1)[:, 0]
-    fine = uniform_gaps(process, Gf, r, [n_fine], reps, L_fine, label_std, seed + 2)[:, 0]
-    return {"gaps": gaps, "erm": erm, "psi": a + m, "psi_flip": af + mf, "psi_fine": b + mb,
-            "phi": norm_proxy(G, float(np.sum(mu**2 + sd**2)), r), "gap_at": coarse, "gap_fine": fine,
-            "holder": process.holder}
-
-
-def _boot_reps(reps: int, n_boot: int, seed: int):
-    rng = np.random.default_rng(seed)
-    return [rng.integers(0, reps, size=reps) for _ in range(n_boot)]
-
-
-def slope_band_excess(ns, gaps: list, band, level: float = 0.95, n_boot: int = 2000, seed: int = 0):
-    """For each process (``gaps[i] (reps, len(ns))``) the log-log slope of the mean gap against ``n`` with a
-    two-sided ``level`` bootstrap interval over training sets (the replication unit), and the excess of that
-    interval outside ``band = (lo, hi)``: ``max(lo - ci_lo, ci_hi - hi)`` (``<= 0``: the whole interval lies in
-    the band).  Returns ``(slopes, ci (P, 2), excess (P,))``."""
-    from ssmtheory.stats import log_slope
-
-    level, n_boot, seed = _check_boot(level, n_boot, seed)
-    x = np.asarray(as_array(ns, "ns", ndim=1, allow_complex=False), np.float64)
-    if x.size < 2 or np.any(x <= 0):
-        raise ValueError(f"ns must hold at least two positive sample sizes, got {x}")
-    try:
-        lo_b, hi_b = (check_scalar(b, "band") for b in band)
-    except TypeError:
-        raise ValueError(f"band must be a pair (lo, hi), got {band!r}") from None
-    if not lo_b <= hi_b:
-        raise ValueError(f"band must be (lo, hi) with lo <= hi, got {band!r}")
-    slopes, cis, exc = [], [], []
-    for g in gaps:
-        g = np.asarray(as_array(g, "gaps", ndim=2, allow_complex=False))
-        if g.shape[1] != x.size or np.any(g <= 0):
-            raise ValueError(f"gaps must be positive arrays (reps, len(ns) = {x.size}), got shape {g.shape}")
-        s = log_slope(x, g.mean(0))
-        boot = [log_slope(x, g[i].mean(0)) for i in _boot_reps(g.shape[0], n_boot, seed)]
-        a, b = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
-        slopes.append(s)
-        cis.append((a, b))
-        exc.append(max(lo_b - a, b - hi_b))
-    return np.array(slopes), np.array(cis), np.array(exc)
-
-
-def rank_tracking(gap_samples: list, measures, level: float = 0.95, n_boot: int = 2000, seed: int = 0):
-    """Spearman rho between the mean gaps of the processes (``gap_samples[i] (reps,)``) and ``measures (P,)``, with a
-    one-sided lower ``level`` bound from resampling the training sets of every process (the processes are a fixed
-    design).  Returns ``(rho, lower)``."""
-    from ssmtheory.stats import spearman
-
-    level, n_boot, seed = _check_boot(level, n_boot, seed)
-    G = [np.asarray(as_array(g, "gap_samples", ndim=1, allow_complex=False), np.float64) for g in gap_samples]
-    if len(G) < 2 or len({g.size for g in G}) != 1:
-        raise ValueError("gap_samples must hold at least two processes with the same number of training sets")
-    G = np.stack(G)
-    m = np.asarray(as_array(measures, "measures", ndim=1, allow_complex=False), np.float64)
-    if m.size != G.shape[0]:
-        raise ValueError(f"measures must hold one value per process ({G.shape[0]}), got {m.size}")
-    rho = spearman(G.mean(1), m)
-    boot = [spearman(G[:, i].mean(1), m) for i in _boot_reps(G.shape[1], n_boot, seed)]
-    return rho, float(np.quantile(boot, 1 - level))
-
-
-def refinement_excess(coarse, fine, psi_coarse: float, psi_fine: float, level: float = 0.95, n_boot: int = 2000,
-                      seed: int = 0):
-    """``|log r|`` with ``r = (gap_fine / gap_coarse) / ((psi_fine + 1)^2 / (psi_coarse + 1)^2)``: how much the gap
-    and the bound's factor ``(psi + 1)^2`` drift apart when the grid is refined at a fixed horizon (0 when they
-    move together).  Returns ``(|log r|, upper one-sided level bound)`` by resampling training sets."""
-    level, n_boot, seed = _check_boot(level, n_boot, seed)
-    c = np.asarray(as_array(coarse, "coarse", ndim=1, allow_complex=False), np.float64)
-    f = np.asarray(as_array(fine, "fine", ndim=1, allow_complex=False), np.float64)
-    for a, nm in ((c, "coarse"), (f, "fine")):
-        if a.size == 0 or np.any(a <= 0):
-            raise ValueError(f"{nm} must be non-empty positive gaps")
-    psi_coarse = check_scalar(psi_coarse, "psi_coarse", nonnegative=True)
-    psi_fine = check_scalar(psi_fine, "psi_fine", nonnegative=True)
-    fac = 2 * np.log((psi_fine + 1) / (psi_coarse + 1))
-    val = abs(np.log(f.mean() / c.mean()) - fac)
-    rng = np.random.default_rng(seed)
-    boot = [abs(np.log(f[rng.integers(0, f.size, f.size)].mean() / c[rng.integers(0, c.size, c.size)].mean()) - fac)
-            for _ in range(n_boot)]
-    return float(val), float(np.quantile(boot, level))
