@@ -378,8 +378,8 @@ def _module_of(qual):
 FUZZ_ALLOWED = {
     ("stats.welch", "a", "mismatched length"): "two independent samples may differ in size",
     ("stats.welch", "b", "mismatched length"): "two independent samples may differ in size",
-    ("theory.uniform_gap.refinement_excess", "coarse", "mismatched length"): "independent training sets per grid",
-    ("theory.uniform_gap.refinement_excess", "fine", "mismatched length"): "independent training sets per grid",
+    ("experiments.data_dependent.refinement_excess", "coarse", "mismatched length"): "independent training sets per grid",
+    ("experiments.data_dependent.refinement_excess", "fine", "mismatched length"): "independent training sets per grid",
     ("pseudospectra.sigma_min", "z", "mismatched length"): "z is any set of points",
     ("pseudospectra.sigma_min_reference", "z", "mismatched length"): "z is any set of points",
     ("pseudospectra.pseudospectrum", "x", "mismatched length"): "x and y span a meshgrid",

@@ -68,16 +68,6 @@ def check_stable_continuous(Lambda, name: str = "Lambda", strict: bool = True) -
         raise ValueError(f"{name} must have negative real parts (stable continuous-time system); max Re = {re.max():.3g}")
 
 
-def check_stable_discrete(Lambda_bar, name: str = "Lambda_bar", strict: bool = True) -> None:
-    """|Lambda_bar| < 1 (or <= 1 when ``strict`` is False)."""
-    if not is_concrete(Lambda_bar):
-        return
-    r = np.abs(np.asarray(Lambda_bar))
-    bad = r >= 1 if strict else r > 1
-    if np.any(bad):
-        raise ValueError(f"{name} must lie inside the unit disc (stable discrete-time system); max |.| = {r.max():.6g}")
-
-
 def check_int(n, name: str, minimum: int = 1) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise ValueError(f"{name} must be an integer, got {n!r}")
