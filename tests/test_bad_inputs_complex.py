@@ -144,7 +144,6 @@ EXTRA = [
     ("experiments.complex_real.parameter_size_study", "ts", "fraction", [4, 6.5]),
     ("experiments.complex_real.tables_1_2", "seeds", "negative", [-1]),
     ("experiments.complex_real.tables_1_2", "t2_t", "empty", []),
-    ("experiments.complex_real.tables_1_2", "t1_steps", "not a multiple of record_every", 3),
     ("experiments.complex_real.format_tables_1_2", "tab", "not a table", {"x": 1}),
     ("experiments.mamba.loop_agreement", "gate_combos", "gate 2", ((1, 2, 0),)),
     ("experiments.mamba.table3_study", "combos", "gate 2", [(1, 2, 1)]),
