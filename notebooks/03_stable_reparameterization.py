@@ -799,7 +799,8 @@ print(f"total {time.perf_counter() - t0:.0f} s")
 #   are identities (sanity). The spread of gradient-over-weight ratios across modes is lowest for best (.49 of the
 #   next lowest; exp in its role: 2.06).
 # * **Runtime** (62c1a4d, 2 cores shared with other jobs at load ~8–12; CPU = user + sys): full 629 s CPU
-#   (29 min 28 s wall; before the S4 panel 294 s), quick: see the closing note of issue 16.
+#   (29 min 28 s wall; before the S4 panel 294 s); quick 146.5 s CPU (2 min 40 s wall at load ~3–5; the S4 cells
+#   about 26 s of it).
 # * **Learning-rate sweep** (authors' model at H = N = 16, 2 layers, digits of length 64, 300 steps of batch 32,
 #   5 seeds; test loss, median; NaN = every seed diverged; in brackets seeds diverged). The models now learn
 #   (lowest median test loss at lr 5e-2: .32, chance 2.30):
