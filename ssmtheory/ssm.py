@@ -294,9 +294,6 @@ def linear_recurrence_op(q_i, q_j):
     return a_j * a_i, a_j * b_i + b_j
 
 
-_binary_op = linear_recurrence_op  # internal alias
-
-
 def linear_scan(a, b, h0=None, reverse: bool = False, method: str = "scan"):
     """The one recurrence primitive: ``h_k = a_k * h_{k-1} + b_k`` along axis 0 (time); returns ``(h, h_last)``.
 
@@ -386,7 +383,7 @@ def _apply_mimo(Lambda_bar, B_bar, C, D, u, method, conj_sym, unroll=8):
     Bu = jnp.einsum("...li,pi->...lp", u, B_bar)
     if method == "associative":
         a = jnp.broadcast_to(Lambda_bar, Bu.shape)
-        _, x = jax.lax.associative_scan(_binary_op, (a, Bu), axis=Bu.ndim - 2)
+        _, x = jax.lax.associative_scan(linear_recurrence_op, (a, Bu), axis=Bu.ndim - 2)
         return readout(x)
 
     # sequential scan over time with the batch inside the carry
@@ -413,7 +410,7 @@ def _apply_channels(Lambda_bar, B_bar, C, D, u, method, conj_sym, unroll=8):
     if method == "associative":
         Bu = u[..., None] * B_bar  # (..., L, H, N)
         a = jnp.broadcast_to(Lambda_bar, Bu.shape)
-        _, x = jax.lax.associative_scan(_binary_op, (a, Bu), axis=Bu.ndim - 3)
+        _, x = jax.lax.associative_scan(linear_recurrence_op, (a, Bu), axis=Bu.ndim - 3)
         y = jnp.einsum("hn,...lhn->...lh", C, x)
         return (y.real * scale if cplx else y) + feed
 
