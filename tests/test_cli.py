@@ -301,3 +301,26 @@ def test_report_readme_blocks_regenerated(tmp_path):
     assert rc == 0
     text = readme.read_text()
     assert "racz.a" in text and "| **total** | 1 | 0 | 1 |" in text
+
+
+def test_publish_takes_the_current_prose_but_never_the_code(tree, capsys):
+    """The executed copy keeps its code and outputs; its markdown is the committed notebook's (findings written
+    after the run), and a notebook whose cell layout changed keeps its own markdown."""
+    _fake_run(tree)
+    nbs = cli.discover_notebooks(tree["nbdir"])
+    src = nbs[0]
+    book = nbformat.read(str(src), as_version=4)
+    book.cells.insert(0, nbformat.v4.new_markdown_cell("# Findings written after the run"))
+    nbformat.write(book, str(src))
+    ex = tree["res"] / "executed" / f"{src.stem}.ipynb"
+    run = nbformat.read(str(ex), as_version=4)
+    run.cells.insert(0, nbformat.v4.new_markdown_cell("# old prose"))
+    run.cells[1].outputs = [nbformat.v4.new_output("stream", text="computed\n")]
+    nbformat.write(run, str(ex))
+    args = ["publish", "--results-dir", str(tree["res"]), "--dest", str(tree["tmp"]), "--notebooks-dir", str(tree["nbdir"])]
+    assert cli.main(args) == 0, capsys.readouterr().err
+    pub = nbformat.read(str(tree["tmp"] / "docs" / "executed" / f"{src.stem}.ipynb"), as_version=4)
+    assert pub.cells[0].source == "# Findings written after the run"
+    assert pub.cells[1].outputs[0]["text"] == "computed\n" and pub.cells[1].source == run.cells[1].source
+    run.cells.insert(0, nbformat.v4.new_markdown_cell("# an extra cell"))
+    assert cli._with_current_prose(run, src).cells[0].source == "# an extra cell"

@@ -710,9 +710,26 @@ def _publish_actions(results: Path, available, gallery: Path, docs: Path) -> lis
             for old in sorted(gallery.glob(f"{nb.stem}-*")):
                 if old.is_file() and old.name not in keep:
                     actions.append(("remove", old, None))
-        actions.append(("copy", results / "executed" / f"{nb.stem}.ipynb", docs / f"{nb.stem}.ipynb"))
-        actions.append(("html", results / "executed" / f"{nb.stem}.ipynb", docs / f"{nb.stem}.html"))
+        actions.append(("notebook", results / "executed" / f"{nb.stem}.ipynb", docs / f"{nb.stem}.ipynb", nb))
+        actions.append(("html", docs / f"{nb.stem}.ipynb", docs / f"{nb.stem}.html"))
     return actions
+
+
+def _with_current_prose(book, source: Path):
+    """``book`` (an executed notebook) with the markdown of ``source`` (the notebook as committed now).
+
+    Publishing checks that the executed code equals the current code; the prose written after the run (its
+    findings) may be newer, so the markdown cells are taken from ``source`` when both notebooks have the same
+    cell layout (papermill's injected-parameters cell aside).  Code cells and outputs are never touched."""
+    import nbformat
+
+    cur = nbformat.read(str(source), as_version=4).cells
+    ran = [c for c in book.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    if [c.cell_type for c in ran] == [c.cell_type for c in cur]:
+        for old, new in zip(ran, cur):
+            if old.cell_type == "markdown":
+                old.source = new.source
+    return book
 
 
 def _apply_publish_actions(actions: list, gallery: Path, docs: Path) -> bool:
@@ -722,11 +739,11 @@ def _apply_publish_actions(actions: list, gallery: Path, docs: Path) -> bool:
     gallery.mkdir(parents=True, exist_ok=True)
     docs.mkdir(parents=True, exist_ok=True)
     no_html = False
-    for kind, a, b in actions:
-        if kind == "copy" and Path(a).suffix == ".ipynb":  # unpaired copy: Lab must not pair it with a .py
+    for kind, a, b, *src in actions:
+        if kind == "notebook":  # unpaired copy (Lab must not pair it with a .py), with the current prose
             import nbformat
 
-            book = nbformat.read(str(a), as_version=4)
+            book = _with_current_prose(nbformat.read(str(a), as_version=4), src[0])
             book.metadata.pop("jupytext", None)
             paths.atomic_write_text(b, nbformat.writes(book) + "\n")
         elif kind == "copy":
@@ -758,7 +775,7 @@ def _cmd_publish(args) -> int:
     docs = dest / "docs" / "executed"
     actions = _publish_actions(results, available, gallery, docs)
     if args.dry_run:
-        for kind, a, b in actions:
+        for kind, a, b, *_ in actions:
             print(f"{kind:<6} {a}" + (f" -> {b}" if b else ""))
         print(f"report {dest / 'REPORT.md'} and {dest / 'REPORT.html'}")
         return 0
@@ -766,7 +783,7 @@ def _cmd_publish(args) -> int:
     records = claims.load_all(results)
     timings = _load_json(results / "timings.json", None)
     _write_reports(records, dest / "REPORT.md", gallery, timings=timings)
-    n_fig = sum(1 for k, *_ in actions if k == "copy") - len(available)
+    n_fig = sum(1 for k, *_ in actions if k == "copy")
     print(f"published {len(available)} notebooks from {results}: {n_fig} figures -> {gallery}, "
           f"executed notebooks -> {docs}, {dest / 'REPORT.md'} and REPORT.html")
     if no_html:
