@@ -280,6 +280,11 @@ def test_report_rebuild(tree, capsys):
     assert "core.x" in (res / "REPORT.md").read_text() and (res / "REPORT.html").exists()
     assert not list(res.glob(".REPORT*.tmp"))
     assert cli.main(["report", "--results-dir", str(tree["tmp"] / "nothing")]) == 2
+    # a stale aggregate (written by an earlier `ssmtheory run`) never hides a notebook re-run since
+    (res / "claims.json").write_text(json.dumps([dict(rec, claim="core.stale")]))
+    assert cli.main(["report", "--results-dir", str(res)]) == 0
+    text = (res / "REPORT.md").read_text()
+    assert "core.x" in text and "core.stale" not in text
     os.chmod(res, 0o755)
 
 

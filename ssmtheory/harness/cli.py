@@ -3,7 +3,7 @@
 ``ssmtheory list``           notebooks ``NN_*.ipynb`` with their (typed) papermill parameters;
 ``ssmtheory run``            execute notebooks into the run folder ``results/`` (figures, claims,
                              executed notebooks, timings, ``REPORT.md``/``.html``);
-``ssmtheory report``         rebuild ``results/REPORT.md`` from ``results/claims.json``;
+``ssmtheory report``         rebuild ``results/REPORT.md`` from ``results/claims/*.json`` (else ``claims.json``);
 ``ssmtheory publish``        copy a complete full-profile run into the committed gallery
                              (``figures/``, ``REPORT.md``, ``REPORT.html``, ``docs/executed/``);
 ``ssmtheory expect-update``  write ``tests/expected_claims/<notebook>.json`` from a quick run.
@@ -566,10 +566,10 @@ def _cmd_report(args) -> int:
     results = _results_from(args)
     report_path = Path(args.report).resolve() if args.report else results / "REPORT.md"
     cj = results / "claims.json"
-    if cj.exists():
+    if (results / "claims").is_dir():  # the per-notebook files are the source: a notebook re-run by papermill
+        records = claims.load_all(results)  # updates its own file, not the run's aggregate claims.json
+    elif cj.exists():
         records = json.loads(cj.read_text(encoding="utf-8"))
-    elif (results / "claims").is_dir():
-        records = claims.load_all(results)
     else:
         print(f"ssmtheory report: no {cj} (run `ssmtheory run` first)", file=sys.stderr)
         return 2
@@ -887,8 +887,9 @@ def _add_run_command(sub) -> None:
 
 def _add_report_command(sub) -> None:
     """The ``report`` sub-command."""
-    p_rep = sub.add_parser("report", help="rebuild the report from <results>/claims.json",
-                           description="Rebuild REPORT.md/.html from <results>/claims.json (and timings.json) without running anything.")
+    p_rep = sub.add_parser("report", help="rebuild the report from <results>/claims/*.json",
+                           description="Rebuild REPORT.md/.html from <results>/claims/*.json (else <results>/claims.json) "
+                                       "and timings.json without running anything.")
     _add_results_dir(p_rep, figures="figure folder for links", report=True)
     p_rep.add_argument("--readme", metavar="PATH", help="also regenerate the claims-table and findings blocks of this README "
                        "(between <!-- NAME:begin --> and <!-- NAME:end -->) from the same claims")
