@@ -162,4 +162,12 @@ EXTRA = [
 
 (test_every_public_function_is_covered, test_valid_call_succeeds,
  test_bad_argument_is_refused_by_name, test_bad_value_is_refused) = make_bad_input_tests(
-    MODULES, VALID, EXEMPT, ALLOWED, EXTRA, extra_names=("params", "cfg", "gates", "context", "length", "a"))
+    MODULES, VALID, EXEMPT, ALLOWED, EXTRA, extra_names=("params", "cfg", "gates", "context", "length", "a"),
+    valid_run_by={
+        "experiments.mamba.table3_study": "notebooks/04_complex_vs_real (quick, under nbval)",
+        "experiments.mamba.train_selective": "tests/test_mamba.py::test_train_selective_equals_a_direct_optax_loop",
+        "experiments.mamba.loop_agreement": "tests/test_mamba.py::test_loop_agreement_small",
+        "experiments.complex_real.s4d_real_vs_complex":
+            "tests/test_expressivity.py::test_s4d_real_vs_complex_vmapped_seeds_equal_single_runs",
+        "experiments.complex_real.tables_1_2": "tests/test_expressivity.py::test_tables_1_2_assembles_train_ssm_runs",
+    })

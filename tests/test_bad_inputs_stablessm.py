@@ -151,4 +151,5 @@ EXTRA = [
 
 (test_every_public_function_is_covered, test_valid_call_succeeds,
  test_bad_argument_is_refused_by_name, test_bad_value_is_refused) = make_bad_input_tests(
-    MODULES, VALID, EXEMPT, ALLOWED, EXTRA)
+    MODULES, VALID, EXEMPT, ALLOWED, EXTRA,
+    valid_run_by={"experiments.curse_of_memory.figure1_study": "notebooks/03_stable_reparameterization (quick, under nbval)"})
