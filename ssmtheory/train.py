@@ -360,16 +360,12 @@ def _run_population(cfg, member_data, member_table, p, s, dead, lr, oi, aux, X, 
     return f(cfg, p, s, dead, lr, oi, aux, X, Y, keys, t0, n_active, table)
 
 
-def _init_state(opt, lr, params):
-    return _tx_of(opt, lr).init(params)
-
-
-def _init_member(opt, lr, oi, params):
+def _init_state(opt, lr, oi, params):
     return _tx_of(opt, lr, oi).init(params)
 
 
 _init_one = jax.jit(_init_state, static_argnums=0)
-_init_population = jax.jit(jax.vmap(_init_member, in_axes=(None, 0, 0, 0)), static_argnums=0)
+_init_population = jax.jit(jax.vmap(_init_state, in_axes=(None, 0, 0, 0)), static_argnums=0)
 
 
 # --------------------------------------------------------------------------- public: populations
@@ -760,7 +756,7 @@ def fit(
     lr = jnp.asarray(opt.lr if isinstance(opt, OptimizerSpec) else 0.0, _real_dtype(params))
     key = jax.random.PRNGKey(seed)
     t0 = time.perf_counter()
-    opt_state = _init_one(cfg[1], lr, params)
+    opt_state = _init_one(cfg[1], lr, None, params)
     dead = jnp.asarray(False)
     hist = {"step": [], "epoch": [], "train_loss": [], "grad_norm": []}
     if ev is not None:
